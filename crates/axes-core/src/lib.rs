@@ -1,0 +1,6 @@
+//! placeholder
+pub mod clock;
+pub mod error;
+pub mod parameters;
+pub mod settings;
+pub mod store;

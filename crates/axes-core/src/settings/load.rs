@@ -1,0 +1,585 @@
+//! Reading settings from a TOML file and `AXES_*` environment variables.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use ipnet::IpNet;
+
+use super::duration::{hours_to_duration, parse_duration};
+use super::{Handler, Secret, Settings};
+use crate::error::ConfigError;
+use crate::parameters::LockoutParameters;
+
+/// The prefix of environment variables that set settings.
+pub const ENV_PREFIX: &str = "AXES_";
+
+/// Environment variables with the prefix that are not settings (test
+/// fixtures, the log filter, the config path).
+const ENV_NOT_SETTINGS: &[&str] = &["AXES_TEST_", "AXES_LOG", "AXES_CONFIG"];
+
+/// Every setting key, in the order of SPEC §4.
+pub const SETTING_KEYS: &[&str] = &[
+    "enabled",
+    "failure_limit",
+    "lock_out_at_failure",
+    "cooloff_time",
+    "lockout_parameters",
+    "reset_on_success",
+    "reset_cool_off_on_failure_during_lockout",
+    "handler",
+    "database_url",
+    "cache_url",
+    "never_lockout_get",
+    "never_lockout_whitelist",
+    "only_whitelist",
+    "ip_whitelist",
+    "ip_blacklist",
+    "trusted_proxies",
+    "client_ip_header",
+    "ipv6_prefix",
+    "store_ip_address",
+    "username_form_field",
+    "password_form_field",
+    "http_response_code",
+    "lockout_url",
+    "lockout_template",
+    "cooloff_message",
+    "permalock_message",
+    "disable_access_log",
+    "enable_access_failure_log",
+    "access_failure_log_per_user_limit",
+    "sensitive_parameters",
+    "cache_prefix",
+    "fail_closed",
+    "store_timeout",
+    "secret_key",
+    "api_token",
+    "admin_users",
+    "webhook_url",
+    "webhook_secret",
+    "cooloff_multiplier",
+    "cooloff_max",
+    "trusted_device",
+];
+
+/// Keys whose values are secrets: never echoed in error messages.
+const SECRET_KEYS: &[&str] = &[
+    "database_url",
+    "cache_url",
+    "secret_key",
+    "api_token",
+    "webhook_secret",
+    "admin_users",
+];
+
+/// A raw value: typed from TOML, or text from the environment.
+enum Raw<'a> {
+    Toml(&'a toml::Value),
+    Text(&'a str),
+}
+
+impl Raw<'_> {
+    fn shown(&self, key: &str) -> String {
+        if SECRET_KEYS.contains(&key) {
+            return "[redacted]".into();
+        }
+        let s = match self {
+            Raw::Toml(v) => v.to_string(),
+            Raw::Text(t) => format!("{t:?}"),
+        };
+        // Bound what we echo back.
+        if s.chars().count() > 80 {
+            format!("{}…", s.chars().take(80).collect::<String>())
+        } else {
+            s
+        }
+    }
+
+    fn text(&self) -> Result<&str, String> {
+        match self {
+            Raw::Text(t) => Ok(t),
+            Raw::Toml(toml::Value::String(s)) => Ok(s),
+            Raw::Toml(_) => Err("expected a string".into()),
+        }
+    }
+
+    fn boolean(&self) -> Result<bool, String> {
+        match self {
+            Raw::Toml(toml::Value::Boolean(b)) => Ok(*b),
+            Raw::Toml(_) => Err("expected true or false".into()),
+            Raw::Text(t) => match t.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" | "on" => Ok(true),
+                "false" | "0" | "no" | "off" => Ok(false),
+                _ => Err("expected true or false".into()),
+            },
+        }
+    }
+
+    fn integer(&self, min: i64, max: i64) -> Result<i64, String> {
+        let n = match self {
+            Raw::Toml(toml::Value::Integer(n)) => *n,
+            Raw::Toml(_) => return Err("expected a whole number".into()),
+            Raw::Text(t) => t
+                .trim()
+                .parse::<i64>()
+                .map_err(|_| "expected a whole number".to_owned())?,
+        };
+        if n < min || n > max {
+            return Err(format!("must be between {min} and {max}"));
+        }
+        Ok(n)
+    }
+
+    fn float(&self) -> Result<f64, String> {
+        match self {
+            Raw::Toml(toml::Value::Float(f)) => Ok(*f),
+            Raw::Toml(toml::Value::Integer(n)) => Ok(*n as f64),
+            Raw::Toml(_) => Err("expected a number".into()),
+            Raw::Text(t) => t
+                .trim()
+                .parse::<f64>()
+                .map_err(|_| "expected a number".to_owned()),
+        }
+    }
+
+    fn duration(&self) -> Result<Duration, String> {
+        match self {
+            Raw::Toml(toml::Value::Integer(n)) => hours_to_duration(*n as f64),
+            Raw::Toml(toml::Value::Float(f)) => hours_to_duration(*f),
+            Raw::Toml(toml::Value::String(s)) => parse_duration(s),
+            Raw::Toml(_) => Err("expected a duration such as \"30m\"".into()),
+            Raw::Text(t) => parse_duration(t),
+        }
+    }
+
+    fn optional_duration(&self) -> Result<Option<Duration>, String> {
+        if self.is_none_word() {
+            return Ok(None);
+        }
+        self.duration().map(Some)
+    }
+
+    fn is_none_word(&self) -> bool {
+        match self {
+            Raw::Text(t) => matches!(t.trim().to_ascii_lowercase().as_str(), "" | "none"),
+            Raw::Toml(toml::Value::String(s)) => {
+                matches!(s.trim().to_ascii_lowercase().as_str(), "" | "none")
+            }
+            Raw::Toml(_) => false,
+        }
+    }
+
+    fn optional_text(&self) -> Result<Option<String>, String> {
+        if self.is_none_word() {
+            return Ok(None);
+        }
+        self.text().map(|s| Some(s.to_owned()))
+    }
+
+    fn list(&self) -> Result<Vec<String>, String> {
+        match self {
+            Raw::Toml(toml::Value::Array(items)) => items
+                .iter()
+                .map(|v| match v {
+                    toml::Value::String(s) => Ok(s.trim().to_owned()),
+                    _ => Err("expected a list of strings".to_owned()),
+                })
+                .collect(),
+            Raw::Toml(toml::Value::String(s)) => Ok(split_list(s)),
+            Raw::Toml(_) => Err("expected a list of strings".into()),
+            Raw::Text(t) => Ok(split_list(t)),
+        }
+    }
+
+    fn networks(&self) -> Result<Vec<IpNet>, String> {
+        self.list()?.iter().map(|s| parse_network(s)).collect()
+    }
+}
+
+fn split_list(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Parses an IP address or CIDR block (`10.0.0.1`, `10.0.0.0/8`, `::1`).
+pub(crate) fn parse_network(s: &str) -> Result<IpNet, String> {
+    let s = s.trim();
+    if let Ok(net) = IpNet::from_str(s) {
+        return Ok(net.trunc());
+    }
+    std::net::IpAddr::from_str(s)
+        .map(IpNet::from)
+        .map_err(|_| format!("`{s}` is not an IP address or CIDR block"))
+}
+
+impl Settings {
+    /// Loads settings: defaults, then the TOML file, then `AXES_*`
+    /// environment variables, then validation.
+    ///
+    /// With `file = None`, `axes.toml` in the working directory is read when it
+    /// exists. A given file that does not exist is an error.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let path: Option<PathBuf> = match file {
+            Some(p) => Some(p.to_owned()),
+            None => {
+                let default = PathBuf::from("axes.toml");
+                default.is_file().then_some(default)
+            }
+        };
+        let text = match &path {
+            Some(p) => Some(std::fs::read_to_string(p).map_err(|e| ConfigError::File {
+                path: p.display().to_string(),
+                reason: e.to_string(),
+            })?),
+            None => None,
+        };
+        let source = path
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        Self::from_sources(text.as_deref(), &source, std::env::vars())
+    }
+
+    /// Builds settings from TOML text (if any) and environment pairs.
+    /// `source` names the file in error messages.
+    pub fn from_sources(
+        toml_text: Option<&str>,
+        source: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let mut settings = Settings::default();
+        if let Some(text) = toml_text {
+            let table: toml::Table =
+                text.parse()
+                    .map_err(|e: toml::de::Error| ConfigError::File {
+                        path: source.to_owned(),
+                        reason: e.to_string(),
+                    })?;
+            for (key, value) in &table {
+                settings.set(key, Raw::Toml(value), source)?;
+            }
+        }
+        let mut env: Vec<(String, String)> = env
+            .into_iter()
+            .filter(|(k, _)| k.starts_with(ENV_PREFIX))
+            .filter(|(k, _)| !ENV_NOT_SETTINGS.iter().any(|p| k.starts_with(p)))
+            .collect();
+        env.sort();
+        for (var, value) in &env {
+            let key = var[ENV_PREFIX.len()..].to_ascii_lowercase();
+            settings.set(&key, Raw::Text(value), var)?;
+        }
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Sets one setting from its text form, as the environment would.
+    pub fn set_text(&mut self, key: &str, value: &str) -> Result<(), ConfigError> {
+        self.set(key, Raw::Text(value), "")
+    }
+
+    fn set(&mut self, key: &str, raw: Raw<'_>, source: &str) -> Result<(), ConfigError> {
+        if !SETTING_KEYS.contains(&key) {
+            return Err(ConfigError::UnknownKey {
+                key: key.to_owned(),
+                origin: source.to_owned(),
+            });
+        }
+        self.apply(key, &raw)
+            .map_err(|reason| ConfigError::InvalidValue {
+                key: key.to_owned(),
+                value: raw.shown(key),
+                origin: source.to_owned(),
+                reason,
+            })
+    }
+
+    fn apply(&mut self, key: &str, raw: &Raw<'_>) -> Result<(), String> {
+        match key {
+            "enabled" => self.enabled = raw.boolean()?,
+            "failure_limit" => self.failure_limit = raw.integer(1, 1_000_000)? as u32,
+            "lock_out_at_failure" => self.lock_out_at_failure = raw.boolean()?,
+            "cooloff_time" => self.cooloff_time = raw.optional_duration()?,
+            "lockout_parameters" => {
+                self.lockout_parameters = match raw {
+                    Raw::Text(t) => LockoutParameters::parse_env(t)?,
+                    Raw::Toml(v) => LockoutParameters::deserialize_toml(v)?,
+                }
+            }
+            "reset_on_success" => self.reset_on_success = raw.boolean()?,
+            "reset_cool_off_on_failure_during_lockout" => {
+                self.reset_cool_off_on_failure_during_lockout = raw.boolean()?
+            }
+            "handler" => self.handler = Handler::from_str(raw.text()?)?,
+            "database_url" => {
+                let url = raw.text()?.trim();
+                if ![
+                    "sqlite:",
+                    "postgres://",
+                    "postgresql://",
+                    "mysql://",
+                    "mariadb://",
+                ]
+                .iter()
+                .any(|p| url.starts_with(p))
+                {
+                    return Err("expected a sqlite://, postgres:// or mysql:// URL".into());
+                }
+                self.database_url = Secret::new(url);
+            }
+            "cache_url" => {
+                let url = raw.text()?.trim();
+                if !url.starts_with("redis://") && !url.starts_with("rediss://") {
+                    return Err("expected a redis:// URL".into());
+                }
+                self.cache_url = Secret::new(url);
+            }
+            "never_lockout_get" => self.never_lockout_get = raw.boolean()?,
+            "never_lockout_whitelist" => self.never_lockout_whitelist = raw.boolean()?,
+            "only_whitelist" => self.only_whitelist = raw.boolean()?,
+            "ip_whitelist" => self.ip_whitelist = raw.networks()?,
+            "ip_blacklist" => self.ip_blacklist = raw.networks()?,
+            "trusted_proxies" => self.trusted_proxies = raw.networks()?,
+            "client_ip_header" => {
+                let name = raw.text()?.trim();
+                if name.is_empty()
+                    || name.len() > 64
+                    || !name
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                {
+                    return Err("expected an HTTP header name".into());
+                }
+                self.client_ip_header = name.to_owned();
+            }
+            "ipv6_prefix" => self.ipv6_prefix = raw.integer(1, 128)? as u8,
+            "store_ip_address" => self.store_ip_address = raw.boolean()?,
+            "username_form_field" => self.username_form_field = field_name(raw)?,
+            "password_form_field" => self.password_form_field = field_name(raw)?,
+            "http_response_code" => self.http_response_code = raw.integer(200, 599)? as u16,
+            "lockout_url" => {
+                self.lockout_url = raw.optional_text()?;
+                if let Some(url) = &self.lockout_url
+                    && (url.contains(['\r', '\n']) || url.len() > 2048)
+                {
+                    return Err("expected a URL or path".into());
+                }
+            }
+            "lockout_template" => self.lockout_template = raw.optional_text()?.map(PathBuf::from),
+            "cooloff_message" => self.cooloff_message = bounded_text(raw)?,
+            "permalock_message" => self.permalock_message = bounded_text(raw)?,
+            "disable_access_log" => self.disable_access_log = raw.boolean()?,
+            "enable_access_failure_log" => self.enable_access_failure_log = raw.boolean()?,
+            "access_failure_log_per_user_limit" => {
+                self.access_failure_log_per_user_limit = raw.integer(1, 10_000_000)? as u32
+            }
+            "sensitive_parameters" => self.sensitive_parameters = raw.list()?,
+            "cache_prefix" => {
+                let p = raw.text()?;
+                if p.len() > 64 || p.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                    return Err("expected at most 64 characters without spaces".into());
+                }
+                self.cache_prefix = p.to_owned();
+            }
+            "fail_closed" => self.fail_closed = raw.boolean()?,
+            "store_timeout" => {
+                let d = raw.duration()?;
+                if d.is_zero() {
+                    return Err("must be longer than zero".into());
+                }
+                self.store_timeout = d;
+            }
+            "secret_key" => self.secret_key = raw.optional_text()?.map(Secret::new),
+            "api_token" => self.api_token = raw.optional_text()?.map(Secret::new),
+            "admin_users" => {
+                let users = raw.list()?;
+                for u in &users {
+                    if !u.contains(':') {
+                        return Err("expected `name:argon2-hash` entries".into());
+                    }
+                }
+                self.admin_users = users;
+            }
+            "webhook_url" => self.webhook_url = raw.optional_text()?,
+            "webhook_secret" => self.webhook_secret = raw.optional_text()?.map(Secret::new),
+            "cooloff_multiplier" => {
+                let m = raw.float()?;
+                if !(1.0..=1000.0).contains(&m) {
+                    return Err("must be between 1 and 1000".into());
+                }
+                self.cooloff_multiplier = m;
+            }
+            "cooloff_max" => self.cooloff_max = raw.optional_duration()?,
+            "trusted_device" => self.trusted_device = raw.boolean()?,
+            _ => return Err("not a setting".into()),
+        }
+        Ok(())
+    }
+}
+
+fn field_name(raw: &Raw<'_>) -> Result<String, String> {
+    let name = raw.text()?.trim();
+    if name.is_empty() || name.len() > 128 || name.chars().any(char::is_control) {
+        return Err("expected a form field name".into());
+    }
+    Ok(name.to_owned())
+}
+
+fn bounded_text(raw: &Raw<'_>) -> Result<String, String> {
+    let text = raw.text()?;
+    if text.len() > 4096 {
+        return Err("at most 4096 bytes".into());
+    }
+    Ok(text.to_owned())
+}
+
+impl LockoutParameters {
+    fn deserialize_toml(v: &toml::Value) -> Result<Self, String> {
+        use serde::Deserialize;
+        LockoutParameters::deserialize(v.clone()).map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parameters::Field;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_match_the_spec() {
+        let s = Settings::from_sources(None, "", env(&[])).unwrap();
+        assert_eq!(s.failure_limit, 3);
+        assert_eq!(s.http_response_code, 429);
+        assert_eq!(s.cooloff_time, None);
+        assert_eq!(s.database_url.expose(), "sqlite://axes.db");
+        assert_eq!(s.lockout_parameters.to_string(), "ip_address");
+    }
+
+    #[test]
+    fn toml_then_env_env_wins() {
+        let toml = r#"
+            failure_limit = 5
+            cooloff_time = "30m"
+            lockout_parameters = ["username", ["ip_address", "user_agent"]]
+        "#;
+        let s = Settings::from_sources(
+            Some(toml),
+            "axes.toml",
+            env(&[("AXES_FAILURE_LIMIT", "7"), ("PATH", "/bin")]),
+        )
+        .unwrap();
+        assert_eq!(s.failure_limit, 7);
+        assert_eq!(s.cooloff_time, Some(Duration::from_secs(1800)));
+        assert_eq!(s.lockout_parameters.alternatives().len(), 2);
+        assert!(s.lockout_parameters.alternatives()[1].uses(Field::UserAgent));
+    }
+
+    #[test]
+    fn env_form_of_lockout_parameters() {
+        let s = Settings::from_sources(
+            None,
+            "",
+            env(&[("AXES_LOCKOUT_PARAMETERS", "ip_address,username+user_agent")]),
+        )
+        .unwrap();
+        assert_eq!(
+            s.lockout_parameters.to_string(),
+            "ip_address,username+user_agent"
+        );
+    }
+
+    #[test]
+    fn bare_number_cooloff_is_hours() {
+        let s = Settings::from_sources(Some("cooloff_time = 2"), "f", env(&[])).unwrap();
+        assert_eq!(s.cooloff_time, Some(Duration::from_secs(7200)));
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let err = Settings::from_sources(Some("failure_limt = 3"), "axes.toml", env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("failure_limt"), "{err}");
+        let err = Settings::from_sources(None, "", env(&[("AXES_COOLOF_TIME", "1h")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("cooloff_time") || err.contains("coolof_time"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn bad_values_name_key_and_value() {
+        let err = Settings::from_sources(None, "", env(&[("AXES_FAILURE_LIMIT", "many")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("failure_limit") && err.contains("many"),
+            "{err}"
+        );
+        let err = Settings::from_sources(Some("ip_whitelist = [\"10.0.0.300\"]"), "f", env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("ip_whitelist") && err.contains("10.0.0.300"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn secrets_are_not_echoed() {
+        let err = Settings::from_sources(
+            None,
+            "",
+            env(&[("AXES_DATABASE_URL", "oracle://user:hunter2@db")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("database_url") && !err.contains("hunter2"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn gdpr_mode_refuses_ip_lockout() {
+        let err = Settings::from_sources(None, "", env(&[("AXES_STORE_IP_ADDRESS", "false")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("store_ip_address"), "{err}");
+        Settings::from_sources(
+            None,
+            "",
+            env(&[
+                ("AXES_STORE_IP_ADDRESS", "false"),
+                ("AXES_LOCKOUT_PARAMETERS", "username"),
+            ]),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn test_variables_are_not_settings() {
+        Settings::from_sources(
+            None,
+            "",
+            env(&[
+                ("AXES_TEST_POSTGRES_URL", "postgres://x"),
+                ("AXES_LOG", "debug"),
+            ]),
+        )
+        .unwrap();
+    }
+}

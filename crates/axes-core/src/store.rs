@@ -1,0 +1,456 @@
+//! The storage trait every axes store implements.
+//!
+//! The engine holds the policy (who is allowed, what the limit is, which
+//! alternatives count); a [`Store`] holds the records and makes each counter
+//! update atomic. Every implementation must pass the conformance suite in
+//! `axes_core::conformance` (feature `conformance`).
+//!
+//! # Records and counts
+//!
+//! Failures are kept per [`RecordKey`], i.e. per (username, ip_address,
+//! user_agent). A record is *live* while its last failure is newer than the
+//! cool-off window (`window`), or always when there is no window. A record
+//! whose window has passed counts for nothing, and a new failure on it starts
+//! again at one.
+//!
+//! The failure count of an [`Alternative`] is the sum of `failures` over the
+//! live records that match the attempt on every field of that alternative (a
+//! missing username or IP matches records where it is missing too).
+
+use std::fmt;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use crate::error::StoreError;
+use crate::parameters::{Alternative, Field, LockoutParameters};
+
+/// The identity of one attempt record: the unique key of the attempts table.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct RecordKey {
+    /// The normalised username, if the attempt had one.
+    pub username: Option<String>,
+    /// The canonical client address (or IPv6 prefix), unless absent or not stored.
+    pub ip_address: Option<String>,
+    /// The user agent ("" when absent).
+    pub user_agent: String,
+}
+
+impl RecordKey {
+    /// The value of `field` in this key.
+    pub fn get(&self, field: Field) -> Option<&str> {
+        match field {
+            Field::IpAddress => self.ip_address.as_deref(),
+            Field::Username => self.username.as_deref(),
+            Field::UserAgent => Some(self.user_agent.as_str()),
+        }
+    }
+
+    /// Whether `other` has the same value as `self` on every field of `alt`.
+    pub fn matches(&self, other: &RecordKey, alt: &Alternative) -> bool {
+        alt.fields().iter().all(|f| self.get(*f) == other.get(*f))
+    }
+}
+
+/// What is stored about an attempt besides its key.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AttemptDetails {
+    /// Request path.
+    pub path: String,
+    /// `Accept` header.
+    pub http_accept: String,
+    /// Query string parameters, sensitive values masked.
+    pub get_data: String,
+    /// Form parameters, sensitive values masked.
+    pub post_data: String,
+}
+
+/// A request to take one admission slot for an attempt.
+#[derive(Debug, Clone)]
+pub struct Reservation<'a> {
+    /// The record the failure is counted on.
+    pub key: &'a RecordKey,
+    /// Details stored with the record.
+    pub details: &'a AttemptDetails,
+    /// The alternatives whose counts decide the lockout.
+    pub parameters: &'a LockoutParameters,
+    /// Lockout threshold; `None` never refuses (the failure is still counted).
+    pub limit: Option<u32>,
+    /// Cool-off window; `None` = failures never expire.
+    pub window: Option<Duration>,
+    /// When the client is already locked out: still add the failure (which
+    /// restarts the cool-off), or leave the records untouched.
+    pub count_when_locked: bool,
+    /// The time of the attempt.
+    pub now: DateTime<Utc>,
+}
+
+/// A read-only look-up of an attempt's failure counts.
+#[derive(Debug, Clone)]
+pub struct FailureQuery<'a> {
+    /// The attempt's record key.
+    pub key: &'a RecordKey,
+    /// The alternatives to count.
+    pub parameters: &'a LockoutParameters,
+    /// Cool-off window; `None` = failures never expire.
+    pub window: Option<Duration>,
+    /// The time of the look-up.
+    pub now: DateTime<Utc>,
+}
+
+/// The failure count of one alternative.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlternativeCount {
+    /// Sum of live failures.
+    pub failures: u32,
+    /// The latest `attempt_time` among the counted records.
+    pub last_failure: Option<DateTime<Utc>>,
+}
+
+/// Failure counts per alternative, in the order of the lockout parameters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Failures {
+    /// One entry per alternative.
+    pub per_alternative: Vec<AlternativeCount>,
+}
+
+impl Failures {
+    /// The highest count over all alternatives.
+    pub fn max(&self) -> u32 {
+        self.per_alternative
+            .iter()
+            .map(|c| c.failures)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Whether any alternative has reached `limit`.
+    pub fn reached(&self, limit: u32) -> bool {
+        self.per_alternative.iter().any(|c| c.failures >= limit)
+    }
+
+    /// The latest failure among the alternatives that reached `limit`: the
+    /// lockout lifts at the latest `window` after it.
+    pub fn locking_last_failure(&self, limit: u32) -> Option<DateTime<Utc>> {
+        self.per_alternative
+            .iter()
+            .filter(|c| c.failures >= limit)
+            .filter_map(|c| c.last_failure)
+            .max()
+    }
+}
+
+/// The result of [`Store::reserve`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReserveOutcome {
+    /// True: the failure was counted in advance and the credentials may be
+    /// checked. False: an alternative had already reached the limit.
+    pub admitted: bool,
+    /// Whether a failure was added to the record by this call.
+    pub counted: bool,
+    /// The counts after this call.
+    pub failures: Failures,
+}
+
+/// Which attempt records a reset deletes. Both set: records matching BOTH.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResetFilter {
+    /// Only records of this IP (canonical form).
+    pub ip_address: Option<String>,
+    /// Only records of this username (normalised).
+    pub username: Option<String>,
+}
+
+impl ResetFilter {
+    /// Every record.
+    pub fn all() -> Self {
+        Self::default()
+    }
+
+    /// Whether `key` falls under this filter.
+    pub fn matches(&self, key: &RecordKey) -> bool {
+        self.ip_address
+            .as_deref()
+            .is_none_or(|ip| key.ip_address.as_deref() == Some(ip))
+            && self
+                .username
+                .as_deref()
+                .is_none_or(|u| key.username.as_deref() == Some(u))
+    }
+}
+
+/// One stored attempt record, as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AttemptRecord {
+    /// Store-specific id (stable while the record lives).
+    pub id: String,
+    /// The record's key.
+    #[serde(flatten)]
+    pub key: RecordKey,
+    /// The last request's details.
+    #[serde(flatten)]
+    pub details: AttemptDetails,
+    /// Failures since the record was created (or since its window expired).
+    pub failures: u32,
+    /// Time of the last failure.
+    pub attempt_time: DateTime<Utc>,
+}
+
+/// Sort order of a listing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Order {
+    /// Newest first.
+    #[default]
+    NewestFirst,
+    /// Oldest first.
+    OldestFirst,
+}
+
+/// Filters and paging for listings of attempts and logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListQuery {
+    /// Exact IP (canonical form).
+    pub ip_address: Option<String>,
+    /// Exact username (normalised).
+    pub username: Option<String>,
+    /// Case-insensitive substring of username, IP or user agent.
+    pub search: Option<String>,
+    /// Only rows at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Only rows before this time.
+    pub until: Option<DateTime<Utc>>,
+    /// Sort order by time.
+    pub order: Order,
+    /// Rows to skip.
+    pub offset: u64,
+    /// Page size, bounded by [`ListQuery::MAX_LIMIT`].
+    pub limit: u64,
+}
+
+impl ListQuery {
+    /// The largest page a store returns.
+    pub const MAX_LIMIT: u64 = 1000;
+
+    /// Everything, newest first, up to the maximal page.
+    pub fn all() -> Self {
+        Self::default()
+    }
+
+    /// The page size, clamped to `1..=MAX_LIMIT`.
+    pub fn bounded_limit(&self) -> u64 {
+        self.limit.clamp(1, Self::MAX_LIMIT)
+    }
+
+    /// Whether a row with these values passes the filters (for stores that
+    /// filter in process).
+    pub fn admits(
+        &self,
+        ip: Option<&str>,
+        username: Option<&str>,
+        user_agent: &str,
+        time: DateTime<Utc>,
+    ) -> bool {
+        if let Some(want) = &self.ip_address
+            && ip != Some(want.as_str())
+        {
+            return false;
+        }
+        if let Some(want) = &self.username
+            && username != Some(want.as_str())
+        {
+            return false;
+        }
+        if self.since.is_some_and(|s| time < s) || self.until.is_some_and(|u| time >= u) {
+            return false;
+        }
+        if let Some(needle) = &self.search {
+            let needle = needle.to_lowercase();
+            let hit = [ip.unwrap_or(""), username.unwrap_or(""), user_agent]
+                .iter()
+                .any(|h| h.to_lowercase().contains(&needle));
+            if !hit {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+impl Default for ListQuery {
+    fn default() -> Self {
+        Self {
+            ip_address: None,
+            username: None,
+            search: None,
+            since: None,
+            until: None,
+            order: Order::NewestFirst,
+            offset: 0,
+            limit: Self::MAX_LIMIT,
+        }
+    }
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Page<T> {
+    /// The rows of this page.
+    pub items: Vec<T>,
+    /// Rows matching the filters in all pages.
+    pub total: u64,
+}
+
+/// A successful login, as written to the access log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewAccessLog {
+    /// Record key of the client that logged in.
+    #[serde(flatten)]
+    pub key: RecordKey,
+    /// Request details (path, accept).
+    pub path: String,
+    /// `Accept` header.
+    pub http_accept: String,
+    /// Login time.
+    pub attempt_time: DateTime<Utc>,
+    /// SHA-256 hex of the session id ("" without a session).
+    pub session_hash: String,
+}
+
+/// One row of the access log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccessLogRecord {
+    /// Store-specific id.
+    pub id: String,
+    /// The login.
+    #[serde(flatten)]
+    pub entry: NewAccessLog,
+    /// Logout time, once logged out.
+    pub logout_time: Option<DateTime<Utc>>,
+}
+
+/// A failed attempt, as written to the failure log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewFailureLog {
+    /// Record key of the client.
+    #[serde(flatten)]
+    pub key: RecordKey,
+    /// Request path.
+    pub path: String,
+    /// `Accept` header.
+    pub http_accept: String,
+    /// Time of the attempt.
+    pub attempt_time: DateTime<Utc>,
+    /// Whether the client was locked out after this failure.
+    pub locked_out: bool,
+}
+
+/// One row of the failure log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FailureLogRecord {
+    /// Store-specific id.
+    pub id: String,
+    /// The failure.
+    #[serde(flatten)]
+    pub entry: NewFailureLog,
+}
+
+/// Persistence for axes. Implementations make every counter update atomic.
+///
+/// All times come from the caller; a store never reads the clock.
+#[async_trait]
+pub trait Store: fmt::Debug + Send + Sync + 'static {
+    /// A short name for messages ("sqlite", "memory", …).
+    fn kind(&self) -> &'static str;
+
+    /// Creates or upgrades the schema. Idempotent.
+    async fn migrate(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// Checks that the store answers.
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// Counts the live failures of each alternative for `query.key`.
+    async fn failures(&self, query: &FailureQuery<'_>) -> Result<Failures, StoreError>;
+
+    /// Atomically: count each alternative; if none has reached
+    /// `reservation.limit`, add one failure to the record (creating it, or
+    /// restarting it at one when its window had passed) and admit. Otherwise
+    /// refuse, and add the failure only if `count_when_locked`.
+    ///
+    /// Two concurrent calls never both see the same count: with limit N,
+    /// exactly N of any number of concurrent calls for one client are
+    /// admitted.
+    async fn reserve(&self, reservation: &Reservation<'_>) -> Result<ReserveOutcome, StoreError>;
+
+    /// Gives back one failure taken by an admitted reservation (the
+    /// credentials were right). Deletes the record when it reaches zero.
+    async fn release(&self, key: &RecordKey) -> Result<(), StoreError>;
+
+    /// Deletes every record that matches `key` on any alternative of
+    /// `parameters` (reset on success). Returns how many were deleted.
+    async fn clear_client(
+        &self,
+        key: &RecordKey,
+        parameters: &LockoutParameters,
+    ) -> Result<u64, StoreError>;
+
+    /// Deletes the records under `filter`. Returns how many were deleted.
+    async fn reset(&self, filter: &ResetFilter) -> Result<u64, StoreError>;
+
+    /// Deletes records whose last failure is at or before `before`.
+    async fn purge_attempts(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+
+    /// Lists attempt records.
+    async fn list_attempts(&self, query: &ListQuery) -> Result<Page<AttemptRecord>, StoreError>;
+
+    /// Appends a row to the access log.
+    async fn insert_access_log(&self, entry: &NewAccessLog) -> Result<(), StoreError>;
+
+    /// Fills in the logout time of the open access-log rows of `username`
+    /// with `session_hash`. Returns how many rows were closed.
+    async fn close_access_log(
+        &self,
+        username: &str,
+        session_hash: &str,
+        logout_time: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+
+    /// Appends a row to the failure log, then drops the oldest rows of that
+    /// username beyond `per_user_limit`.
+    async fn insert_failure_log(
+        &self,
+        entry: &NewFailureLog,
+        per_user_limit: u32,
+    ) -> Result<(), StoreError>;
+
+    /// Deletes access-log rows logged in at or before `before` (all when `None`).
+    async fn reset_access_logs(&self, before: Option<DateTime<Utc>>) -> Result<u64, StoreError>;
+
+    /// Deletes failure-log rows at or before `before` (all when `None`).
+    async fn reset_failure_logs(&self, before: Option<DateTime<Utc>>) -> Result<u64, StoreError>;
+
+    /// Lists the access log.
+    async fn list_access_logs(
+        &self,
+        query: &ListQuery,
+    ) -> Result<Page<AccessLogRecord>, StoreError>;
+
+    /// Lists the failure log.
+    async fn list_failure_logs(
+        &self,
+        query: &ListQuery,
+    ) -> Result<Page<FailureLogRecord>, StoreError>;
+
+    /// Deletes attempt records by id (admin selection). Unknown ids are skipped.
+    async fn delete_attempts(&self, ids: &[String]) -> Result<u64, StoreError>;
+
+    /// Deletes access-log rows by id.
+    async fn delete_access_logs(&self, ids: &[String]) -> Result<u64, StoreError>;
+
+    /// Deletes failure-log rows by id.
+    async fn delete_failure_logs(&self, ids: &[String]) -> Result<u64, StoreError>;
+}
