@@ -1,0 +1,96 @@
+//! One authentication attempt, as the engine sees it.
+
+use std::net::IpAddr;
+
+/// One authentication call: who, from where, how.
+///
+/// Build it from a request (the axum integration does), or by hand in tests
+/// and non-HTTP code:
+///
+/// ```
+/// use axes_core::Attempt;
+/// let attempt = Attempt::new()
+///     .ip_address("203.0.113.7".parse().unwrap())
+///     .username("alice")
+///     .user_agent("curl/8")
+///     .path("/login");
+/// assert_eq!(attempt.username.as_deref(), Some("alice"));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Attempt {
+    /// The client IP as resolved (see [`crate::identity::ClientIpResolver`]).
+    pub ip_address: Option<IpAddr>,
+    /// The username as typed; normalised by the engine.
+    pub username: Option<String>,
+    /// The `User-Agent` header.
+    pub user_agent: Option<String>,
+    /// The request path.
+    pub path: String,
+    /// The `Accept` header.
+    pub http_accept: String,
+    /// The HTTP method (`POST` unless set).
+    pub method: String,
+    /// Query parameters (masked before storage).
+    pub query: Vec<(String, String)>,
+    /// Form parameters (masked before storage; the password never leaves
+    /// the engine).
+    pub form: Vec<(String, String)>,
+}
+
+impl Attempt {
+    /// An empty attempt (method `POST`).
+    pub fn new() -> Self {
+        Self {
+            method: "POST".into(),
+            ..Self::default()
+        }
+    }
+
+    /// Sets the client IP.
+    pub fn ip_address(mut self, ip: IpAddr) -> Self {
+        self.ip_address = Some(ip);
+        self
+    }
+
+    /// Sets the username.
+    pub fn username(mut self, username: impl Into<String>) -> Self {
+        self.username = Some(username.into());
+        self
+    }
+
+    /// Sets the user agent.
+    pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
+        self.user_agent = Some(ua.into());
+        self
+    }
+
+    /// Sets the path.
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.path = path.into();
+        self
+    }
+
+    /// Sets the `Accept` header.
+    pub fn http_accept(mut self, accept: impl Into<String>) -> Self {
+        self.http_accept = accept.into();
+        self
+    }
+
+    /// Sets the HTTP method.
+    pub fn method(mut self, method: impl Into<String>) -> Self {
+        self.method = method.into();
+        self
+    }
+
+    /// Adds the query parameters.
+    pub fn query(mut self, query: Vec<(String, String)>) -> Self {
+        self.query = query;
+        self
+    }
+
+    /// Adds the form parameters.
+    pub fn form(mut self, form: Vec<(String, String)>) -> Self {
+        self.form = form;
+        self
+    }
+}

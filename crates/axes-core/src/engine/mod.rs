@@ -1,0 +1,579 @@
+//! The lockout engine: policy on top of a [`Store`].
+//!
+//! [`Axes`] decides who may try to authenticate, takes an admission slot
+//! before the credentials are checked ([`Axes::begin`] → [`Ticket`]), records
+//! the outcome, keeps the access and failure logs, and resets.
+
+mod health;
+mod lockout;
+mod prepare;
+mod ticket;
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+
+pub use health::StoreStatus;
+pub use lockout::{Lockout, LockoutReason};
+pub use prepare::{MASK, Prepared};
+pub use ticket::{AuthError, Ticket};
+
+use crate::attempt::Attempt;
+use crate::clock::{Clock, SystemClock};
+use crate::error::{ConfigError, Error, StoreError};
+use crate::events::{Event, EventBus, EventKind};
+use crate::identity::{UsernameRule, normalize_username, parse_canonical_ip};
+use crate::memory::MemoryStore;
+use crate::settings::{Handler, Settings};
+use crate::store::{
+    AccessLogRecord, AttemptRecord, FailureLogRecord, FailureQuery, Failures, ListQuery,
+    NewAccessLog, Page, ResetFilter, Store,
+};
+use health::Health;
+
+type Hook<T> = Arc<dyn Fn(&Prepared) -> T + Send + Sync>;
+
+/// The engine. Cheap to clone; clones share everything.
+#[derive(Clone)]
+pub struct Axes {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    settings: Settings,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    username_rule: UsernameRule,
+    allow_user: Option<Hook<bool>>,
+    failure_limit: Option<Hook<u32>>,
+    cooloff: Option<Hook<Option<Duration>>>,
+    events: EventBus,
+    health: Health,
+}
+
+impl fmt::Debug for Axes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Axes")
+            .field("store", &self.inner.store.kind())
+            .field("settings", &self.inner.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds an [`Axes`].
+pub struct AxesBuilder {
+    settings: Settings,
+    store: Option<Arc<dyn Store>>,
+    clock: Arc<dyn Clock>,
+    username_rule: UsernameRule,
+    allow_user: Option<Hook<bool>>,
+    failure_limit: Option<Hook<u32>>,
+    cooloff: Option<Hook<Option<Duration>>>,
+}
+
+impl fmt::Debug for AxesBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AxesBuilder")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AxesBuilder {
+    /// The store. Without one, `handler = memory` gets a [`MemoryStore`] and
+    /// `handler = dummy` a store that keeps nothing; other handlers need a
+    /// store (see `axes_sqlx::connect` and `axes_redis::RedisStore`).
+    pub fn store(mut self, store: Arc<dyn Store>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// The clock (tests use [`crate::clock::ManualClock`]).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Replaces the username rule (default: NFKC, lowercase, trim).
+    pub fn username_rule(mut self, rule: impl Fn(&str) -> String + Send + Sync + 'static) -> Self {
+        self.username_rule = Arc::new(rule);
+        self
+    }
+
+    /// A per-user allow hook: attempts it returns `true` for are never
+    /// refused and never counted.
+    pub fn allow_user(mut self, hook: impl Fn(&Prepared) -> bool + Send + Sync + 'static) -> Self {
+        self.allow_user = Some(Arc::new(hook));
+        self
+    }
+
+    /// The failure limit per attempt (default: `failure_limit`).
+    pub fn failure_limit(
+        mut self,
+        hook: impl Fn(&Prepared) -> u32 + Send + Sync + 'static,
+    ) -> Self {
+        self.failure_limit = Some(Arc::new(hook));
+        self
+    }
+
+    /// The cool-off per attempt (default: `cooloff_time`).
+    pub fn cooloff(
+        mut self,
+        hook: impl Fn(&Prepared) -> Option<Duration> + Send + Sync + 'static,
+    ) -> Self {
+        self.cooloff = Some(Arc::new(hook));
+        self
+    }
+
+    /// Validates the settings and builds the engine.
+    pub fn build(self) -> Result<Axes, ConfigError> {
+        self.settings.validate()?;
+        let store: Arc<dyn Store> = match self.store {
+            Some(s) => s,
+            None => match self.settings.handler {
+                Handler::Memory => Arc::new(MemoryStore::new()),
+                Handler::Dummy => Arc::new(crate::dummy::DummyStore),
+                other => {
+                    return Err(ConfigError::Conflict(format!(
+                        "handler = \"{}\" needs a store; connect one and pass it to the builder",
+                        other.as_str()
+                    )));
+                }
+            },
+        };
+        Ok(Axes {
+            inner: Arc::new(Inner {
+                settings: self.settings,
+                store,
+                clock: self.clock,
+                username_rule: self.username_rule,
+                allow_user: self.allow_user,
+                failure_limit: self.failure_limit,
+                cooloff: self.cooloff,
+                events: EventBus::default(),
+                health: Health::default(),
+            }),
+        })
+    }
+}
+
+/// The answer of [`Axes::check`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckResult {
+    /// Failures counted for the client (highest alternative).
+    pub failures: u32,
+    /// The limit that applies.
+    pub failure_limit: u32,
+    /// Set when the client would be refused.
+    pub lockout: Option<Lockout>,
+}
+
+/// How the policy treats one prepared attempt, before the store is asked.
+enum Gate {
+    /// Axes is off, or the client is exempt: never refused, never counted.
+    Exempt,
+    /// Refused outright (deny list, allow-list-only).
+    Denied,
+    /// Counted, and refused at `limit` (None: never refused).
+    Counted { limit: Option<u32> },
+}
+
+impl Axes {
+    /// Starts building an engine with `settings`.
+    pub fn builder(settings: Settings) -> AxesBuilder {
+        AxesBuilder {
+            settings,
+            store: None,
+            clock: Arc::new(SystemClock),
+            username_rule: Arc::new(normalize_username),
+            allow_user: None,
+            failure_limit: None,
+            cooloff: None,
+        }
+    }
+
+    /// The settings in use.
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+
+    /// The store in use.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    /// The current time of the engine's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.inner.clock.now()
+    }
+
+    /// The store's health as seen by the engine.
+    pub fn store_status(&self) -> StoreStatus {
+        self.inner.health.status()
+    }
+
+    /// Calls `f` with every event, in-process and synchronously: keep it short.
+    pub fn subscribe(&self, f: impl Fn(&Event) + Send + Sync + 'static) {
+        self.inner.events.subscribe(Arc::new(f));
+    }
+
+    /// Canonicalises an attempt (normalised username, canonical IP, masked
+    /// and bounded details).
+    pub fn prepare(&self, attempt: &Attempt) -> Prepared {
+        prepare::prepare(attempt, &self.inner.settings, &self.inner.username_rule)
+    }
+
+    /// Runs one store call with the configured timeout, tracking health.
+    async fn call<T>(
+        &self,
+        fut: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        let s = &self.inner.settings;
+        let kind = self.inner.store.kind();
+        let result = match tokio::time::timeout(s.store_timeout, fut).await {
+            Ok(r) => r,
+            Err(_) => Err(StoreError::Timeout(s.store_timeout)),
+        };
+        match &result {
+            Ok(_) => self.inner.health.ok(kind),
+            Err(e) => self.inner.health.failed(kind, e, s.fail_closed),
+        }
+        result
+    }
+
+    fn limit_for(&self, p: &Prepared) -> u32 {
+        self.inner
+            .failure_limit
+            .as_ref()
+            .map_or(self.inner.settings.failure_limit, |h| h(p))
+            .max(1)
+    }
+
+    fn window_for(&self, p: &Prepared) -> Option<chrono::Duration> {
+        let cooloff = match &self.inner.cooloff {
+            Some(h) => h(p),
+            None => self.inner.settings.cooloff_time,
+        };
+        cooloff
+            .filter(|d| !d.is_zero())
+            .and_then(|d| chrono::Duration::from_std(d).ok())
+    }
+
+    fn gate(&self, p: &Prepared) -> Gate {
+        let s = &self.inner.settings;
+        if !s.enabled {
+            return Gate::Exempt;
+        }
+        let listed =
+            |nets: &[ipnet::IpNet]| p.ip.is_some_and(|ip| nets.iter().any(|n| n.contains(&ip)));
+        if listed(&s.ip_blacklist) || (s.only_whitelist && !listed(&s.ip_whitelist)) {
+            return Gate::Denied;
+        }
+        if ((s.never_lockout_whitelist || s.only_whitelist) && listed(&s.ip_whitelist))
+            || (s.never_lockout_get && p.method == "GET")
+            || self.inner.allow_user.as_ref().is_some_and(|h| h(p))
+        {
+            return Gate::Exempt;
+        }
+        Gate::Counted {
+            limit: s.lock_out_at_failure.then(|| self.limit_for(p)),
+        }
+    }
+
+    pub(crate) fn lockout(
+        &self,
+        p: &Prepared,
+        reason: LockoutReason,
+        failures: &Failures,
+        limit: u32,
+    ) -> Lockout {
+        let s = &self.inner.settings;
+        let window = self.window_for(p);
+        let (retry_after, cooloff) = match reason {
+            LockoutReason::TooManyFailures => (
+                lockout::retry_after(failures, limit, window, self.now()),
+                window.and_then(|w| w.to_std().ok()),
+            ),
+            _ => (None, None),
+        };
+        let message = match (reason, retry_after) {
+            (LockoutReason::StoreUnavailable, _) => {
+                "Login is temporarily unavailable. Please try again later.".to_owned()
+            }
+            (_, Some(_)) => s.cooloff_message.clone(),
+            (_, None) => s.permalock_message.clone(),
+        };
+        Lockout {
+            reason,
+            username: p.given_username.clone(),
+            failures: failures.max(),
+            failure_limit: limit,
+            cooloff,
+            retry_after,
+            message,
+        }
+    }
+
+    fn store_down_lockout(&self, p: &Prepared) -> Option<Lockout> {
+        self.inner.settings.fail_closed.then(|| {
+            self.lockout(
+                p,
+                LockoutReason::StoreUnavailable,
+                &Failures::default(),
+                self.limit_for(p),
+            )
+        })
+    }
+
+    pub(crate) fn emit(&self, kind: EventKind, p: &Prepared, failures: u32) {
+        self.inner.events.emit(Event {
+            kind,
+            username: p.key.username.clone(),
+            ip_address: p.key.ip_address.clone(),
+            path: p.details.path.clone(),
+            failures,
+            time: self.now(),
+        });
+    }
+
+    /// A description of the client for log lines: username and, only when
+    /// IPs are stored, the IP.
+    pub(crate) fn client_str(&self, p: &Prepared) -> String {
+        let user = p.key.username.as_deref().unwrap_or("-");
+        match &p.key.ip_address {
+            Some(ip) => format!("username={user:?} ip={ip}"),
+            None => format!("username={user:?}"),
+        }
+    }
+
+    /// Read-only: would this attempt be refused now? Used before a login
+    /// handler runs, and by services that only ask.
+    pub async fn check(&self, attempt: &Attempt) -> CheckResult {
+        let p = self.prepare(attempt);
+        let limit = self.limit_for(&p);
+        let refuse = |l: Lockout| CheckResult {
+            failures: l.failures,
+            failure_limit: limit,
+            lockout: Some(l),
+        };
+        match self.gate(&p) {
+            Gate::Exempt => CheckResult {
+                failures: 0,
+                failure_limit: limit,
+                lockout: None,
+            },
+            Gate::Denied => {
+                refuse(self.lockout(&p, LockoutReason::Denied, &Failures::default(), limit))
+            }
+            Gate::Counted { limit: gate_limit } => {
+                let query = FailureQuery {
+                    key: &p.key,
+                    parameters: &self.inner.settings.lockout_parameters,
+                    window: self.window_for(&p),
+                    now: self.now(),
+                };
+                match self.call(self.inner.store.failures(&query)).await {
+                    Ok(f) if gate_limit.is_some_and(|l| f.reached(l)) => {
+                        refuse(self.lockout(&p, LockoutReason::TooManyFailures, &f, limit))
+                    }
+                    Ok(f) => CheckResult {
+                        failures: f.max(),
+                        failure_limit: limit,
+                        lockout: None,
+                    },
+                    Err(_) => match self.store_down_lockout(&p) {
+                        Some(l) => refuse(l),
+                        None => CheckResult {
+                            failures: 0,
+                            failure_limit: limit,
+                            lockout: None,
+                        },
+                    },
+                }
+            }
+        }
+    }
+
+    /// Takes an admission slot for `attempt` before its credentials are
+    /// checked. `Err` is the lockout response to give instead.
+    pub async fn begin(&self, attempt: &Attempt) -> Result<Ticket, Lockout> {
+        let p = self.prepare(attempt);
+        match self.gate(&p) {
+            Gate::Exempt => Ok(Ticket::exempt(self.clone(), p)),
+            Gate::Denied => {
+                let limit = self.limit_for(&p);
+                let l = self.lockout(&p, LockoutReason::Denied, &Failures::default(), limit);
+                tracing::warn!("axes: refused {} (IP deny/allow list)", self.client_str(&p));
+                self.emit(EventKind::LockedOut, &p, 0);
+                Err(l)
+            }
+            Gate::Counted { limit } => ticket::reserve(self.clone(), p, limit).await,
+        }
+    }
+
+    /// Runs `check` (the app's credential check) under axes: reserve, check,
+    /// record. `Ok(None)` from `check` means wrong credentials.
+    pub async fn authenticate<U, E, F, Fut>(
+        &self,
+        attempt: &Attempt,
+        check: F,
+    ) -> Result<U, AuthError<E>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Option<U>, E>>,
+    {
+        let ticket = self.begin(attempt).await.map_err(AuthError::LockedOut)?;
+        match check().await {
+            Ok(Some(user)) => {
+                ticket.succeeded().await;
+                Ok(user)
+            }
+            Ok(None) => match ticket.failed().await {
+                Some(lockout) => Err(AuthError::LockedOut(lockout)),
+                None => Err(AuthError::InvalidCredentials),
+            },
+            Err(e) => {
+                ticket.abandon().await;
+                Err(AuthError::Backend(e))
+            }
+        }
+    }
+
+    /// Records a successful login: an access-log row (unless disabled) and a
+    /// `logged_in` event. `session_id` is hashed (SHA-256) before storage.
+    pub async fn logged_in(&self, attempt: &Attempt, session_id: Option<&str>) {
+        let p = self.prepare(attempt);
+        let s = &self.inner.settings;
+        if !s.enabled {
+            return;
+        }
+        tracing::info!("axes: successful login by {}", self.client_str(&p));
+        if !s.disable_access_log {
+            let entry = NewAccessLog {
+                key: p.key.clone(),
+                path: p.details.path.clone(),
+                http_accept: p.details.http_accept.clone(),
+                attempt_time: self.now(),
+                session_hash: session_id.map(session_hash).unwrap_or_default(),
+            };
+            let _ = self.call(self.inner.store.insert_access_log(&entry)).await;
+        }
+        self.emit(EventKind::LoggedIn, &p, 0);
+    }
+
+    /// Records a logout: fills in the logout time of the open access-log rows
+    /// of this user and session, and emits `logged_out`.
+    pub async fn logged_out(&self, username: &str, session_id: Option<&str>) {
+        let s = &self.inner.settings;
+        if !s.enabled {
+            return;
+        }
+        let attempt = Attempt::new().username(username);
+        let p = self.prepare(&attempt);
+        if let Some(user) = &p.key.username {
+            tracing::info!("axes: logout by {}", self.client_str(&p));
+            if !s.disable_access_log {
+                let hash = session_id.map(session_hash).unwrap_or_default();
+                let _ = self
+                    .call(self.inner.store.close_access_log(user, &hash, self.now()))
+                    .await;
+            }
+        }
+        self.emit(EventKind::LoggedOut, &p, 0);
+    }
+
+    /// Deletes attempt records (lifting lockouts): all of them with neither
+    /// argument, else those matching BOTH given values. A malformed IP is an
+    /// error, not a silent no-match.
+    pub async fn reset(&self, ip: Option<&str>, username: Option<&str>) -> Result<u64, Error> {
+        let filter = self.reset_filter(ip, username)?;
+        let n = self.call(self.inner.store.reset(&filter)).await?;
+        tracing::info!(removed = n, "axes: reset access attempts");
+        Ok(n)
+    }
+
+    /// The canonical filter for operator-given values.
+    pub fn reset_filter(
+        &self,
+        ip: Option<&str>,
+        username: Option<&str>,
+    ) -> Result<ResetFilter, Error> {
+        let s = &self.inner.settings;
+        let ip_address = match ip {
+            Some(ip) => Some(parse_canonical_ip(ip, s.ipv6_prefix).map_err(Error::InvalidInput)?),
+            None => None,
+        };
+        let username = match username {
+            Some(u) => {
+                let p = self.prepare(&Attempt::new().username(u));
+                Some(
+                    p.key
+                        .username
+                        .ok_or_else(|| Error::InvalidInput("the username is empty".into()))?,
+                )
+            }
+            None => None,
+        };
+        Ok(ResetFilter {
+            ip_address,
+            username,
+        })
+    }
+
+    /// Deletes access-log rows older than `age_days` days (all with `None`).
+    pub async fn reset_logs(&self, age_days: Option<u32>) -> Result<u64, Error> {
+        let before = age_days.map(|d| self.now() - chrono::Duration::days(i64::from(d)));
+        Ok(self
+            .call(self.inner.store.reset_access_logs(before))
+            .await?)
+    }
+
+    /// Deletes failure-log rows older than `age_days` days (all with `None`).
+    pub async fn reset_failure_logs(&self, age_days: Option<u32>) -> Result<u64, Error> {
+        let before = age_days.map(|d| self.now() - chrono::Duration::days(i64::from(d)));
+        Ok(self
+            .call(self.inner.store.reset_failure_logs(before))
+            .await?)
+    }
+
+    /// Deletes attempt records whose cool-off has passed (nothing without a
+    /// cool-off). Run it now and then; counts ignore expired records anyway.
+    pub async fn purge_expired(&self) -> Result<u64, Error> {
+        match self.inner.settings.cooloff() {
+            Some(w) => Ok(self
+                .call(self.inner.store.purge_attempts(self.now() - w))
+                .await?),
+            None => Ok(0),
+        }
+    }
+
+    /// Lists attempt records.
+    pub async fn list_attempts(&self, query: &ListQuery) -> Result<Page<AttemptRecord>, Error> {
+        Ok(self.call(self.inner.store.list_attempts(query)).await?)
+    }
+
+    /// Lists the access log.
+    pub async fn list_access_logs(
+        &self,
+        query: &ListQuery,
+    ) -> Result<Page<AccessLogRecord>, Error> {
+        Ok(self.call(self.inner.store.list_access_logs(query)).await?)
+    }
+
+    /// Lists the failure log.
+    pub async fn list_failure_logs(
+        &self,
+        query: &ListQuery,
+    ) -> Result<Page<FailureLogRecord>, Error> {
+        Ok(self.call(self.inner.store.list_failure_logs(query)).await?)
+    }
+}
+
+/// SHA-256 hex of a session id, as stored in the access log.
+pub fn session_hash(session_id: &str) -> String {
+    hex::encode(Sha256::digest(session_id.as_bytes()))
+}

@@ -1,0 +1,234 @@
+//! The reservation protocol: a [`Ticket`] is one admitted attempt whose
+//! failure is already counted; it is given back when the credentials were
+//! right.
+
+use std::fmt;
+
+use super::{Axes, Lockout, LockoutReason, Prepared};
+use crate::events::EventKind;
+use crate::store::{Failures, NewFailureLog, Reservation};
+
+/// Why [`Axes::authenticate`] did not return a user.
+#[derive(Debug)]
+pub enum AuthError<E> {
+    /// The client is locked out (before the check, or by this failure).
+    LockedOut(Lockout),
+    /// Wrong credentials; not (yet) locked out.
+    InvalidCredentials,
+    /// The credential check itself failed.
+    Backend(E),
+}
+
+impl<E: fmt::Display> fmt::Display for AuthError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AuthError::LockedOut(l) => f.write_str(&l.message),
+            AuthError::InvalidCredentials => f.write_str("invalid credentials"),
+            AuthError::Backend(e) => write!(f, "credential check failed: {e}"),
+        }
+    }
+}
+
+impl<E: fmt::Debug + fmt::Display> std::error::Error for AuthError<E> {}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Not counted (axes off, allow-listed, GET with never_lockout_get).
+    Exempt,
+    /// The store was down and fail_closed is off: nothing was counted.
+    Unprotected,
+    /// A failure was counted in advance.
+    Reserved,
+}
+
+/// An admitted attempt. Finish it with [`Ticket::succeeded`],
+/// [`Ticket::failed`] or [`Ticket::abandon`]. A ticket dropped unfinished
+/// keeps its failure counted, so a client gains nothing by disconnecting.
+#[derive(Debug)]
+#[must_use = "finish the ticket with succeeded(), failed() or abandon()"]
+pub struct Ticket {
+    axes: Axes,
+    prepared: Prepared,
+    mode: Mode,
+    limit: Option<u32>,
+    failures: Failures,
+}
+
+pub(super) async fn reserve(
+    axes: Axes,
+    p: Prepared,
+    limit: Option<u32>,
+) -> Result<Ticket, Lockout> {
+    let s = axes.settings();
+    let window = axes.window_for(&p);
+    let reservation = Reservation {
+        key: &p.key,
+        details: &p.details,
+        parameters: &s.lockout_parameters,
+        limit,
+        window,
+        count_when_locked: s.reset_cool_off_on_failure_during_lockout,
+        now: axes.now(),
+    };
+    let outcome = match axes.call(axes.inner.store.reserve(&reservation)).await {
+        Ok(o) => o,
+        Err(_) => {
+            return match axes.store_down_lockout(&p) {
+                Some(l) => Err(l),
+                None => Ok(Ticket {
+                    axes: axes.clone(),
+                    prepared: p,
+                    mode: Mode::Unprotected,
+                    limit,
+                    failures: Failures::default(),
+                }),
+            };
+        }
+    };
+    if outcome.admitted {
+        return Ok(Ticket {
+            axes,
+            prepared: p,
+            mode: Mode::Reserved,
+            limit,
+            failures: outcome.failures,
+        });
+    }
+    let limit_value = limit.unwrap_or(u32::MAX);
+    let lockout = axes.lockout(
+        &p,
+        LockoutReason::TooManyFailures,
+        &outcome.failures,
+        limit_value,
+    );
+    tracing::warn!(
+        "axes: refused {} while locked out ({} failures)",
+        axes.client_str(&p),
+        lockout.failures
+    );
+    if outcome.counted {
+        write_failure_log(&axes, &p, true).await;
+    }
+    axes.emit(EventKind::LockedOut, &p, lockout.failures);
+    Err(lockout)
+}
+
+async fn write_failure_log(axes: &Axes, p: &Prepared, locked_out: bool) {
+    let s = axes.settings();
+    if !s.enable_access_failure_log {
+        return;
+    }
+    let entry = NewFailureLog {
+        key: p.key.clone(),
+        path: p.details.path.clone(),
+        http_accept: p.details.http_accept.clone(),
+        attempt_time: axes.now(),
+        locked_out,
+    };
+    let _ = axes
+        .call(
+            axes.inner
+                .store
+                .insert_failure_log(&entry, s.access_failure_log_per_user_limit),
+        )
+        .await;
+}
+
+impl Ticket {
+    pub(super) fn exempt(axes: Axes, prepared: Prepared) -> Self {
+        Ticket {
+            axes,
+            prepared,
+            mode: Mode::Exempt,
+            limit: None,
+            failures: Failures::default(),
+        }
+    }
+
+    /// The canonical attempt.
+    pub fn prepared(&self) -> &Prepared {
+        &self.prepared
+    }
+
+    /// Failures counted for the client, this attempt included.
+    pub fn failures(&self) -> u32 {
+        self.failures.max()
+    }
+
+    /// Whether the store counted this attempt (false when exempt, when axes
+    /// is off, or when the store was down and `fail_closed` is off).
+    pub fn is_counted(&self) -> bool {
+        self.mode == Mode::Reserved
+    }
+
+    /// The credentials were right: give the slot back (or, with
+    /// `reset_on_success`, delete the client's failures).
+    pub async fn succeeded(self) {
+        let axes = &self.axes;
+        let s = axes.settings();
+        if !s.enabled || self.mode == Mode::Unprotected {
+            return;
+        }
+        let store = &axes.inner.store;
+        if s.reset_on_success {
+            if let Ok(n) = axes
+                .call(store.clear_client(&self.prepared.key, &s.lockout_parameters))
+                .await
+                && n > 0
+            {
+                tracing::info!(
+                    "axes: reset {n} attempt records of {} after a successful login",
+                    axes.client_str(&self.prepared)
+                );
+            }
+        } else if self.mode == Mode::Reserved {
+            let _ = axes.call(store.release(&self.prepared.key)).await;
+        }
+    }
+
+    /// The credentials were wrong. The failure is already counted; returns
+    /// the lockout when this failure reached the limit.
+    pub async fn failed(self) -> Option<Lockout> {
+        let axes = &self.axes;
+        let p = &self.prepared;
+        if self.mode != Mode::Reserved {
+            if self.mode == Mode::Exempt && axes.settings().enabled {
+                tracing::info!(
+                    "axes: login failed from exempt client {}",
+                    axes.client_str(p)
+                );
+            }
+            return None;
+        }
+        let failures = self.failures.max();
+        let locked = self.limit.is_some_and(|l| self.failures.reached(l));
+        tracing::warn!(
+            "axes: login failure by {} ({failures} of {})",
+            axes.client_str(p),
+            self.limit.map_or("unlimited".into(), |l| l.to_string())
+        );
+        axes.emit(EventKind::LoginFailed, p, failures);
+        write_failure_log(axes, p, locked).await;
+        if !locked {
+            return None;
+        }
+        let limit = self.limit.unwrap_or(u32::MAX);
+        tracing::warn!(
+            "axes: locking out {} after repeated login failures",
+            axes.client_str(p)
+        );
+        axes.emit(EventKind::LockedOut, p, failures);
+        Some(axes.lockout(p, LockoutReason::TooManyFailures, &self.failures, limit))
+    }
+
+    /// The check could not run (the app's backend failed): give the slot back
+    /// without counting anything.
+    pub async fn abandon(self) {
+        if self.mode == Mode::Reserved {
+            let _ = self
+                .axes
+                .call(self.axes.inner.store.release(&self.prepared.key))
+                .await;
+        }
+    }
+}

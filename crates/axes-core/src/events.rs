@@ -1,0 +1,69 @@
+//! Events delivered to in-process subscribers.
+
+use std::fmt;
+use std::sync::{Arc, RwLock};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// Wrong credentials were given.
+    LoginFailed,
+    /// A client was refused (or reached the limit).
+    LockedOut,
+    /// A client logged in.
+    LoggedIn,
+    /// A client logged out.
+    LoggedOut,
+}
+
+/// One event. The IP is absent when `store_ip_address` is off.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Event {
+    /// What happened.
+    pub kind: EventKind,
+    /// The normalised username.
+    pub username: Option<String>,
+    /// The canonical IP (never set when IPs are not stored).
+    pub ip_address: Option<String>,
+    /// The request path.
+    pub path: String,
+    /// Failures counted for the client after this event.
+    pub failures: u32,
+    /// When.
+    pub time: DateTime<Utc>,
+}
+
+type Subscriber = Arc<dyn Fn(&Event) + Send + Sync>;
+
+/// Subscribers to events; cheap to clone, shared.
+#[derive(Clone, Default)]
+pub(crate) struct EventBus {
+    subscribers: Arc<RwLock<Vec<Subscriber>>>,
+}
+
+impl fmt::Debug for EventBus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.subscribers.read().map(|s| s.len()).unwrap_or(0);
+        f.debug_struct("EventBus").field("subscribers", &n).finish()
+    }
+}
+
+impl EventBus {
+    pub(crate) fn subscribe(&self, f: Subscriber) {
+        self.subscribers
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(f);
+    }
+
+    pub(crate) fn emit(&self, event: Event) {
+        let subs = self.subscribers.read().unwrap_or_else(|e| e.into_inner());
+        for s in subs.iter() {
+            s(&event);
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! Client identity (SPEC §3): which IP an attempt comes from, and the
+//! canonical form of IPs, usernames and other recorded fields.
+
+use std::net::IpAddr;
+
+use ipnet::{IpNet, Ipv6Net};
+use unicode_normalization::UnicodeNormalization;
+
+/// The longest value kept for usernames, user agents and paths (characters),
+/// as in the original's columns.
+pub const MAX_FIELD_CHARS: usize = 255;
+/// The longest `Accept` header kept (characters).
+pub const MAX_ACCEPT_CHARS: usize = 1025;
+/// The longest rendering of query or form data kept (characters).
+pub const MAX_DATA_CHARS: usize = 1024;
+
+/// Resolves the client IP from the socket peer and a forwarded header.
+///
+/// The peer is the client unless it is a trusted proxy; then the client is
+/// the right-most address of the forwarded header that is not itself a
+/// trusted proxy. A client can never choose its own IP by sending a header.
+#[derive(Debug, Clone, Default)]
+pub struct ClientIpResolver {
+    trusted_proxies: Vec<IpNet>,
+}
+
+impl ClientIpResolver {
+    /// A resolver that believes forwarded headers only from `trusted_proxies`.
+    pub fn new(trusted_proxies: Vec<IpNet>) -> Self {
+        Self { trusted_proxies }
+    }
+
+    fn is_trusted(&self, ip: IpAddr) -> bool {
+        let ip = fold_mapped(ip);
+        self.trusted_proxies.iter().any(|n| n.contains(&ip))
+    }
+
+    /// The client IP. `forwarded` holds the values of every instance of the
+    /// configured header, in the order received.
+    pub fn resolve<'a>(
+        &self,
+        peer: Option<IpAddr>,
+        forwarded: impl IntoIterator<Item = &'a str>,
+    ) -> Option<IpAddr> {
+        let peer = peer.map(fold_mapped)?;
+        if !self.is_trusted(peer) {
+            return Some(peer);
+        }
+        let hops: Vec<&str> = forwarded
+            .into_iter()
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .take(64)
+            .collect();
+        let mut last = peer;
+        for hop in hops.iter().rev() {
+            match parse_hop(hop) {
+                Some(ip) if self.is_trusted(ip) => last = ip,
+                Some(ip) => return Some(ip),
+                // A malformed entry can only come from the untrusted side:
+                // stop at the last address a trusted proxy vouched for.
+                None => return Some(last),
+            }
+        }
+        Some(last)
+    }
+}
+
+/// Parses one entry of a forwarded header: `1.2.3.4`, `1.2.3.4:80`,
+/// `::1`, `[::1]:80`.
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    let hop = hop.trim().trim_matches('"');
+    if let Ok(ip) = hop.parse::<IpAddr>() {
+        return Some(fold_mapped(ip));
+    }
+    if let Some(rest) = hop.strip_prefix('[') {
+        let end = rest.find(']')?;
+        return rest[..end].parse().ok().map(fold_mapped);
+    }
+    let (host, port) = hop.rsplit_once(':')?;
+    if port.chars().all(|c| c.is_ascii_digit()) {
+        return host.parse::<std::net::Ipv4Addr>().ok().map(IpAddr::V4);
+    }
+    None
+}
+
+/// Folds IPv4-mapped IPv6 (`::ffff:1.2.3.4`) to IPv4.
+pub fn fold_mapped(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map(IpAddr::V4)
+            .unwrap_or(IpAddr::V6(v6)),
+        v4 => v4,
+    }
+}
+
+/// The canonical text under which an address is counted: IPv4 as is, IPv6
+/// as its network of `ipv6_prefix` bits (`2001:db8:1:2::/64`), or the plain
+/// address with a prefix of 128.
+pub fn canonical_ip(ip: IpAddr, ipv6_prefix: u8) -> String {
+    match fold_mapped(ip) {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) if ipv6_prefix >= 128 => v6.to_string(),
+        IpAddr::V6(v6) => match Ipv6Net::new(v6, ipv6_prefix) {
+            Ok(net) => net.trunc().to_string(),
+            Err(_) => v6.to_string(),
+        },
+    }
+}
+
+/// Parses an operator-given IP (CLI, admin, API) into its canonical text.
+/// Accepts an address, or an IPv6 network written as the stored prefix.
+pub fn parse_canonical_ip(text: &str, ipv6_prefix: u8) -> Result<String, String> {
+    let text = text.trim();
+    if let Ok(ip) = text.parse::<IpAddr>() {
+        return Ok(canonical_ip(ip, ipv6_prefix));
+    }
+    if let Ok(net) = text.parse::<Ipv6Net>() {
+        return Ok(canonical_ip(IpAddr::V6(net.addr()), ipv6_prefix));
+    }
+    Err(format!("`{}` is not a valid IP address", bounded(text, 64)))
+}
+
+/// A rule that turns a raw username into the form failures are counted by.
+pub type UsernameRule = std::sync::Arc<dyn Fn(&str) -> String + Send + Sync>;
+
+/// The default username rule: Unicode NFKC, lowercase, trimmed.
+pub fn normalize_username(raw: &str) -> String {
+    raw.nfkc()
+        .collect::<String>()
+        .to_lowercase()
+        .trim()
+        .to_owned()
+}
+
+/// Strips NUL bytes and cuts `text` to `max` characters.
+pub fn bounded(text: &str, max: usize) -> String {
+    text.chars().filter(|c| *c != '\0').take(max).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn net(s: &str) -> IpNet {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn untrusted_peer_is_the_client_whatever_the_header() {
+        let r = ClientIpResolver::new(vec![net("10.0.0.0/8")]);
+        let ip = r.resolve(Some("203.0.113.9".parse().unwrap()), ["1.1.1.1"]);
+        assert_eq!(ip, Some("203.0.113.9".parse().unwrap()));
+    }
+
+    #[test]
+    fn trusted_proxy_gives_rightmost_untrusted() {
+        let r = ClientIpResolver::new(vec![net("10.0.0.0/8")]);
+        let ip = r.resolve(
+            Some("10.0.0.1".parse().unwrap()),
+            ["6.6.6.6, 198.51.100.7", "10.0.0.2"],
+        );
+        assert_eq!(ip, Some("198.51.100.7".parse().unwrap()));
+    }
+
+    #[test]
+    fn garbage_in_header_stops_at_trusted_hop() {
+        let r = ClientIpResolver::new(vec![net("10.0.0.0/8")]);
+        let ip = r.resolve(Some("10.0.0.1".parse().unwrap()), ["nonsense, 10.0.0.2"]);
+        assert_eq!(ip, Some("10.0.0.2".parse().unwrap()));
+        let ip = r.resolve(Some("10.0.0.1".parse().unwrap()), std::iter::empty());
+        assert_eq!(ip, Some("10.0.0.1".parse().unwrap()));
+    }
+
+    #[test]
+    fn ports_and_brackets() {
+        assert_eq!(parse_hop("1.2.3.4:80"), Some("1.2.3.4".parse().unwrap()));
+        assert_eq!(
+            parse_hop("[2001:db8::1]:443"),
+            Some("2001:db8::1".parse().unwrap())
+        );
+        assert_eq!(
+            parse_hop("::ffff:1.2.3.4"),
+            Some("1.2.3.4".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn canonical_forms() {
+        assert_eq!(
+            canonical_ip("::ffff:192.0.2.1".parse().unwrap(), 64),
+            "192.0.2.1"
+        );
+        assert_eq!(
+            canonical_ip("2001:db8:1:2:3:4:5:6".parse().unwrap(), 64),
+            "2001:db8:1:2::/64"
+        );
+        assert_eq!(
+            canonical_ip("2001:db8::1".parse().unwrap(), 128),
+            "2001:db8::1"
+        );
+        assert_eq!(
+            parse_canonical_ip("2001:db8:1:2::9", 64).unwrap(),
+            "2001:db8:1:2::/64"
+        );
+        assert!(parse_canonical_ip("300.1.1.1", 64).is_err());
+    }
+
+    #[test]
+    fn usernames_fold() {
+        assert_eq!(normalize_username("  Admin "), "admin");
+        assert_eq!(normalize_username("ＡＤＭＩＮ"), "admin");
+        assert_eq!(bounded("a\0b", 10), "ab");
+        assert_eq!(bounded(&"x".repeat(300), 255).len(), 255);
+    }
+}
