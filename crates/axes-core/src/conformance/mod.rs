@@ -1,0 +1,742 @@
+//! The store conformance suite: the same scenarios for every [`Store`].
+//!
+//! Each rule of the engine (SPEC §2–§4) is a table-driven [`Scenario`] run
+//! through a real [`Axes`] on a fresh store with a [`ManualClock`], so cool-off
+//! tests never sleep. A store crate runs the whole suite with one line:
+//!
+//! ```ignore
+//! async fn make_store() -> Option<std::sync::Arc<dyn axes_core::Store>> { /* fresh, empty */ }
+//! axes_core::store_conformance!(make_store);
+//! ```
+//!
+//! `make_store` must return a fresh, empty, migrated store on every call, or
+//! `None` when the backend is not configured (the tests then skip loudly).
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test support: a failed expectation is a failed test
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::attempt::Attempt;
+use crate::clock::ManualClock;
+use crate::engine::{AuthError, Axes, LockoutReason};
+use crate::events::EventKind;
+use crate::parameters::{Field, LockoutParameters};
+use crate::settings::Settings;
+use crate::store::{
+    AttemptDetails, ListQuery, NewAccessLog, NewFailureLog, Order, RecordKey, Reservation,
+    ResetFilter, Store,
+};
+
+mod scenarios;
+
+pub use scenarios::all as all_scenarios;
+
+/// Expands to the conformance tests for a store factory
+/// `async fn() -> Option<Arc<dyn Store>>`.
+#[macro_export]
+macro_rules! store_conformance {
+    ($make:path) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn conformance_scenarios() {
+            $crate::conformance::run_scenarios($make).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn conformance_concurrency_exact_admission() {
+            $crate::conformance::run_concurrency($make).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn conformance_store_api() {
+            $crate::conformance::run_store_api($make).await;
+        }
+    };
+}
+
+/// Who makes an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Who {
+    /// Client IP (as text; parsed).
+    pub ip: Option<&'static str>,
+    /// Username as typed.
+    pub user: Option<&'static str>,
+    /// User agent.
+    pub ua: &'static str,
+}
+
+/// A client from `ip` as `user` with user agent `ua1`.
+pub fn who(ip: &'static str, user: &'static str) -> Who {
+    Who {
+        ip: Some(ip),
+        user: Some(user),
+        ua: "ua1",
+    }
+}
+
+impl Who {
+    /// The same client with another user agent.
+    pub fn ua(self, ua: &'static str) -> Self {
+        Who { ua, ..self }
+    }
+
+    fn attempt(&self, method: &str) -> Attempt {
+        let mut a = Attempt::new()
+            .user_agent(self.ua)
+            .method(method)
+            .path("/login");
+        if let Some(ip) = self.ip
+            && let Ok(ip) = ip.parse()
+        {
+            a = a.ip_address(ip);
+        }
+        if let Some(u) = self.user {
+            a = a.username(u);
+        }
+        a
+    }
+}
+
+/// What a login step must end in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Logged in.
+    Ok,
+    /// Wrong credentials, not locked.
+    Invalid,
+    /// Refused (or locked by this failure) for too many failures.
+    Locked,
+    /// Refused by the deny list or allow-list-only.
+    Denied,
+}
+
+/// One step of a scenario.
+#[derive(Debug, Clone)]
+pub enum Step {
+    /// A login attempt with right (`ok`) or wrong credentials.
+    Login {
+        /// The client.
+        who: Who,
+        /// Right password?
+        ok: bool,
+        /// HTTP method.
+        method: &'static str,
+        /// Expected outcome.
+        expect: Outcome,
+    },
+    /// Logout of `user` in session `session`.
+    Logout {
+        /// Username.
+        user: &'static str,
+        /// Session id used at login (`s<n>` for the n-th successful login step, from 1).
+        session: &'static str,
+    },
+    /// Moves the clock forward by seconds.
+    Advance(i64),
+    /// `Axes::check` refuses (or not).
+    Check {
+        /// The client.
+        who: Who,
+        /// Expected refusal.
+        refused: bool,
+    },
+    /// `Axes::check` gives this `Retry-After` (seconds; None = permanent).
+    RetryAfter {
+        /// The client.
+        who: Who,
+        /// Expected seconds.
+        secs: Option<u64>,
+    },
+    /// `Axes::reset` removes exactly this many records.
+    Reset {
+        /// IP filter.
+        ip: Option<&'static str>,
+        /// Username filter.
+        user: Option<&'static str>,
+        /// Expected count.
+        removed: u64,
+    },
+    /// The sum of failures over all stored records.
+    StoredFailures(u32),
+    /// The number of stored records.
+    Records(u64),
+    /// Stored records carry no IP address at all.
+    NoIpStored,
+    /// Access-log rows, and how many have no logout time.
+    AccessLogs {
+        /// All rows.
+        total: u64,
+        /// Rows without a logout time.
+        open: u64,
+    },
+    /// Failure-log rows, and how many are marked locked out.
+    FailureLogs {
+        /// All rows.
+        total: u64,
+        /// Rows with `locked_out`.
+        locked: u64,
+    },
+    /// `Axes::reset_logs(age)` removes this many rows.
+    ResetLogs {
+        /// Age in days (None = all).
+        age_days: Option<u32>,
+        /// Expected count.
+        removed: u64,
+    },
+    /// `Axes::purge_expired` removes this many records.
+    Purge(u64),
+    /// This many events of `kind` so far.
+    Events(EventKind, usize),
+}
+
+/// A named sequence of steps under some settings.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// What it shows.
+    pub name: &'static str,
+    /// Settings (store-independent).
+    pub settings: Settings,
+    /// The steps.
+    pub steps: Vec<Step>,
+}
+
+/// A wrong password that must give `expect`.
+pub fn fail(who: Who, expect: Outcome) -> Step {
+    Step::Login {
+        who,
+        ok: false,
+        method: "POST",
+        expect,
+    }
+}
+
+/// The right password that must give `expect`.
+pub fn login(who: Who, expect: Outcome) -> Step {
+    Step::Login {
+        who,
+        ok: true,
+        method: "POST",
+        expect,
+    }
+}
+
+fn start() -> DateTime<Utc> {
+    DateTime::<Utc>::from_timestamp(1_767_225_600, 0).unwrap_or_default()
+}
+
+async fn fresh<F, Fut>(make: &F) -> Option<Arc<dyn Store>>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Option<Arc<dyn Store>>>,
+{
+    let store = make().await?;
+    if let Err(e) = store.migrate().await {
+        panic!("migrate failed: {e}");
+    }
+    Some(store)
+}
+
+/// Runs one scenario on `store`; returns the mismatches.
+pub async fn run_scenario(scenario: &Scenario, store: Arc<dyn Store>) -> Vec<String> {
+    let clock = ManualClock::new(start());
+    let axes = match Axes::builder(scenario.settings.clone())
+        .store(store.clone())
+        .clock(Arc::new(clock.clone()))
+        .build()
+    {
+        Ok(a) => a,
+        Err(e) => return vec![format!("{}: settings rejected: {e}", scenario.name)],
+    };
+    let events: Arc<std::sync::Mutex<Vec<EventKind>>> = Arc::default();
+    let sink = events.clone();
+    axes.subscribe(move |e| sink.lock().unwrap_or_else(|p| p.into_inner()).push(e.kind));
+
+    let mut errors = Vec::new();
+    let mut logins = 0;
+    for (i, step) in scenario.steps.iter().enumerate() {
+        let at = format!("{} step {} ({step:?})", scenario.name, i + 1);
+        match step {
+            Step::Login {
+                who,
+                ok,
+                method,
+                expect,
+            } => {
+                let attempt = who.attempt(method);
+                let ok = *ok;
+                let result = axes
+                    .authenticate(&attempt, || async move {
+                        Ok::<_, std::convert::Infallible>(ok.then_some(()))
+                    })
+                    .await;
+                let got = match &result {
+                    Ok(()) => Outcome::Ok,
+                    Err(AuthError::InvalidCredentials) => Outcome::Invalid,
+                    Err(AuthError::LockedOut(l)) if l.reason == LockoutReason::Denied => {
+                        Outcome::Denied
+                    }
+                    Err(AuthError::LockedOut(_)) => Outcome::Locked,
+                    Err(AuthError::Backend(e)) => match *e {},
+                };
+                if result.is_ok() {
+                    logins += 1;
+                    axes.logged_in(&attempt, Some(&format!("s{logins}"))).await;
+                }
+                if got != *expect {
+                    errors.push(format!("{at}: got {got:?}"));
+                }
+            }
+            Step::Logout { user, session } => axes.logged_out(user, Some(session)).await,
+            Step::Advance(secs) => clock.advance(chrono::Duration::seconds(*secs)),
+            Step::Check { who, refused } => {
+                let r = axes.check(&who.attempt("POST")).await;
+                if r.lockout.is_some() != *refused {
+                    errors.push(format!("{at}: got {r:?}"));
+                }
+            }
+            Step::RetryAfter { who, secs } => {
+                let r = axes.check(&who.attempt("POST")).await;
+                match r.lockout {
+                    Some(l) if l.retry_after_secs() == *secs => {}
+                    other => errors.push(format!("{at}: got {other:?}")),
+                }
+            }
+            Step::Reset { ip, user, removed } => match axes.reset(*ip, *user).await {
+                Ok(n) if n == *removed => {}
+                other => errors.push(format!("{at}: got {other:?}")),
+            },
+            Step::StoredFailures(n) => match store.list_attempts(&ListQuery::all()).await {
+                Ok(p) => {
+                    let sum: u32 = p.items.iter().map(|r| r.failures).sum();
+                    if sum != *n {
+                        errors.push(format!("{at}: got {sum} in {:?}", p.items));
+                    }
+                }
+                Err(e) => errors.push(format!("{at}: {e}")),
+            },
+            Step::Records(n) => match store.list_attempts(&ListQuery::all()).await {
+                Ok(p) if p.total == *n && p.items.len() as u64 == *n => {}
+                other => errors.push(format!("{at}: got {other:?}")),
+            },
+            Step::NoIpStored => match store.list_attempts(&ListQuery::all()).await {
+                Ok(p) if p.items.iter().all(|r| r.key.ip_address.is_none()) && p.total > 0 => {}
+                other => errors.push(format!("{at}: got {other:?}")),
+            },
+            Step::AccessLogs { total, open } => {
+                match store.list_access_logs(&ListQuery::all()).await {
+                    Ok(p) => {
+                        let o = p.items.iter().filter(|r| r.logout_time.is_none()).count() as u64;
+                        if p.total != *total || o != *open {
+                            errors.push(format!("{at}: got total {} open {o}", p.total));
+                        }
+                    }
+                    Err(e) => errors.push(format!("{at}: {e}")),
+                }
+            }
+            Step::FailureLogs { total, locked } => {
+                match store.list_failure_logs(&ListQuery::all()).await {
+                    Ok(p) => {
+                        let l = p.items.iter().filter(|r| r.entry.locked_out).count() as u64;
+                        if p.total != *total || l != *locked {
+                            errors.push(format!("{at}: got total {} locked {l}", p.total));
+                        }
+                    }
+                    Err(e) => errors.push(format!("{at}: {e}")),
+                }
+            }
+            Step::ResetLogs { age_days, removed } => match axes.reset_logs(*age_days).await {
+                Ok(n) if n == *removed => {}
+                other => errors.push(format!("{at}: got {other:?}")),
+            },
+            Step::Purge(n) => match axes.purge_expired().await {
+                Ok(got) if got == *n => {}
+                other => errors.push(format!("{at}: got {other:?}")),
+            },
+            Step::Events(kind, n) => {
+                let got = events
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .iter()
+                    .filter(|k| *k == kind)
+                    .count();
+                if got != *n {
+                    errors.push(format!("{at}: got {got}"));
+                }
+            }
+        }
+    }
+    errors
+}
+
+/// Runs every scenario, each on a fresh store, and panics listing all
+/// mismatches.
+pub async fn run_scenarios<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Option<Arc<dyn Store>>>,
+{
+    let scenarios = all_scenarios();
+    let mut errors = Vec::new();
+    for s in &scenarios {
+        let Some(store) = fresh(&make).await else {
+            return;
+        };
+        errors.extend(run_scenario(s, store).await);
+    }
+    assert!(
+        errors.is_empty(),
+        "{} of {} scenarios had mismatches:\n{}",
+        errors.len(),
+        scenarios.len(),
+        errors.join("\n")
+    );
+    eprintln!("conformance: {} scenarios passed", scenarios.len());
+}
+
+/// Exact admission: 100 concurrent wrong attempts for one username from one
+/// IP with limit 5 and `reset_cool_off_on_failure_during_lockout = false`
+/// run exactly 5 credential checks and leave exactly 5 failures; 20 rounds.
+pub async fn run_concurrency<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Option<Arc<dyn Store>>>,
+{
+    let Some(store) = fresh(&make).await else {
+        return;
+    };
+    let settings = Settings {
+        failure_limit: 5,
+        reset_cool_off_on_failure_during_lockout: false,
+        lockout_parameters: LockoutParameters::any_of(&[Field::IpAddress, Field::Username]),
+        store_timeout: Duration::from_secs(30),
+        ..Settings::default()
+    };
+    let axes = match Axes::builder(settings).store(store.clone()).build() {
+        Ok(a) => a,
+        Err(e) => panic!("{e}"),
+    };
+    for round in 0..20 {
+        let checks = Arc::new(AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..100 {
+            let axes = axes.clone();
+            let checks = checks.clone();
+            tasks.push(tokio::spawn(async move {
+                let attempt = who("198.51.100.1", "victim").attempt("POST");
+                axes.authenticate(&attempt, || async {
+                    checks.fetch_add(1, Ordering::SeqCst);
+                    tokio::task::yield_now().await;
+                    Ok::<Option<()>, std::convert::Infallible>(None)
+                })
+                .await
+                .is_err()
+            }));
+        }
+        for t in tasks {
+            assert!(matches!(t.await, Ok(true)));
+        }
+        let page = match store.list_attempts(&ListQuery::all()).await {
+            Ok(p) => p,
+            Err(e) => panic!("{e}"),
+        };
+        let stored: u32 = page.items.iter().map(|r| r.failures).sum();
+        assert_eq!(
+            checks.load(Ordering::SeqCst),
+            5,
+            "round {round}: credential checks"
+        );
+        assert_eq!(stored, 5, "round {round}: stored failures");
+        match axes.reset(None, None).await {
+            Ok(n) => assert_eq!(n, 1, "round {round}: one record"),
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+fn key(ip: Option<&str>, user: Option<&str>, ua: &str) -> RecordKey {
+    RecordKey {
+        username: user.map(str::to_owned),
+        ip_address: ip.map(str::to_owned),
+        user_agent: ua.to_owned(),
+    }
+}
+
+/// The store API beyond scenarios: listing, paging, search, deletes by id,
+/// release, log caps and log closing.
+pub async fn run_store_api<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Option<Arc<dyn Store>>>,
+{
+    let Some(store) = fresh(&make).await else {
+        return;
+    };
+    // Migrations are idempotent.
+    store.migrate().await.expect("second migrate");
+    store.ping().await.expect("ping");
+
+    let params = LockoutParameters::default();
+    let t0 = start();
+    let details = AttemptDetails {
+        path: "/login".into(),
+        http_accept: "text/html".into(),
+        get_data: String::new(),
+        post_data: "username=x\npassword=********".into(),
+    };
+    let keys = [
+        key(Some("10.0.0.1"), Some("alice"), "Firefox"),
+        key(Some("10.0.0.2"), Some("bob"), "curl"),
+        key(Some("10.0.0.3"), None, "Chrome"),
+        key(None, Some("carol"), "Safari"),
+    ];
+    for (i, k) in keys.iter().enumerate() {
+        let r = Reservation {
+            key: k,
+            details: &details,
+            parameters: &params,
+            limit: None,
+            window: None,
+            count_when_locked: true,
+            now: t0 + chrono::Duration::seconds(i as i64 * 10),
+        };
+        let out = store.reserve(&r).await.expect("reserve");
+        assert!(out.admitted && out.counted);
+    }
+    // Second failure on alice, later.
+    let r = Reservation {
+        key: &keys[0],
+        details: &details,
+        parameters: &params,
+        limit: None,
+        window: None,
+        count_when_locked: true,
+        now: t0 + chrono::Duration::seconds(100),
+    };
+    store.reserve(&r).await.expect("reserve");
+
+    let all = store.list_attempts(&ListQuery::all()).await.expect("list");
+    assert_eq!(all.total, 4);
+    assert_eq!(all.items[0].key, keys[0], "newest first");
+    assert_eq!(all.items[0].failures, 2);
+    assert_eq!(all.items[0].details.path, "/login");
+    assert_eq!(
+        all.items[0].attempt_time,
+        t0 + chrono::Duration::seconds(100)
+    );
+    assert!(all.items.iter().any(|r| r.key.username.is_none()));
+    assert!(all.items.iter().any(|r| r.key.ip_address.is_none()));
+
+    let oldest = store
+        .list_attempts(&ListQuery {
+            order: Order::OldestFirst,
+            limit: 2,
+            ..ListQuery::all()
+        })
+        .await
+        .expect("page");
+    assert_eq!(oldest.total, 4);
+    assert_eq!(oldest.items.len(), 2);
+    assert_eq!(oldest.items[0].key, keys[1]);
+    let next = store
+        .list_attempts(&ListQuery {
+            order: Order::OldestFirst,
+            limit: 2,
+            offset: 2,
+            ..ListQuery::all()
+        })
+        .await
+        .expect("page 2");
+    assert_eq!(next.items.len(), 2);
+    assert_eq!(next.items[1].key, keys[0]);
+
+    let by_ip = store
+        .list_attempts(&ListQuery {
+            ip_address: Some("10.0.0.2".into()),
+            ..ListQuery::all()
+        })
+        .await
+        .expect("ip filter");
+    assert_eq!(by_ip.total, 1);
+    assert_eq!(by_ip.items[0].key.username.as_deref(), Some("bob"));
+    let by_user = store
+        .list_attempts(&ListQuery {
+            username: Some("carol".into()),
+            ..ListQuery::all()
+        })
+        .await
+        .expect("user filter");
+    assert_eq!(by_user.total, 1);
+    let search = store
+        .list_attempts(&ListQuery {
+            search: Some("FIRE".into()),
+            ..ListQuery::all()
+        })
+        .await
+        .expect("search");
+    assert_eq!(
+        search.total, 1,
+        "search is case-insensitive over user agent"
+    );
+    let search_pct = store
+        .list_attempts(&ListQuery {
+            search: Some("%".into()),
+            ..ListQuery::all()
+        })
+        .await
+        .expect("search %");
+    assert_eq!(search_pct.total, 0, "search wildcards are literal");
+    let window = store
+        .list_attempts(&ListQuery {
+            since: Some(t0 + chrono::Duration::seconds(10)),
+            until: Some(t0 + chrono::Duration::seconds(30)),
+            ..ListQuery::all()
+        })
+        .await
+        .expect("time range");
+    assert_eq!(window.total, 2, "since inclusive, until exclusive");
+
+    // Release: alice 2 → 1, bob 1 → gone.
+    store.release(&keys[0]).await.expect("release");
+    store.release(&keys[1]).await.expect("release");
+    let all = store.list_attempts(&ListQuery::all()).await.expect("list");
+    assert_eq!(all.total, 3);
+    assert_eq!(
+        all.items
+            .iter()
+            .find(|r| r.key == keys[0])
+            .map(|r| r.failures),
+        Some(1)
+    );
+    // Releasing an unknown key is harmless.
+    store
+        .release(&key(Some("192.0.2.99"), None, ""))
+        .await
+        .expect("release unknown");
+
+    // Delete by id.
+    let carol = all
+        .items
+        .iter()
+        .find(|r| r.key == keys[3])
+        .map(|r| r.id.clone())
+        .expect("carol");
+    let n = store
+        .delete_attempts(&[carol, "not-an-id".into(), "999999".into()])
+        .await
+        .expect("delete");
+    assert_eq!(n, 1);
+
+    // clear_client deletes records matching on any alternative.
+    let n = store
+        .clear_client(
+            &key(Some("10.0.0.3"), Some("zed"), "other"),
+            &LockoutParameters::any_of(&[Field::IpAddress, Field::Username]),
+        )
+        .await
+        .expect("clear");
+    assert_eq!(n, 1);
+    assert_eq!(store.reset(&ResetFilter::all()).await.expect("reset"), 1);
+
+    // Access log: close only the matching session.
+    for (i, session) in ["h1", "h2"].iter().enumerate() {
+        store
+            .insert_access_log(&NewAccessLog {
+                key: keys[0].clone(),
+                path: "/login".into(),
+                http_accept: "*/*".into(),
+                attempt_time: t0 + chrono::Duration::seconds(i as i64),
+                session_hash: (*session).into(),
+            })
+            .await
+            .expect("access log");
+    }
+    let closed = store
+        .close_access_log("alice", "h2", t0 + chrono::Duration::seconds(50))
+        .await
+        .expect("close");
+    assert_eq!(closed, 1);
+    let logs = store
+        .list_access_logs(&ListQuery::all())
+        .await
+        .expect("logs");
+    assert_eq!(logs.total, 2);
+    let h2 = logs
+        .items
+        .iter()
+        .find(|r| r.entry.session_hash == "h2")
+        .expect("h2");
+    assert_eq!(h2.logout_time, Some(t0 + chrono::Duration::seconds(50)));
+    assert_eq!(
+        store
+            .delete_access_logs(std::slice::from_ref(&h2.id))
+            .await
+            .expect("delete log"),
+        1
+    );
+    assert_eq!(store.reset_access_logs(None).await.expect("reset logs"), 1);
+
+    // Failure log cap keeps the newest rows of that username.
+    for i in 0..5 {
+        store
+            .insert_failure_log(
+                &NewFailureLog {
+                    key: keys[1].clone(),
+                    path: "/login".into(),
+                    http_accept: "*/*".into(),
+                    attempt_time: t0 + chrono::Duration::seconds(i),
+                    locked_out: i == 4,
+                },
+                3,
+            )
+            .await
+            .expect("failure log");
+    }
+    store
+        .insert_failure_log(
+            &NewFailureLog {
+                key: keys[0].clone(),
+                path: "/login".into(),
+                http_accept: "*/*".into(),
+                attempt_time: t0,
+                locked_out: false,
+            },
+            3,
+        )
+        .await
+        .expect("failure log");
+    let fl = store
+        .list_failure_logs(&ListQuery {
+            username: Some("bob".into()),
+            order: Order::OldestFirst,
+            ..ListQuery::all()
+        })
+        .await
+        .expect("failure logs");
+    assert_eq!(fl.total, 3);
+    assert_eq!(
+        fl.items[0].entry.attempt_time,
+        t0 + chrono::Duration::seconds(2)
+    );
+    assert!(fl.items[2].entry.locked_out);
+    let removed = store
+        .reset_failure_logs(Some(t0 + chrono::Duration::seconds(2)))
+        .await
+        .expect("reset failure logs");
+    assert_eq!(
+        removed, 2,
+        "alice's row at t0 and bob's at t0+2 (inclusive)"
+    );
+    let id = store
+        .list_failure_logs(&ListQuery::all())
+        .await
+        .expect("fl")
+        .items
+        .iter()
+        .map(|r| r.id.clone())
+        .collect::<Vec<_>>();
+    assert_eq!(store.delete_failure_logs(&id).await.expect("delete"), 2);
+}
