@@ -83,7 +83,13 @@ fn index_remove<K: std::hash::Hash + Eq>(map: &mut HashMap<K, HashSet<u64>>, k: 
 }
 
 impl State {
-    fn candidates(&self, key: &RecordKey, alt: &Alternative) -> Vec<u64> {
+    /// The ids of records that may match `key` on `alt`: those sharing the
+    /// value of its most selective field.
+    fn candidates<'a>(
+        &'a self,
+        key: &RecordKey,
+        alt: &Alternative,
+    ) -> impl Iterator<Item = u64> + 'a {
         let set = if alt.uses(Field::IpAddress) {
             self.by_ip.get(&key.ip_address)
         } else if alt.uses(Field::Username) {
@@ -91,7 +97,7 @@ impl State {
         } else {
             self.by_ua.get(&key.user_agent)
         };
-        set.map(|s| s.iter().copied().collect()).unwrap_or_default()
+        set.into_iter().flatten().copied()
     }
 
     fn count(
@@ -105,10 +111,13 @@ impl State {
             failures: 0,
             last_failure: None,
         };
+        // Candidates share the value of one field; a one-field alternative
+        // needs no further comparison.
+        let single = alt.fields().len() == 1;
         for id in self.candidates(key, alt) {
             if let Some(rec) = self.records.get(&id)
-                && key.matches(&rec.key, alt)
                 && live(rec.time, window, now)
+                && (single || key.matches(&rec.key, alt))
             {
                 out.failures = out.failures.saturating_add(rec.failures);
                 out.last_failure = out.last_failure.max(Some(rec.time));
