@@ -4,6 +4,8 @@
 //! `scripts/bench.sh` copies it into BENCHMARKS.md. Wall-clock figures on a
 //! shared machine: compare runs from the same session only.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

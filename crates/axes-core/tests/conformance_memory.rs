@@ -1,5 +1,7 @@
 //! The conformance suite on the in-process memory store.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 
 use axes_core::{MemoryStore, Store};

@@ -1,6 +1,8 @@
 //! Store outages: fail open or closed, bounded by `store_timeout`, one log
 //! line per outage, recovery without a restart.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
