@@ -16,7 +16,7 @@ use std::net::IpAddr;
 ///     .path("/login");
 /// assert_eq!(attempt.username.as_deref(), Some("alice"));
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Attempt {
     /// The client IP as resolved (see [`crate::identity::ClientIpResolver`]).
     pub ip_address: Option<IpAddr>,
@@ -32,9 +32,30 @@ pub struct Attempt {
     pub method: String,
     /// Query parameters (masked before storage).
     pub query: Vec<(String, String)>,
-    /// Form parameters (masked before storage; the password never leaves
-    /// the engine).
+    /// Form parameters. Values of sensitive fields are masked before
+    /// storage and never shown by `Debug`.
     pub form: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for Attempt {
+    /// Form values never appear in debug output (they may hold a password).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let form: Vec<(&str, &str)> = self
+            .form
+            .iter()
+            .map(|(k, _)| (k.as_str(), "[redacted]"))
+            .collect();
+        f.debug_struct("Attempt")
+            .field("ip_address", &self.ip_address)
+            .field("username", &self.username)
+            .field("user_agent", &self.user_agent)
+            .field("path", &self.path)
+            .field("http_accept", &self.http_accept)
+            .field("method", &self.method)
+            .field("query", &self.query)
+            .field("form", &form)
+            .finish()
+    }
 }
 
 impl Attempt {

@@ -34,6 +34,9 @@ pub fn iso8601(d: Duration) -> String {
     let days = secs / 86_400;
     secs %= 86_400;
     let (h, m, s) = (secs / 3600, (secs % 3600) / 60, secs % 60);
+    if d.as_secs() == 0 {
+        return "PT0S".into();
+    }
     let mut out = String::from("P");
     if days > 0 {
         out.push_str(&format!("{days}D"));
@@ -75,6 +78,7 @@ mod tests {
     #[test]
     fn iso_rendering() {
         assert_eq!(iso8601(Duration::from_secs(300)), "PT5M");
+        assert_eq!(iso8601(Duration::ZERO), "PT0S");
         assert_eq!(iso8601(Duration::from_secs(9005)), "PT2H30M5S");
         assert_eq!(iso8601(Duration::from_secs(15 * 86400)), "P15D");
         assert_eq!(iso8601(Duration::from_secs(7 * 86400 + 342)), "P7DT5M42S");

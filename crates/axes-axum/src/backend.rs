@@ -1,0 +1,149 @@
+//! An [axum-login](https://docs.rs/axum-login) decorator (feature
+//! `axum-login`): [`AxesBackend`] wraps an app's `AuthnBackend` so that
+//! `AuthSession::authenticate` goes through axes.
+//!
+//! axum-login's backend only sees credentials, not the request, so the
+//! request's attempt travels with them: the handler builds
+//! [`AxesCredentials`] from the [`AxesAttempt`] extractor (the route carries
+//! [`AxesLayer`](crate::AxesLayer)) and the app's own credentials.
+//!
+//! - right credentials: `Ok(Some(user))`, the slot given back;
+//! - wrong credentials: `Ok(None)`, the failure counted;
+//! - locked out (before the check, or by this failure):
+//!   `Err(AxesBackendError::LockedOut)` — answer it with
+//!   [`AxesAttempt::lockout_response`];
+//! - the inner backend failed: `Err(AxesBackendError::Backend)`, nothing
+//!   counted.
+//!
+//! See `examples/axum_login.rs` for a complete app.
+
+use std::fmt;
+
+use axes_core::{Attempt, AuthError, Axes, Lockout};
+use axum_login::{AuthnBackend, UserId};
+
+use crate::attempt::AxesAttempt;
+
+/// Credentials for [`AxesBackend`]: the attempt they belong to, and the
+/// inner backend's credentials.
+#[derive(Clone)]
+pub struct AxesCredentials<C> {
+    /// The request's attempt (from [`AxesAttempt::attempt`]).
+    pub attempt: Attempt,
+    /// The inner backend's credentials.
+    pub inner: C,
+}
+
+impl<C> fmt::Debug for AxesCredentials<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The inner credentials hold a password: never print them.
+        f.debug_struct("AxesCredentials")
+            .field("attempt", &self.attempt)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<C> AxesCredentials<C> {
+    /// Pairs the request's attempt with the app's credentials.
+    pub fn new(attempt: &AxesAttempt, inner: C) -> Self {
+        Self {
+            attempt: attempt.attempt().clone(),
+            inner,
+        }
+    }
+}
+
+/// The error of [`AxesBackend`].
+#[derive(Debug)]
+pub enum AxesBackendError<E> {
+    /// The client is locked out.
+    LockedOut(Lockout),
+    /// The inner backend failed.
+    Backend(E),
+}
+
+impl<E> AxesBackendError<E> {
+    /// The lockout, if that is what this is.
+    pub fn lockout(&self) -> Option<&Lockout> {
+        match self {
+            AxesBackendError::LockedOut(l) => Some(l),
+            AxesBackendError::Backend(_) => None,
+        }
+    }
+}
+
+impl<E: fmt::Display> fmt::Display for AxesBackendError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AxesBackendError::LockedOut(l) => f.write_str(&l.message),
+            AxesBackendError::Backend(e) => e.fmt(f),
+        }
+    }
+}
+
+impl<E: std::error::Error + 'static> std::error::Error for AxesBackendError<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            AxesBackendError::LockedOut(_) => None,
+            AxesBackendError::Backend(e) => Some(e),
+        }
+    }
+}
+
+/// An `AuthnBackend` decorator that runs every `authenticate` through axes.
+#[derive(Debug, Clone)]
+pub struct AxesBackend<B> {
+    inner: B,
+    axes: Axes,
+}
+
+impl<B> AxesBackend<B> {
+    /// Wraps `inner`.
+    pub fn new(inner: B, axes: Axes) -> Self {
+        Self { inner, axes }
+    }
+
+    /// The wrapped backend.
+    pub fn inner(&self) -> &B {
+        &self.inner
+    }
+
+    /// The engine.
+    pub fn axes(&self) -> &Axes {
+        &self.axes
+    }
+}
+
+impl<B> AuthnBackend for AxesBackend<B>
+where
+    B: AuthnBackend,
+    B::Error: 'static,
+{
+    type User = B::User;
+    type Credentials = AxesCredentials<B::Credentials>;
+    type Error = AxesBackendError<B::Error>;
+
+    async fn authenticate(
+        &self,
+        creds: Self::Credentials,
+    ) -> Result<Option<Self::User>, Self::Error> {
+        let AxesCredentials { attempt, inner } = creds;
+        let result = self
+            .axes
+            .authenticate(&attempt, || self.inner.authenticate(inner))
+            .await;
+        match result {
+            Ok(user) => Ok(Some(user)),
+            Err(AuthError::InvalidCredentials) => Ok(None),
+            Err(AuthError::LockedOut(l)) => Err(AxesBackendError::LockedOut(l)),
+            Err(AuthError::Backend(e)) => Err(AxesBackendError::Backend(e)),
+        }
+    }
+
+    async fn get_user(&self, user_id: &UserId<Self>) -> Result<Option<Self::User>, Self::Error> {
+        self.inner
+            .get_user(user_id)
+            .await
+            .map_err(AxesBackendError::Backend)
+    }
+}

@@ -1,0 +1,211 @@
+//! The tower layer for login routes.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use axes_core::{Axes, Lockout, LockoutReason};
+use axum::body::Body;
+use axum::extract::Request;
+use axum::response::{IntoResponse, Response};
+use futures_util::future::BoxFuture;
+use http::Method;
+use http::request::Parts;
+use tower::{Layer, Service};
+
+use crate::attempt::AxesAttempt;
+use crate::body::{BodyKind, DEFAULT_BODY_LIMIT, read_bounded};
+use crate::client_ip::{ClientIp, ClientIpSource};
+use crate::error::LayerError;
+use crate::request::attempt_from_parts;
+use crate::response::{LockoutResponder, RequestInfo};
+
+/// What the layer, its services and the extractors share.
+#[derive(Debug, Clone)]
+pub(crate) struct Shared {
+    pub(crate) axes: Axes,
+    pub(crate) client_ip: ClientIpSource,
+    pub(crate) responder: LockoutResponder,
+    pub(crate) body_limit: usize,
+}
+
+/// Protects login routes: put it on the routes that check credentials
+/// (`Router::route_layer` or `MethodRouter::layer`).
+///
+/// For each request it
+///
+/// 1. resolves the client IP ([`ClientIpSource`]) and inserts it as a
+///    [`ClientIp`] extension;
+/// 2. for methods that carry credentials — `POST`, `PUT`, `PATCH` — with a
+///    form (`application/x-www-form-urlencoded`) or JSON body, reads the
+///    body with a bound (default 64 KiB; more is answered with
+///    `413 Payload Too Large`), takes the username from
+///    `username_form_field`, and puts the body back for the handler;
+/// 3. for those methods, refuses a locked-out client with the lockout
+///    response before the handler runs (the refusal is recorded through the
+///    engine, so with `reset_cool_off_on_failure_during_lockout` it restarts
+///    the cool-off, and it is failure-logged and emits `locked_out`);
+/// 4. inserts an [`AxesAttempt`] for the handler to run the credential
+///    check with ([`AxesAttempt::authenticate`]).
+///
+/// Other methods (a `GET` of the login page, `HEAD`, `OPTIONS`, …) are never
+/// refused by the layer: they carry no credentials. Their `AxesAttempt` is
+/// still there, and [`AxesAttempt::authenticate`] applies the engine's full
+/// policy to them (including `never_lockout_get`).
+#[derive(Debug, Clone)]
+pub struct AxesLayer {
+    shared: Arc<Shared>,
+}
+
+impl AxesLayer {
+    /// A layer configured by the engine's settings (`trusted_proxies`,
+    /// `client_ip_header`, `http_response_code`, `lockout_url`,
+    /// `lockout_template` — read now).
+    pub fn new(axes: Axes) -> Result<Self, LayerError> {
+        let client_ip = ClientIpSource::from_settings(axes.settings())?;
+        let responder = LockoutResponder::from_settings(axes.settings())?;
+        Ok(Self {
+            shared: Arc::new(Shared {
+                axes,
+                client_ip,
+                responder,
+                body_limit: DEFAULT_BODY_LIMIT,
+            }),
+        })
+    }
+
+    /// The engine.
+    pub fn axes(&self) -> &Axes {
+        &self.shared.axes
+    }
+
+    /// The lockout responder, to answer refusals elsewhere the same way.
+    pub fn responder(&self) -> &LockoutResponder {
+        &self.shared.responder
+    }
+
+    /// The client IP resolution in use.
+    pub fn client_ip_source(&self) -> &ClientIpSource {
+        &self.shared.client_ip
+    }
+
+    /// Replaces the client IP resolution with `hook`.
+    pub fn client_ip(
+        mut self,
+        hook: impl Fn(&Parts) -> Option<IpAddr> + Send + Sync + 'static,
+    ) -> Self {
+        let shared = Arc::make_mut(&mut self.shared);
+        shared.client_ip = shared.client_ip.clone().with_hook(hook);
+        self
+    }
+
+    /// Replaces the lockout response with `hook`.
+    pub fn lockout_response(
+        mut self,
+        hook: impl Fn(&Lockout, &RequestInfo) -> Response + Send + Sync + 'static,
+    ) -> Self {
+        let shared = Arc::make_mut(&mut self.shared);
+        shared.responder = shared.responder.clone().with_hook(hook);
+        self
+    }
+
+    /// Sets the bound on the body read (default [`DEFAULT_BODY_LIMIT`]).
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        Arc::make_mut(&mut self.shared).body_limit = bytes;
+        self
+    }
+}
+
+impl<S> Layer<S> for AxesLayer {
+    type Service = AxesService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        AxesService {
+            inner,
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+/// The service of [`AxesLayer`].
+#[derive(Debug, Clone)]
+pub struct AxesService<S> {
+    inner: S,
+    shared: Arc<Shared>,
+}
+
+/// Whether requests of `method` carry credentials and so are checked.
+pub fn carries_credentials(method: &Method) -> bool {
+    method == Method::POST || method == Method::PUT || method == Method::PATCH
+}
+
+impl<S> Service<Request> for AxesService<S>
+where
+    S: Service<Request, Response = Response> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = BoxFuture<'static, Result<Response, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        // The clone may not be ready: keep the ready one for this call.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let shared = self.shared.clone();
+        Box::pin(async move {
+            let (mut parts, body) = req.into_parts();
+            let ip = shared.client_ip.resolve(&parts);
+            parts.extensions.insert(ClientIp(ip));
+            let checked = carries_credentials(&parts.method);
+
+            let (buffered, body) = if checked && BodyKind::of(&parts.headers).is_some() {
+                match read_bounded(&parts.headers, body, shared.body_limit).await {
+                    Ok(bytes) => (Some(bytes.clone()), Body::from(bytes)),
+                    Err(e) => {
+                        tracing::debug!("axes: {e}");
+                        return Ok(e.into_response());
+                    }
+                }
+            } else {
+                (None, body)
+            };
+            let attempt =
+                attempt_from_parts(&parts, buffered.as_deref(), ip, shared.axes.settings());
+            let request = Arc::new(RequestInfo::from_parts(&parts));
+
+            if checked && let Some(lockout) = refusal(&shared.axes, &attempt).await {
+                return Ok(shared.responder.respond(&lockout, &request));
+            }
+            parts
+                .extensions
+                .insert(AxesAttempt::new(attempt, shared, request));
+            inner.call(Request::from_parts(parts, body)).await
+        })
+    }
+}
+
+/// Whether a credential request must be refused before the handler runs.
+///
+/// The read-only `check()` answers the common case (not locked) with one
+/// store read. When it says "locked", the refusal goes through `begin()` so
+/// the engine records it as any refused attempt (cool-off restart, failure
+/// log, `locked_out` event); should the lockout have lifted in between, the
+/// slot is given back and the request goes on.
+async fn refusal(axes: &Axes, attempt: &axes_core::Attempt) -> Option<Lockout> {
+    let lockout = axes.check(attempt).await.lockout?;
+    if lockout.reason == LockoutReason::StoreUnavailable {
+        return Some(lockout);
+    }
+    match axes.begin(attempt).await {
+        Err(lockout) => Some(lockout),
+        Ok(ticket) => {
+            ticket.abandon().await;
+            None
+        }
+    }
+}

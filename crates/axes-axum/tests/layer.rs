@@ -1,0 +1,381 @@
+//! The layer and the lockout response variants, driven with `oneshot`
+//! through a Router with `MockConnectInfo`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axes_axum::{AuthRejection, AxesAttempt, AxesLayer, ClientIp, LockoutResponder, RequestInfo};
+use axes_core::{Axes, Handler, Lockout, LockoutReason, ManualClock, Settings};
+use axum::body::{Body, to_bytes};
+use axum::extract::connect_info::MockConnectInfo;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Form, Router};
+use http::{Request, StatusCode, header};
+use tower::ServiceExt;
+
+const PEER: [u8; 4] = [203, 0, 113, 7];
+
+async fn login(attempt: AxesAttempt, Form(form): Form<Vec<(String, String)>>) -> Response {
+    let password = form
+        .iter()
+        .find(|(k, _)| k == "password")
+        .map(|(_, v)| v.clone());
+    match attempt
+        .authenticate(|| async move {
+            Ok::<_, std::convert::Infallible>((password.as_deref() == Some("right")).then_some(()))
+        })
+        .await
+    {
+        Ok(()) => "welcome".into_response(),
+        Err(AuthRejection::InvalidCredentials) => {
+            (StatusCode::UNAUTHORIZED, "try again").into_response()
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+fn settings() -> Settings {
+    Settings {
+        handler: Handler::Memory,
+        ..Settings::default()
+    }
+}
+
+fn app_with(layer: AxesLayer, peer: [u8; 4]) -> Router {
+    Router::new()
+        .route("/login", post(login).get(|| async { "the form" }))
+        .route(
+            "/echo",
+            post(|ClientIp(ip): ClientIp, body: String| async move {
+                format!("{}|{body}", ip.map(|i| i.to_string()).unwrap_or_default())
+            }),
+        )
+        .route_layer(layer)
+        .layer(MockConnectInfo(SocketAddr::from((peer, 5000))))
+}
+
+fn app(settings: Settings) -> (Router, Axes) {
+    let axes = Axes::builder(settings).build().unwrap();
+    (app_with(AxesLayer::new(axes.clone()).unwrap(), PEER), axes)
+}
+
+fn form(password: &str) -> Request<Body> {
+    form_with(password, &[])
+}
+
+fn form_with(password: &str, headers: &[(&str, &str)]) -> Request<Body> {
+    let mut b = Request::post("/login").header("content-type", "application/x-www-form-urlencoded");
+    for (k, v) in headers {
+        b = b.header(*k, *v);
+    }
+    b.body(Body::from(format!(
+        "username=Bob+%3Cx%3E&password={password}"
+    )))
+    .unwrap()
+}
+
+async fn lock(app: &Router) {
+    for _ in 0..3 {
+        app.clone().oneshot(form("wrong")).await.unwrap();
+    }
+}
+
+async fn text(r: Response) -> String {
+    String::from_utf8(to_bytes(r.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap()
+}
+
+#[tokio::test]
+async fn html_lockout_after_the_limit() {
+    let (app, _) = app(settings());
+    assert_eq!(
+        app.clone().oneshot(form("wrong")).await.unwrap().status(),
+        401
+    );
+    assert_eq!(
+        app.clone().oneshot(form("wrong")).await.unwrap().status(),
+        401
+    );
+    let r = app.clone().oneshot(form("wrong")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        r.headers().get(header::RETRY_AFTER).is_none(),
+        "no cool-off"
+    );
+    assert!(
+        r.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let body = text(r).await;
+    assert!(body.contains("Contact an admin"), "{body}");
+    // Refused by the layer now, before the handler.
+    let r = app.clone().oneshot(form("right")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    // The login page itself is still served.
+    let r = app
+        .clone()
+        .oneshot(Request::get("/login").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn json_for_accept_and_xhr_with_retry_after() {
+    let clock = ManualClock::fixed();
+    let axes = Axes::builder(Settings {
+        cooloff_time: Some(Duration::from_secs(1800)),
+        http_response_code: 403,
+        ..settings()
+    })
+    .clock(Arc::new(clock.clone()))
+    .build()
+    .unwrap();
+    let app = app_with(AxesLayer::new(axes).unwrap(), PEER);
+    lock(&app).await;
+    clock.advance(chrono::Duration::seconds(100));
+    for headers in [
+        &[("accept", "application/json")][..],
+        &[("x-requested-with", "XMLHttpRequest")][..],
+    ] {
+        let r = app
+            .clone()
+            .oneshot(form_with("right", headers))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        // This refused attempt restarted the cool-off.
+        assert_eq!(r.headers()[header::RETRY_AFTER], "1800");
+        let v: serde_json::Value = serde_json::from_str(&text(r).await).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "error": axes_core::settings::DEFAULT_COOLOFF_MESSAGE,
+                "failure_limit": 3,
+                "username": "Bob <x>",
+                "cooloff_time": "PT30M",
+                "retry_after": 1800,
+            })
+        );
+    }
+}
+
+#[tokio::test]
+async fn redirect_with_lockout_url_but_json_wins() {
+    let (app, _) = app(Settings {
+        lockout_url: Some("/locked".into()),
+        ..settings()
+    });
+    lock(&app).await;
+    let r = app.clone().oneshot(form("right")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::FOUND);
+    assert_eq!(
+        r.headers()[header::LOCATION],
+        "/locked?username=Bob+%3Cx%3E"
+    );
+    let r = app
+        .clone()
+        .oneshot(form_with(
+            "right",
+            &[("x-requested-with", "XMLHttpRequest")],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn template_file_is_rendered_escaped() {
+    let dir = std::env::temp_dir().join(format!("axes-axum-tpl-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("lockout.html");
+    std::fs::write(
+        &path,
+        "<h1>{{ message }}</h1><p>{{username}} / {{ failure_limit }}</p>",
+    )
+    .unwrap();
+    let (app, _) = app(Settings {
+        lockout_template: Some(path),
+        cooloff_message: "Slow <down>".into(),
+        permalock_message: "Gone <forever>".into(),
+        ..settings()
+    });
+    lock(&app).await;
+    let body = text(app.clone().oneshot(form("right")).await.unwrap()).await;
+    assert_eq!(
+        body,
+        "<h1>Gone &lt;forever&gt;</h1><p>Bob &lt;x&gt; / 3</p>"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn hook_replaces_the_response() {
+    let axes = Axes::builder(settings()).build().unwrap();
+    let layer =
+        AxesLayer::new(axes)
+            .unwrap()
+            .lockout_response(|l: &Lockout, _req: &RequestInfo| {
+                (StatusCode::IM_A_TEAPOT, format!("{} failures", l.failures)).into_response()
+            });
+    let app = app_with(layer, PEER);
+    // The failure that reaches the limit already gets the hook's response.
+    app.clone().oneshot(form("wrong")).await.unwrap();
+    app.clone().oneshot(form("wrong")).await.unwrap();
+    let r = app.clone().oneshot(form("wrong")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::IM_A_TEAPOT);
+    assert_eq!(text(r).await, "3 failures");
+}
+
+#[test]
+fn store_unavailable_is_503_without_redirect() {
+    let responder = LockoutResponder::from_settings(&Settings {
+        lockout_url: Some("/locked".into()),
+        ..Settings::default()
+    })
+    .unwrap();
+    let lockout = Lockout {
+        reason: LockoutReason::StoreUnavailable,
+        username: None,
+        failures: 0,
+        failure_limit: 3,
+        cooloff: None,
+        retry_after: None,
+        message: "Login is temporarily unavailable.".into(),
+    };
+    let r = responder.respond(&lockout, &RequestInfo::default());
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(r.headers().get(header::LOCATION).is_none());
+}
+
+#[tokio::test]
+async fn deny_list_refused_before_any_failure() {
+    let (app, _) = app(Settings {
+        ip_blacklist: vec!["203.0.113.0/24".parse().unwrap()],
+        ..settings()
+    });
+    let r = app.clone().oneshot(form("right")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn oversized_body_is_413_and_body_is_handed_on() {
+    let (app, _) = app(settings());
+    let big = "a".repeat(axes_axum::DEFAULT_BODY_LIMIT + 1);
+    let r = app
+        .clone()
+        .oneshot(
+            Request::post("/login")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(Body::from(format!("username={big}")))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // Same without a Content-Length: a stream.
+    let stream = futures_util::stream::iter(
+        (0..100).map(|_| Ok::<_, std::io::Error>(bytes::Bytes::from(vec![b'a'; 1024]))),
+    );
+    let r = app
+        .clone()
+        .oneshot(
+            Request::post("/login")
+                .header("content-type", "application/json")
+                .body(Body::from_stream(stream))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // A JSON body read by the layer still reaches the handler.
+    let r = app
+        .clone()
+        .oneshot(
+            Request::post("/echo")
+                .header("content-type", "application/json")
+                .body(Body::from(r#"{"username":"x"}"#))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(text(r).await, r#"203.0.113.7|{"username":"x"}"#);
+}
+
+#[tokio::test]
+async fn trusted_proxy_header_and_hook() {
+    let axes = Axes::builder(Settings {
+        trusted_proxies: vec!["10.0.0.0/8".parse().unwrap()],
+        ..settings()
+    })
+    .build()
+    .unwrap();
+    let app = app_with(AxesLayer::new(axes.clone()).unwrap(), [10, 0, 0, 1]);
+    let echo = |xff: &str| {
+        Request::post("/echo")
+            .header("x-forwarded-for", xff)
+            .body(Body::from("hi"))
+            .unwrap()
+    };
+    let r = app
+        .clone()
+        .oneshot(echo("1.2.3.4, 198.51.100.9"))
+        .await
+        .unwrap();
+    assert_eq!(text(r).await, "198.51.100.9|hi");
+
+    let hooked = AxesLayer::new(axes)
+        .unwrap()
+        .client_ip(|_| "192.0.2.200".parse().ok());
+    let r = app_with(hooked, [10, 0, 0, 1])
+        .oneshot(echo("198.51.100.9"))
+        .await
+        .unwrap();
+    assert_eq!(text(r).await, "192.0.2.200|hi");
+}
+
+#[tokio::test]
+async fn extractor_without_layer_is_500() {
+    let app = Router::new()
+        .route("/login", post(|_a: AxesAttempt| async { "unreachable" }))
+        .layer(MockConnectInfo(SocketAddr::from((PEER, 5000))));
+    let r = app
+        .oneshot(Request::post("/login").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+}
+
+#[tokio::test]
+async fn backend_error_is_500_and_not_counted() {
+    let axes = Axes::builder(settings()).build().unwrap();
+    let app = Router::new()
+        .route(
+            "/login",
+            post(|a: AxesAttempt| async move {
+                a.authenticate(|| async { Err::<Option<()>, _>("db down") })
+                    .await
+                    .map(|()| "ok")
+            }),
+        )
+        .route_layer(AxesLayer::new(axes.clone()).unwrap())
+        .layer(MockConnectInfo(SocketAddr::from((PEER, 5000))));
+    for _ in 0..5 {
+        let r = app
+            .clone()
+            .oneshot(Request::post("/login").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    let page = axes
+        .list_attempts(&axes_core::store::ListQuery::all())
+        .await
+        .unwrap();
+    assert_eq!(page.total, 0);
+}

@@ -1,0 +1,176 @@
+//! The demo site (SPEC §9): a small axum app protected by axes exactly as
+//! an application would use the library.
+//!
+//! | route | does |
+//! |---|---|
+//! | `GET /` | who is logged in |
+//! | `GET /login` | the login form (fields named per `username_form_field` / `password_form_field`) |
+//! | `POST /login` | through [`AxesLayer`] and [`AxesAttempt::authenticate`](axes_axum::AxesAttempt::authenticate): 303 to `/` with a session cookie, 401 with the form and an error, or the lockout response |
+//! | `POST /logout` | ends the session (`axes.logged_out`), 303 to `/login` |
+//! | `GET /locked` | a page for `lockout_url = "/locked"` |
+//! | `GET /api/me` | HTTP Basic auth on every request (a GET that carries credentials: `never_lockout_get` applies) |
+//! | `/admin/` | the admin UI, when one is mounted ([`DemoState::with_admin`]), for logged-in users |
+//!
+//! Serve it with [`run`], or in a test with [`router`] on `127.0.0.1:0`.
+
+mod pages;
+mod routes;
+pub mod session;
+mod users;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use argon2::Argon2;
+use axes_axum::AxesLayer;
+use axes_core::Axes;
+use axum::Router;
+use axum::http::HeaderMap;
+use axum::routing::{get, post};
+
+pub use session::{Session, Sessions};
+pub use users::Users;
+
+/// The demo's state: the engine, its layer, the users and the sessions.
+/// Cheap to clone; clones share the sessions.
+#[derive(Debug, Clone)]
+pub struct DemoState {
+    axes: Axes,
+    layer: AxesLayer,
+    users: Arc<Users>,
+    sessions: Arc<Sessions>,
+    admin: Option<Router>,
+}
+
+impl DemoState {
+    /// The state for `users` (name, password), passwords hashed with
+    /// argon2's default parameters (slow on purpose, slower still in debug
+    /// builds).
+    pub fn new(axes: Axes, users: Vec<(String, String)>) -> anyhow::Result<Self> {
+        Self::with_hasher(axes, users, &Argon2::default())
+    }
+
+    /// As [`DemoState::new`], hashing with `argon2` (tests use cheap
+    /// parameters; verification reads the parameters from each hash).
+    pub fn with_hasher(
+        axes: Axes,
+        users: Vec<(String, String)>,
+        argon2: &Argon2<'_>,
+    ) -> anyhow::Result<Self> {
+        let layer = AxesLayer::new(axes.clone()).context("configuring axes for the demo")?;
+        Ok(Self {
+            axes,
+            layer,
+            users: Arc::new(Users::new(users, argon2)?),
+            sessions: Arc::new(Sessions::default()),
+            admin: None,
+        })
+    }
+
+    /// Mounts `admin` at `/admin` (behind a login: visitors without a
+    /// session are sent to `/login`). The admin's own authorization can
+    /// ask [`DemoState::session`] who is logged in.
+    pub fn with_admin(mut self, admin: Router) -> Self {
+        self.admin = Some(admin);
+        self
+    }
+
+    /// The engine.
+    pub fn axes(&self) -> &Axes {
+        &self.axes
+    }
+
+    /// The live session of a request (its `axes_demo_session` cookie).
+    pub fn session(&self, headers: &HeaderMap) -> Option<Session> {
+        self.sessions.get(headers)
+    }
+
+    /// The names of the demo users.
+    pub fn user_names(&self) -> Vec<String> {
+        self.users.names().into_iter().map(str::to_owned).collect()
+    }
+
+    fn has_admin(&self) -> bool {
+        self.admin.is_some()
+    }
+
+    fn login_page(&self, username: &str, error: Option<&str>, user: Option<&str>) -> String {
+        let s = self.axes.settings();
+        pages::login(
+            &s.username_form_field,
+            &s.password_form_field,
+            username,
+            error,
+            user,
+        )
+    }
+}
+
+/// The demo app.
+pub fn router(state: DemoState) -> Router {
+    let mut app = Router::new()
+        .route("/", get(routes::home))
+        .route(
+            "/login",
+            get(routes::login_form)
+                .post(routes::login)
+                .route_layer(state.layer.clone()),
+        )
+        .route(
+            "/api/me",
+            get(routes::api_me).route_layer(state.layer.clone()),
+        )
+        .route("/logout", post(routes::logout))
+        .route("/locked", get(routes::locked))
+        .with_state(state.clone());
+    // The admin UI (mounted by `axes demo` when available) lives under /admin.
+    if let Some(admin) = state.admin.clone() {
+        let guarded = admin.layer(axum::middleware::from_fn_with_state(
+            state,
+            routes::require_login,
+        ));
+        // As a service, so that `/admin`, `/admin/` and everything below
+        // reach it (the admin router sees the path without the prefix).
+        app = app.nest_service("/admin", guarded);
+    }
+    app
+}
+
+/// Serves the demo on `listen` until Ctrl-C, printing its URL and users
+/// (never their passwords).
+pub async fn run(
+    axes: Axes,
+    listen: SocketAddr,
+    users: Vec<(String, String)>,
+) -> anyhow::Result<()> {
+    let state = DemoState::new(axes, users)?;
+    serve(state, listen).await
+}
+
+/// Serves `state` (with whatever admin it has mounted) on `listen` until
+/// Ctrl-C.
+pub async fn serve(state: DemoState, listen: SocketAddr) -> anyhow::Result<()> {
+    let names = state.user_names();
+    let admin = state.has_admin();
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    println!("axes demo: http://{addr}/");
+    println!("  log in at http://{addr}/login as: {}", names.join(", "));
+    if admin {
+        println!("  admin:    http://{addr}/admin/");
+    }
+    println!("  (Ctrl-C to stop)");
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .context("serving the demo")?;
+    Ok(())
+}

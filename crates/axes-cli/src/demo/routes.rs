@@ -1,0 +1,190 @@
+//! The demo's handlers.
+
+use axes_axum::{AuthRejection, AxesAttempt};
+use axum::Form;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+
+use super::{DemoState, pages, session};
+
+/// `GET /`: who is logged in.
+pub async fn home(State(state): State<DemoState>, headers: HeaderMap) -> Html<String> {
+    let session = state.session(&headers);
+    Html(pages::home(
+        session.as_ref().map(|s| s.username.as_str()),
+        state.has_admin(),
+    ))
+}
+
+/// The query of `GET /login` and `GET /locked`.
+#[derive(Debug, serde::Deserialize)]
+pub struct UsernameQuery {
+    #[serde(default)]
+    username: String,
+}
+
+/// `GET /login`: the form.
+pub async fn login_form(
+    State(state): State<DemoState>,
+    headers: HeaderMap,
+    query: Result<Query<UsernameQuery>, QueryRejection>,
+) -> Html<String> {
+    let username = query.map(|Query(q)| q.username).unwrap_or_default();
+    let session = state.session(&headers);
+    Html(state.login_page(
+        &username,
+        None,
+        session.as_ref().map(|s| s.username.as_str()),
+    ))
+}
+
+/// `POST /login`: the credential check under axes.
+pub async fn login(
+    State(state): State<DemoState>,
+    headers: HeaderMap,
+    attempt: AxesAttempt,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let settings = state.axes().settings();
+    let field = |name: &str| {
+        form.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let username = field(&settings.username_form_field);
+    let password = field(&settings.password_form_field);
+
+    let users = state.users.clone();
+    let name = username.clone();
+    let outcome = attempt
+        .authenticate(|| async move { users.verify(&name, password).await })
+        .await;
+    match outcome {
+        Ok(user) => {
+            // A login always gets a fresh session (no fixation).
+            if let Some(old) = state.session(&headers) {
+                state.sessions.remove(&old.id);
+            }
+            let session = match state.sessions.create(&user) {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::error!("demo: {e:#}");
+                    return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+                }
+            };
+            attempt.logged_in(Some(&session.id)).await;
+            let mut response = Redirect::to("/").into_response();
+            if let Some(cookie) = session::set_cookie(&session) {
+                response.headers_mut().insert(header::SET_COOKIE, cookie);
+            }
+            response
+        }
+        Err(AuthRejection::InvalidCredentials) => (
+            StatusCode::UNAUTHORIZED,
+            Html(state.login_page(&username, Some("Wrong username or password."), None)),
+        )
+            .into_response(),
+        Err(AuthRejection::Backend(e)) => {
+            tracing::error!("demo: password check failed: {e:#}");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+        Err(locked @ AuthRejection::LockedOut(_)) => locked.into_response(),
+    }
+}
+
+/// `POST /logout`: ends the session, closes its access-log row.
+pub async fn logout(State(state): State<DemoState>, headers: HeaderMap) -> Response {
+    if let Some(session) = state.session(&headers) {
+        state.sessions.remove(&session.id);
+        state
+            .axes()
+            .logged_out(&session.username, Some(&session.id))
+            .await;
+    }
+    let mut response = Redirect::to("/login").into_response();
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, session::clear_cookie());
+    response
+}
+
+/// `GET /locked`: where `lockout_url = "/locked"` may send refused clients.
+pub async fn locked(query: Result<Query<UsernameQuery>, QueryRejection>) -> Html<String> {
+    let username = query.map(|Query(q)| q.username).unwrap_or_default();
+    Html(pages::locked(&username))
+}
+
+/// In front of `/admin`: sends visitors without a session to the login form.
+pub async fn require_login(
+    State(state): State<DemoState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if state.session(request.headers()).is_some() {
+        return next.run(request).await;
+    }
+    let mut response = Redirect::to("/login").into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// The username and password of an `Authorization: Basic` header.
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    use base64::Engine as _;
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") || encoded.len() > 4096 {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (user, password) = text.split_once(':')?;
+    Some((user.to_owned(), password.to_owned()))
+}
+
+/// `GET /api/me` with HTTP Basic credentials: an API that authenticates on
+/// every request, GETs included (so `never_lockout_get` applies to it).
+/// The username comes from the `Authorization` header, not a form.
+pub async fn api_me(
+    State(state): State<DemoState>,
+    headers: HeaderMap,
+    mut attempt: AxesAttempt,
+) -> Response {
+    let unauthorized = || {
+        let mut r = (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(serde_json::json!({ "error": "invalid credentials" })),
+        )
+            .into_response();
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"axes demo\", charset=\"UTF-8\""),
+        );
+        r
+    };
+    let Some((username, password)) = basic_credentials(&headers) else {
+        return unauthorized();
+    };
+    attempt.set_username(Some(username.clone()));
+    let users = state.users.clone();
+    match attempt
+        .authenticate(|| async move { users.verify(&username, password).await })
+        .await
+    {
+        Ok(user) => axum::Json(serde_json::json!({ "username": user })).into_response(),
+        Err(AuthRejection::InvalidCredentials) => unauthorized(),
+        Err(AuthRejection::Backend(e)) => {
+            tracing::error!("demo: password check failed: {e:#}");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+        Err(locked @ AuthRejection::LockedOut(_)) => locked.into_response(),
+    }
+}
