@@ -114,3 +114,8 @@ pub use html::escape_html;
 pub use layer::{AxesLayer, AxesService};
 pub use request::attempt_from_parts;
 pub use response::{LockoutHook, LockoutResponder, LockoutResponse, RequestInfo};
+
+/// The README's code, compiled as a doc test so it never rots.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
