@@ -1,1 +1,311 @@
-//! placeholder
+//! Redis store for axes.
+//!
+//! [`RedisStore`] keeps attempt records, the access log and the failure log
+//! in one Redis server, under a key prefix (`cache_prefix`, default
+//! `axes:`). Several app servers sharing it see one count: every counter
+//! update is one Lua script, so [`Store::reserve`] is exact under
+//! concurrency — with limit N, exactly N of any number of simultaneous
+//! attempts are admitted.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//!
+//! use axes_core::store::Store;
+//! use axes_redis::RedisStore;
+//!
+//! # async fn demo() -> Result<(), axes_core::error::StoreError> {
+//! let store = RedisStore::connect("redis://127.0.0.1:6379", "axes:").await?;
+//! store.ping().await?;
+//! let store: Arc<dyn Store> = Arc::new(store);
+//! # let _ = store;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Data model
+//!
+//! One hash per attempt record (`{prefix}rec:{id}`, the id being a digest of
+//! username, IP and user agent), a sorted set of all record ids by time
+//! (`{prefix}attempts`) and one sorted set per IP, username and user agent
+//! (`{prefix}idx:ip:…` and so on; values are encoded so no input can forge a
+//! key name). The count of an alternative reads the smallest index of its
+//! fields. Nothing ever uses `KEYS` or `SCAN`. See the `keys` module for the
+//! full layout.
+//!
+//! # Expiry
+//!
+//! With a cool-off window, record and index keys get a TTL of the window
+//! plus a grace of one more window (at least one minute), refreshed on every
+//! failure. Whether a failure still counts never depends on the TTL: the
+//! scripts compare its time with the caller's `now − window` (stores never
+//! read the clock). The TTL only frees memory, and the grace keeps records
+//! that are still live for a caller with a lagging clock. Ids left in the
+//! sorted sets after a hash expired are dropped whenever they are met.
+//! Without a window records stay until they are reset or purged.
+//!
+//! # Bounds
+//!
+//! The count of an alternative reads its index newest first, in pages, and
+//! stops after 100 matching records (or the limit, if that is higher) or
+//! 10 000 index entries. Since every record holds at least one failure, the
+//! lockout decision stays exact; only the reported count of an alternative
+//! with more live records than that is a lower bound. This keeps one
+//! `reserve` cheap while an attacker sprays usernames from one address
+//! (without the cap every attempt would read every record of that address).
+//! The entry bound only matters for combination alternatives (a warning is
+//! logged if it stops a count early). Filtered listings scan at most 100 000
+//! candidates. Resets and purges run in batches of 500 records.
+//!
+//! # Deployment
+//!
+//! The scripts build key names from the prefix, so they need one Redis
+//! server (or a proxy that sends every key of the prefix to one shard); Redis
+//! Cluster is not supported. Run it with `maxmemory-policy noeviction`: an
+//! evicted index or record silently lowers counts (the store tolerates the
+//! gaps, but cannot count what is gone).
+
+mod attempts;
+mod error;
+mod keys;
+mod listing;
+mod logs;
+mod scripts;
+mod time;
+
+#[doc(hidden)]
+pub mod testing;
+
+use std::fmt;
+use std::time::Duration as StdDuration;
+
+use async_trait::async_trait;
+use axes_core::error::StoreError;
+use axes_core::parameters::LockoutParameters;
+use axes_core::store::{
+    AccessLogRecord, AttemptRecord, FailureLogRecord, FailureQuery, Failures, ListQuery,
+    NewAccessLog, NewFailureLog, Page, RecordKey, Reservation, ReserveOutcome, ResetFilter, Store,
+};
+use chrono::{DateTime, Utc};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+use crate::error::map;
+use crate::keys::{Keys, Log};
+
+/// Connection settings of a [`RedisStore`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct RedisOptions {
+    /// Bound on establishing one connection (default 1 s).
+    pub connection_timeout: StdDuration,
+    /// Bound on one command's answer (default 2 s).
+    pub response_timeout: StdDuration,
+    /// Do not connect before the first command (default false: connect, and
+    /// fail, at once).
+    pub lazy: bool,
+}
+
+impl Default for RedisOptions {
+    fn default() -> Self {
+        Self {
+            connection_timeout: StdDuration::from_secs(1),
+            response_timeout: StdDuration::from_secs(2),
+            lazy: false,
+        }
+    }
+}
+
+impl RedisOptions {
+    /// Sets [`RedisOptions::lazy`].
+    pub fn lazy(mut self, lazy: bool) -> Self {
+        self.lazy = lazy;
+        self
+    }
+
+    /// Sets [`RedisOptions::response_timeout`].
+    pub fn response_timeout(mut self, t: StdDuration) -> Self {
+        self.response_timeout = t;
+        self
+    }
+
+    /// Sets [`RedisOptions::connection_timeout`].
+    pub fn connection_timeout(mut self, t: StdDuration) -> Self {
+        self.connection_timeout = t;
+        self
+    }
+}
+
+/// The Redis store. Cheap to clone: clones share one multiplexed connection,
+/// which reconnects by itself after an outage.
+#[derive(Clone)]
+pub struct RedisStore {
+    con: ConnectionManager,
+    keys: Keys,
+}
+
+impl fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // no URL: it may hold a password
+        f.debug_struct("RedisStore")
+            .field("prefix", &self.keys.prefix())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisStore {
+    /// Connects to `url` (`redis://[user:password@]host[:port][/db]` or
+    /// `redis+unix:///path/to/socket`) with keys under `prefix`.
+    pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
+        Self::connect_with(url, prefix, RedisOptions::default()).await
+    }
+
+    /// [`RedisStore::connect`] with explicit options.
+    pub async fn connect_with(
+        url: &str,
+        prefix: &str,
+        options: RedisOptions,
+    ) -> Result<Self, StoreError> {
+        let client = redis::Client::open(url).map_err(StoreError::backend)?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(options.connection_timeout))
+            .set_response_timeout(Some(options.response_timeout))
+            .set_number_of_retries(3)
+            .set_max_delay(StdDuration::from_secs(1));
+        let con = if options.lazy {
+            client.get_connection_manager_lazy(config).map_err(map)?
+        } else {
+            client
+                .get_connection_manager_with_config(config)
+                .await
+                .map_err(map)?
+        };
+        Ok(Self {
+            con,
+            keys: Keys::new(prefix),
+        })
+    }
+
+    /// The key prefix.
+    pub fn prefix(&self) -> &str {
+        self.keys.prefix()
+    }
+
+    /// Deletes everything this store wrote under its prefix — attempt
+    /// records, both logs and their counters — by walking its own sets.
+    pub async fn wipe(&self) -> Result<(), StoreError> {
+        self.do_reset(&ResetFilter::all()).await?;
+        self.reset_log(Log::Access, None).await?;
+        self.reset_log(Log::Failure, None).await?;
+        self.drop_log_counters().await
+    }
+
+    fn con(&self) -> ConnectionManager {
+        self.con.clone()
+    }
+}
+
+#[async_trait]
+impl Store for RedisStore {
+    fn kind(&self) -> &'static str {
+        "redis"
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        redis::cmd("PING")
+            .query_async::<String>(&mut self.con())
+            .await
+            .map_err(map)?;
+        Ok(())
+    }
+
+    async fn failures(&self, query: &FailureQuery<'_>) -> Result<Failures, StoreError> {
+        self.do_failures(query).await
+    }
+
+    async fn reserve(&self, reservation: &Reservation<'_>) -> Result<ReserveOutcome, StoreError> {
+        self.do_reserve(reservation).await
+    }
+
+    async fn release(&self, key: &RecordKey) -> Result<(), StoreError> {
+        self.do_release(key).await
+    }
+
+    async fn clear_client(
+        &self,
+        key: &RecordKey,
+        parameters: &LockoutParameters,
+    ) -> Result<u64, StoreError> {
+        self.do_clear_client(key, parameters).await
+    }
+
+    async fn reset(&self, filter: &ResetFilter) -> Result<u64, StoreError> {
+        self.do_reset(filter).await
+    }
+
+    async fn purge_attempts(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.do_purge(before).await
+    }
+
+    async fn list_attempts(&self, query: &ListQuery) -> Result<Page<AttemptRecord>, StoreError> {
+        self.do_list_attempts(query).await
+    }
+
+    async fn insert_access_log(&self, entry: &NewAccessLog) -> Result<(), StoreError> {
+        self.do_insert_access_log(entry).await
+    }
+
+    async fn close_access_log(
+        &self,
+        username: &str,
+        session_hash: &str,
+        logout_time: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        self.do_close_access_log(username, session_hash, logout_time)
+            .await
+    }
+
+    async fn insert_failure_log(
+        &self,
+        entry: &NewFailureLog,
+        per_user_limit: u32,
+    ) -> Result<(), StoreError> {
+        self.do_insert_failure_log(entry, per_user_limit).await
+    }
+
+    async fn reset_access_logs(&self, before: Option<DateTime<Utc>>) -> Result<u64, StoreError> {
+        self.reset_log(Log::Access, before).await
+    }
+
+    async fn reset_failure_logs(&self, before: Option<DateTime<Utc>>) -> Result<u64, StoreError> {
+        self.reset_log(Log::Failure, before).await
+    }
+
+    async fn list_access_logs(
+        &self,
+        query: &ListQuery,
+    ) -> Result<Page<AccessLogRecord>, StoreError> {
+        self.list_log(Log::Access, query).await
+    }
+
+    async fn list_failure_logs(
+        &self,
+        query: &ListQuery,
+    ) -> Result<Page<FailureLogRecord>, StoreError> {
+        self.list_log(Log::Failure, query).await
+    }
+
+    async fn delete_attempts(&self, ids: &[String]) -> Result<u64, StoreError> {
+        self.do_delete_attempts(ids).await
+    }
+
+    async fn delete_access_logs(&self, ids: &[String]) -> Result<u64, StoreError> {
+        self.delete_log_rows(Log::Access, ids).await
+    }
+
+    async fn delete_failure_logs(&self, ids: &[String]) -> Result<u64, StoreError> {
+        self.delete_log_rows(Log::Failure, ids).await
+    }
+}

@@ -1,0 +1,281 @@
+//! Key names and ids.
+//!
+//! Every key starts with the store's prefix. Values that come from clients
+//! (usernames, IPs, user agents, session hashes) are encoded by [`encode`]
+//! before they become part of a key name, so no input can forge another key:
+//! the encoding is injective, never contains `:`, and is bounded in length.
+//!
+//! | key | type | holds |
+//! |---|---|---|
+//! | `{p}rec:{id}` | hash | one attempt record |
+//! | `{p}attempts` | zset | every record id, scored by last failure (µs) |
+//! | `{p}idx:ip:{enc}`, `{p}idx:user:{enc}`, `{p}idx:ua:{enc}` | zset | record ids per field value |
+//! | `{p}alog:seq`, `{p}flog:seq` | string | row id counters |
+//! | `{p}alog:row:{id}`, `{p}flog:row:{id}` | hash | one log row |
+//! | `{p}alog:all`, `{p}flog:all` | zset | row ids by time |
+//! | `{p}alog:user:{enc}`, `{p}flog:user:{enc}` | zset | row ids per username |
+//! | `{p}alog:ip:{enc}`, `{p}flog:ip:{enc}` | zset | row ids per IP |
+//! | `{p}alog:open:{enc user}:{enc session}` | set | open access-log rows |
+
+use axes_core::parameters::Field;
+use axes_core::store::RecordKey;
+use sha2::{Digest, Sha256};
+
+/// Encoded values longer than this are replaced by a digest.
+const MAX_PLAIN: usize = 160;
+
+/// Hex digits of an attempt record id.
+const RECORD_ID_LEN: usize = 32;
+
+/// Digits of a log row member (zero-padded so members sort like numbers).
+const LOG_ID_WIDTH: usize = 16;
+
+/// Encodes an optional client-supplied value for use inside a key name.
+///
+/// `None` → `~`; short values → `=` followed by the value with every byte
+/// outside `[A-Za-z0-9._@-]` percent-encoded; long values → `#` followed by
+/// the SHA-256 hex of the value.
+pub(crate) fn encode(value: Option<&str>) -> String {
+    let Some(value) = value else {
+        return "~".to_owned();
+    };
+    let mut out = String::with_capacity(value.len() + 1);
+    out.push('=');
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'@' | b'-') {
+            out.push(char::from(b));
+        } else {
+            out.push('%');
+            out.push_str(&format!("{b:02X}"));
+        }
+        if out.len() > MAX_PLAIN {
+            return format!("#{}", hex::encode(Sha256::digest(value.as_bytes())));
+        }
+    }
+    out
+}
+
+/// The id of the record of `key`: a digest of the triple, so every server
+/// computes the same id without a look-up.
+pub(crate) fn record_id(key: &RecordKey) -> String {
+    let mut h = Sha256::new();
+    for part in [key.username.as_deref(), key.ip_address.as_deref()] {
+        match part {
+            None => h.update(b"N"),
+            Some(s) => {
+                h.update(format!("S{}:", s.len()).as_bytes());
+                h.update(s.as_bytes());
+            }
+        }
+    }
+    h.update(format!("S{}:", key.user_agent.len()).as_bytes());
+    h.update(key.user_agent.as_bytes());
+    let mut id = hex::encode(h.finalize());
+    id.truncate(RECORD_ID_LEN);
+    id
+}
+
+/// Whether `s` has the shape of a record id (so it is safe in a key name).
+pub(crate) fn is_record_id(s: &str) -> bool {
+    s.len() == RECORD_ID_LEN && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// The sorted-set member and row-key suffix of log row `id`.
+pub(crate) fn log_member(id: u64) -> String {
+    format!("{id:0width$}", width = LOG_ID_WIDTH)
+}
+
+/// Parses a public log id ("42") into its member form; `None` if malformed.
+pub(crate) fn log_member_of_public(id: &str) -> Option<String> {
+    if id.is_empty() || id.len() > 20 || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    id.parse::<u64>().ok().map(log_member)
+}
+
+/// The public id ("42") of a log member ("0000000000000042").
+pub(crate) fn log_public_id(member: &str) -> String {
+    match member.parse::<u64>() {
+        Ok(n) => n.to_string(),
+        Err(_) => member.to_owned(),
+    }
+}
+
+/// Which log a key belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Log {
+    /// Successful logins.
+    Access,
+    /// Failed attempts.
+    Failure,
+}
+
+impl Log {
+    fn base(self) -> &'static str {
+        match self {
+            Log::Access => "alog",
+            Log::Failure => "flog",
+        }
+    }
+}
+
+/// The key names of one attempt record.
+#[derive(Debug, Clone)]
+pub(crate) struct RecordKeys {
+    /// The record id.
+    pub id: String,
+    /// The record hash.
+    pub record: String,
+    /// The IP index.
+    pub ip: String,
+    /// The username index.
+    pub user: String,
+    /// The user-agent index.
+    pub ua: String,
+}
+
+/// Key names under one prefix.
+#[derive(Debug, Clone)]
+pub(crate) struct Keys {
+    prefix: String,
+}
+
+impl Keys {
+    pub(crate) fn new(prefix: &str) -> Self {
+        Self {
+            prefix: prefix.to_owned(),
+        }
+    }
+
+    pub(crate) fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// `{p}rec:` — the record hash of id `x` is this followed by `x`.
+    pub(crate) fn record_prefix(&self) -> String {
+        format!("{}rec:", self.prefix)
+    }
+
+    pub(crate) fn record(&self, id: &str) -> String {
+        format!("{}rec:{id}", self.prefix)
+    }
+
+    /// The global sorted set of record ids.
+    pub(crate) fn attempts(&self) -> String {
+        format!("{}attempts", self.prefix)
+    }
+
+    /// The index of records whose `field` equals `value`.
+    pub(crate) fn index(&self, field: Field, value: Option<&str>) -> String {
+        let name = match field {
+            Field::IpAddress => "ip",
+            Field::Username => "user",
+            Field::UserAgent => "ua",
+        };
+        format!("{}idx:{name}:{}", self.prefix, encode(value))
+    }
+
+    pub(crate) fn record_keys(&self, key: &RecordKey) -> RecordKeys {
+        let id = record_id(key);
+        RecordKeys {
+            record: self.record(&id),
+            ip: self.index(Field::IpAddress, key.ip_address.as_deref()),
+            user: self.index(Field::Username, key.username.as_deref()),
+            ua: self.index(Field::UserAgent, Some(&key.user_agent)),
+            id,
+        }
+    }
+
+    pub(crate) fn log_seq(&self, log: Log) -> String {
+        format!("{}{}:seq", self.prefix, log.base())
+    }
+
+    /// `{p}alog:row:` — the row hash of member `m` is this followed by `m`.
+    pub(crate) fn log_row_prefix(&self, log: Log) -> String {
+        format!("{}{}:row:", self.prefix, log.base())
+    }
+
+    pub(crate) fn log_all(&self, log: Log) -> String {
+        format!("{}{}:all", self.prefix, log.base())
+    }
+
+    pub(crate) fn log_user(&self, log: Log, username: Option<&str>) -> String {
+        format!("{}{}:user:{}", self.prefix, log.base(), encode(username))
+    }
+
+    pub(crate) fn log_ip(&self, log: Log, ip: Option<&str>) -> String {
+        format!("{}{}:ip:{}", self.prefix, log.base(), encode(ip))
+    }
+
+    /// The set of open access-log rows of (`username`, `session_hash`).
+    pub(crate) fn access_open(&self, username: Option<&str>, session_hash: &str) -> String {
+        format!(
+            "{}alog:open:{}:{}",
+            self.prefix,
+            encode(username),
+            encode(Some(session_hash))
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encoding_is_injective_on_tricky_values() {
+        let values = [
+            None,
+            Some(""),
+            Some("~"),
+            Some("="),
+            Some("a:b"),
+            Some("a%3Ab"),
+            Some("admin"),
+            Some("Admin"),
+            Some("idx:ip:~"),
+        ];
+        let encoded: Vec<String> = values.iter().map(|v| encode(*v)).collect();
+        for (i, a) in encoded.iter().enumerate() {
+            assert!(!a.contains(':'), "{a}");
+            for b in &encoded[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+    }
+
+    #[test]
+    fn long_values_are_digested() {
+        let long = "x".repeat(1000);
+        let e = encode(Some(&long));
+        assert!(e.starts_with('#'));
+        assert_eq!(e.len(), 65);
+        assert_ne!(encode(Some(&"x".repeat(999))), e);
+    }
+
+    #[test]
+    fn record_ids_distinguish_missing_and_empty() {
+        let a = RecordKey {
+            username: None,
+            ip_address: Some("1.2.3.4".into()),
+            user_agent: String::new(),
+        };
+        let b = RecordKey {
+            username: Some(String::new()),
+            ..a.clone()
+        };
+        assert_ne!(record_id(&a), record_id(&b));
+        assert!(is_record_id(&record_id(&a)));
+        assert!(!is_record_id("../../etc"));
+    }
+
+    #[test]
+    fn log_ids_round_trip() {
+        let m = log_member(42);
+        assert_eq!(m, "0000000000000042");
+        assert_eq!(log_public_id(&m), "42");
+        assert_eq!(log_member_of_public("42").as_deref(), Some(m.as_str()));
+        assert_eq!(log_member_of_public("4x"), None);
+        assert_eq!(log_member_of_public(""), None);
+    }
+}

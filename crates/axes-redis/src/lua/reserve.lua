@@ -1,0 +1,68 @@
+-- reserve: count, decide, and add the failure — atomically.
+-- Returns { admitted, counted, truncated (0/1/2, see count.lua), n, (failures, last µs or -1) × n }.
+local limit = tonumber(ARGV[7])
+local count_when_locked = ARGV[8] == '1'
+local ttl = tonumber(ARGV[9])
+
+-- Drops up to `n` of the oldest ids of `key` whose record hash has expired.
+local function sweep(key, n)
+  local ids = redis.call('ZRANGE', key, 0, n - 1)
+  for _, id in ipairs(ids) do
+    if id ~= own_id and redis.call('EXISTS', rec_prefix .. id) == 0 then
+      redis.call('ZREM', key, id)
+    end
+  end
+end
+
+local locked = false
+if limit >= 0 then
+  for k = 1, n_alts do
+    if sums[k] + own_f >= limit then locked = true end
+  end
+end
+
+local write = (not locked) or count_when_locked
+local new_f, new_t = own_f, own_t
+if write then
+  -- a record whose window had passed starts again at one (own_f is 0 then)
+  new_f, new_t = own_f + 1, tonumber(now)
+  local rec = KEYS[1]
+  redis.call('HSET', rec, 'f', new_f, 't', now, 'a', want.a,
+    'path', ARGV[17], 'acc', ARGV[18], 'get', ARGV[19], 'post', ARGV[20],
+    'ki', KEYS[3], 'ku', KEYS[4], 'ka', KEYS[5])
+  if want.u_present then redis.call('HSET', rec, 'u', want.u) end
+  if want.i_present then redis.call('HSET', rec, 'i', want.i) end
+  if ttl > 0 then
+    redis.call('PEXPIRE', rec, ttl)
+  else
+    redis.call('PERSIST', rec)
+  end
+  redis.call('ZADD', KEYS[2], now, own_id)
+  for j = 3, 5 do
+    local key = KEYS[j]
+    local existed = redis.call('EXISTS', key) == 1
+    redis.call('ZADD', key, now, own_id)
+    -- an index never expires before any of its records
+    if ttl > 0 then
+      if not existed then
+        redis.call('PEXPIRE', key, ttl)
+      else
+        local p = redis.call('PTTL', key)
+        if p >= 0 and p < ttl then redis.call('PEXPIRE', key, ttl) end
+      end
+    else
+      redis.call('PERSIST', key)
+    end
+    sweep(key, 1)
+  end
+  sweep(KEYS[2], 2)
+end
+
+local out = { locked and 0 or 1, write and 1 or 0, truncated, n_alts }
+for k = 1, n_alts do
+  local last = lasts[k]
+  if new_f > 0 and new_t > last then last = new_t end
+  out[#out + 1] = sums[k] + new_f
+  out[#out + 1] = last
+end
+return out

@@ -1,0 +1,980 @@
+//! Focused tests of the Redis store (beyond the shared conformance suite).
+//!
+//! Needs `AXES_TEST_REDIS_URL`; every test skips loudly without it. Times are
+//! synthetic (a fixed start in 2026 plus offsets): the store never reads the
+//! clock, and its TTLs (window plus one more window, at least one minute, on
+//! Redis's real clock) are long enough that nothing expires under a test.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axes_core::error::StoreError;
+use axes_core::parameters::{Alternative, Field, LockoutParameters};
+use axes_core::store::{
+    AttemptDetails, FailureQuery, ListQuery, NewAccessLog, NewFailureLog, Order, RecordKey,
+    Reservation, ReserveOutcome, ResetFilter, Store,
+};
+use axes_redis::RedisStore;
+use axes_redis::testing::{discard, fresh_store, test_url};
+use chrono::{DateTime, Duration, Utc};
+
+fn t0() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_767_225_600, 0).unwrap()
+}
+
+fn key(ip: Option<&str>, user: Option<&str>, ua: &str) -> RecordKey {
+    RecordKey {
+        username: user.map(str::to_owned),
+        ip_address: ip.map(str::to_owned),
+        user_agent: ua.to_owned(),
+    }
+}
+
+fn params(alts: &[&[Field]]) -> LockoutParameters {
+    LockoutParameters::new(
+        alts.iter()
+            .filter_map(|a| Alternative::new(a.iter().copied())),
+    )
+    .unwrap()
+}
+
+fn details() -> AttemptDetails {
+    AttemptDetails {
+        path: "/login".into(),
+        ..AttemptDetails::default()
+    }
+}
+
+struct R<'a> {
+    key: &'a RecordKey,
+    params: &'a LockoutParameters,
+    limit: Option<u32>,
+    window: Option<Duration>,
+    count_when_locked: bool,
+}
+
+impl R<'_> {
+    async fn at(&self, store: &dyn Store, now: DateTime<Utc>) -> ReserveOutcome {
+        let d = details();
+        store
+            .reserve(&Reservation {
+                key: self.key,
+                details: &d,
+                parameters: self.params,
+                limit: self.limit,
+                window: self.window,
+                count_when_locked: self.count_when_locked,
+                now,
+            })
+            .await
+            .expect("reserve")
+    }
+}
+
+async fn count(
+    store: &dyn Store,
+    k: &RecordKey,
+    p: &LockoutParameters,
+    window: Option<Duration>,
+    now: DateTime<Utc>,
+) -> Vec<u32> {
+    store
+        .failures(&FailureQuery {
+            key: k,
+            parameters: p,
+            window,
+            now,
+        })
+        .await
+        .expect("failures")
+        .per_alternative
+        .iter()
+        .map(|c| c.failures)
+        .collect()
+}
+
+async fn stored_failures(store: &dyn Store) -> u32 {
+    store
+        .list_attempts(&ListQuery::all())
+        .await
+        .expect("list")
+        .items
+        .iter()
+        .map(|r| r.failures)
+        .sum()
+}
+
+async fn raw() -> redis::aio::MultiplexedConnection {
+    let url = test_url().expect("url");
+    redis::Client::open(url)
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn concurrent_reserves_admit_exactly_the_limit() {
+    let Some(store) = fresh_store().await else {
+        return;
+    };
+    let store = Arc::new(store);
+    let k = key(Some("198.51.100.7"), Some("victim"), "ua");
+    let p = params(&[&[Field::IpAddress], &[Field::Username]]);
+    for round in 0..20 {
+        let mut tasks = Vec::new();
+        for _ in 0..100 {
+            let store = store.clone();
+            let k = k.clone();
+            let p = p.clone();
+            tasks.push(tokio::spawn(async move {
+                let d = details();
+                store
+                    .reserve(&Reservation {
+                        key: &k,
+                        details: &d,
+                        parameters: &p,
+                        limit: Some(5),
+                        window: Some(Duration::minutes(30)),
+                        count_when_locked: false,
+                        now: t0() + Duration::seconds(round),
+                    })
+                    .await
+                    .expect("reserve")
+            }));
+        }
+        let mut admitted = 0;
+        for t in tasks {
+            let out = t.await.unwrap();
+            if out.admitted {
+                admitted += 1;
+                assert!(out.counted);
+            } else {
+                assert!(!out.counted);
+                assert!(out.failures.reached(5));
+            }
+        }
+        assert_eq!(admitted, 5, "round {round}");
+        let page = store.list_attempts(&ListQuery::all()).await.unwrap();
+        assert_eq!(page.total, 1);
+        assert_eq!(page.items[0].failures, 5, "round {round}");
+        assert_eq!(store.reset(&ResetFilter::all()).await.unwrap(), 1);
+    }
+    discard(&store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn concurrent_reserves_across_usernames_share_the_ip_count() {
+    let Some(store) = fresh_store().await else {
+        return;
+    };
+    let store = Arc::new(store);
+    let p = params(&[&[Field::IpAddress]]);
+    let mut tasks = Vec::new();
+    for i in 0..100 {
+        let store = store.clone();
+        let p = p.clone();
+        tasks.push(tokio::spawn(async move {
+            let k = key(Some("203.0.113.5"), Some(&format!("user{i}")), "ua");
+            let d = details();
+            store
+                .reserve(&Reservation {
+                    key: &k,
+                    details: &d,
+                    parameters: &p,
+                    limit: Some(5),
+                    window: None,
+                    count_when_locked: false,
+                    now: t0(),
+                })
+                .await
+                .expect("reserve")
+                .admitted
+        }));
+    }
+    let mut admitted = 0;
+    for t in tasks {
+        admitted += usize::from(t.await.unwrap());
+    }
+    assert_eq!(admitted, 5);
+    assert_eq!(stored_failures(store.as_ref()).await, 5);
+    discard(&store).await;
+}
+
+#[tokio::test]
+async fn window_expiry_follows_the_callers_clock() {
+    let Some(store) = fresh_store().await else {
+        return;
+    };
+    let k = key(Some("10.1.1.1"), Some("alice"), "ua");
+    let p = params(&[&[Field::IpAddress]]);
+    let w = Duration::hours(1);
+    let r = R {
+        key: &k,
+        params: &p,
+        limit: Some(3),
+        window: Some(w),
+        count_when_locked: false,
+    };
+    assert!(r.at(&store, t0()).await.admitted);
+    assert!(r.at(&store, t0() + Duration::minutes(10)).await.admitted);
+    let third = r.at(&store, t0() + Duration::minutes(20)).await;
+    assert!(third.admitted);
+    assert_eq!(third.failures.per_alternative[0].failures, 3);
+    assert_eq!(
+        third.failures.per_alternative[0].last_failure,
+        Some(t0() + Duration::minutes(20))
+    );
+    // locked, not counted
+    let fourth = r.at(&store, t0() + Duration::minutes(30)).await;
+    assert!(!fourth.admitted && !fourth.counted);
+    assert_eq!(fourth.failures.max(), 3);
+    // still live one microsecond before the window passes, expired exactly at it
+    let last = t0() + Duration::minutes(20);
+    assert_eq!(
+        count(
+            &store,
+            &k,
+            &p,
+            Some(w),
+            last + w - Duration::microseconds(1)
+        )
+        .await,
+        [3]
+    );
+    assert_eq!(count(&store, &k, &p, Some(w), last + w).await, [0]);
+    // without a window everything counts
+    assert_eq!(count(&store, &k, &p, None, last + w * 10).await, [3]);
+    // a failure after the window restarts the record at one
+    let again = r.at(&store, last + w + Duration::seconds(1)).await;
+    assert!(again.admitted);
+    assert_eq!(again.failures.max(), 1);
+    assert_eq!(stored_failures(&store).await, 1);
+    discard(&store).await;
+}
+
+#[tokio::test]
+async fn only_live_records_of_other_keys_count() {
+    let Some(store) = fresh_store().await else {
+        return;
+    };
+    let p = params(&[&[Field::IpAddress]]);
+    let w = Duration::minutes(10);
+    let old = key(Some("10.2.2.2"), Some("old"), "ua");
+    let new = key(Some("10.2.2.2"), Some("new"), "ua");
+    let r_old = R {
+        key: &old,
+        params: &p,
+        limit: None,
+        window: Some(w),
+        count_when_locked: true,
+    };
+    r_old.at(&store, t0()).await;
+    r_old.at(&store, t0()).await;
+    let r_new = R { key: &new, ..r_old };
+    let out = r_new.at(&store, t0() + Duration::minutes(5)).await;
+    assert_eq!(out.failures.max(), 3);
+    let out = r_new.at(&store, t0() + Duration::minutes(11)).await;
+    assert_eq!(out.failures.max(), 2, "old record expired, new has 2");
+    discard(&store).await;
+}
+
+#[tokio::test]
+async fn count_when_locked_restarts_the_cool_off() {
+    let Some(store) = fresh_store().await else {
+        return;
+    };
+    let k = key(Some("10.3.3.3"), None, "");
+    let p = params(&[&[Field::IpAddress]]);
+    let w = Duration::minutes(10);
+    let r = R {
+        key: &k,
+        params: &p,
+        limit: Some(2),
+        window: Some(w),
+        count_when_locked: true,
+    };
+    assert!(r.at(&store, t0()).await.admitted);
+    assert!(r.at(&store, t0()).await.admitted);
+    let locked = r.at(&store, t0() + Duration::minutes(9)).await;
+    assert!(!locked.admitted && locked.counted);
+    assert_eq!(locked.failures.max(), 3);
+    assert_eq!(
+        locked.failures.locking_last_failure(2),
+        Some(t0() + Duration::minutes(9))
+    );
+    // still locked 15 minutes after the first failures
+    assert_eq!(
+        count(&store, &k, &p, Some(w), t0() + Duration::minutes(15)).await,
+        [3]
+    );
+    discard(&store).await;
+}
+
+#[tokio::test]
+async fn combinations_and_missing_values() {
+    let Some(store) = fresh_store().await else {
+        return;
+    };
+    let p = params(&[&[Field::IpAddress, Field::UserAgent], &[Field::Username]]);
+    let a = key(Some("10.4.4.4"), None, "firefox");
+    let b = key(Some("10.4.4.4"), None, "curl");
+    let c = key(Some("10.4.4.5"), Some(""), "firefox");
+    for k in [&a, &a, &b, &c] {
+        R {
+            key: k,
+            params: &p,
+            limit: None,
+            window: None,
+            count_when_locked: true,
+        }
+        .at(&store, t0())
+        .await;
+    }
+    // (ip, ua) of a: 2; username missing: a and b (not c, whose username is "")
+    assert_eq!(count(&store, &a, &p, None, t0()).await, [2, 3]);
+    assert_eq!(count(&store, &b, &p, None, t0()).await, [1, 3]);
+    assert_eq!(count(&store, &c, &p, None, t0()).await, [1, 1]);
+    discard(&store).await;
+}
+
+#[tokio::test]
+async fn counts_are_capped_but_decisions_stay_exact() {
+    let Some(store) = fresh_store().await else {
+        return;
+    };
+    let p = params(&[&[Field::IpAddress]]);
+    for i in 0..150 {
+        R {
+            key: &key(Some("10.13.0.1"), Some(&format!("u{i}")), "ua"),
+            params: &p,
+            limit: None,
+            window: Some(Duration::hours(1)),
+            count_when_locked: true,
+        }
+        .at(&store, t0() + Duration::milliseconds(i))
+        .await;
+    }
+    let probe = key(Some("10.13.0.1"), Some("new"), "ua");
+    let now = t0() + Duration::seconds(1);
+    // a plain count stops after 100 records: a lower bound
+    assert_eq!(
+        count(&store, &probe, &p, Some(Duration::hours(1)), now).await,
+        [100]
+    );
+    let r = |limit| R {
+        key: &probe,
+        params: &p,
+        limit: Some(limit),
+        window: Some(Duration::hours(1)),
+        count_when_locked: false,
+    };
+    // the cap rises to the limit, so the decision is exact
+    let refused = r(150).at(&store, now).await;
+    assert!(!refused.admitted);
+    assert_eq!(refused.failures.max(), 150);
+    let admitted = r(151).at(&store, now).await;
+    assert!(admitted.admitted);
+    assert_eq!(admitted.failures.max(), 151);
+    assert_eq!(admitted.failures.per_alternative[0].last_failure, Some(now));
+    discard(&store).await;
+}
+
+#[tokio::test]
+async fn reset_uses_and_semantics() {
+    let Some(store) = fresh_store().await else {
+        return;
+    };
+    let p = params(&[&[Field::IpAddress]]);
+    let keys = [
+        key(Some("10.5.0.1"), Some("u1"), "ua"),
+        key(Some("10.5.0.1"), Some("u2"), "ua"),
+        key(Some("10.5.0.2"), Some("u1"), "ua"),
+        key(Some("10.5.0.2"), Some("u2"), "ua"),
+        key(Some("10.5.0.3"), Some("u3"), "ua"),
+    ];
+    for k in &keys {
+        R {
+            key: k,
+            params: &p,
+            limit: None,
+            window: None,
+            count_when_locked: true,
+        }
+        .at(&store, t0())
+        .await;
+    }
+    let f = |ip: Option<&str>, user: Option<&str>| ResetFilter {
+        ip_address: ip.map(str::to_owned),
+        username: user.map(str::to_owned),
+    };
+    assert_eq!(
+        store.reset(&f(Some("10.5.0.1"), Some("u1"))).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        store.reset(&f(Some("10.5.0.1"), Some("u1"))).await.unwrap(),
+        0
+    );
+    assert_eq!(
+        store.reset(&f(Some("10.5.0.9"), Some("u2"))).await.unwrap(),
+        0
+    );
+    assert_eq!(store.reset(&f(Some("10.5.0.1"), None)).await.unwrap(), 1);
+    assert_eq!(store.reset(&f(None, Some("u2"))).await.unwrap(), 1);
+    let left = store.list_attempts(&ListQuery::all()).await.unwrap();
+    assert_eq!(left.total, 2);
+    assert_eq!(store.reset(&ResetFilter::all()).await.unwrap(), 2);
+    assert_eq!(store.reset(&ResetFilter::all()).await.unwrap(), 0);
+    // the indexes went with the records
+    let mut con = raw().await;
+    let left: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{}*", store.prefix()))
+        .query_async(&mut con)
+        .await
+        .unwrap();
+    assert!(left.is_empty(), "{left:?}");
+    discard(&store).await;
+}
+
+#[tokio::test]
+async fn resets_and_purges_go_beyond_one_batch() {
+    let Some(store) = fresh_store().await else {
+        return;
+    };
+    let p = params(&[&[Field::IpAddress]]);
+    // 1200 records: 600 for ip A (half of them user "x"), 600 for ip B
+    for i in 0..1200 {
+        let ip = if i % 2 == 0 { "10.6.0.1" } else { "10.6.0.2" };
+        let user = if i % 4 < 2 {
+            "x".to_owned()
+        } else {
+            format!("u{i}")
+        };
+        let k = key(Some(ip), Some(&user), &format!("ua{i}"));
+        R {
+            key: &k,
+            params: &p,
+            limit: None,
+            window: None,
+            count_when_locked: true,
+        }
+        .at(&store, t0() + Duration::seconds(i))
+        .await;
+    }
+    let both = ResetFilter {
+        ip_address: Some("10.6.0.1".into()),
+        username: Some("x".into()),
+    };
+    assert_eq!(store.reset(&both).await.unwrap(), 300);
+    assert_eq!(
+        store
+            .purge_attempts(t0() + Duration::seconds(599))
+            .await
+            .unwrap(),
+        450,
+        "records at t0…t0+599 minus the 150 already reset"
+    );
+    let rest = store.list_attempts(&ListQuery::all()).await.unwrap();
+    assert_eq!(rest.total, 450);
+    assert_eq!(store.reset(&ResetFilter::all()).await.unwrap(), 450);
+    discard(&store).await;
+}
+
+#[tokio::test]
+async fn expired_hashes_are_tolerated() {
+    let Some(store) = fresh_store().await else {
+        return;
+    };
+    let p = params(&[&[Field::IpAddress]]);
+    let gone = key(Some("10.7.0.1"), Some("gone"), "ua");
+    let kept = key(Some("10.7.0.1"), Some("kept"), "ua");
+    for k in [&gone, &kept] {
+        R {
+            key: k,
+            params: &p,
+            limit: None,
+            window: Some(Duration::hours(1)),
+            count_when_locked: true,
+        }
+        .at(&store, t0())
+        .await;
+    }
+    // Simulate the TTL: drop the hash, leave the ids in the sorted sets.
+    let page = store
+        .list_attempts(&ListQuery {
+            username: Some("gone".into()),
+            ..ListQuery::all()
+        })
+        .await
+        .unwrap();
+    let id = page.items[0].id.clone();
+    let mut con = raw().await;
+    let _: () = redis::cmd("DEL")
+        .arg(format!("{}rec:{id}", store.prefix()))
+        .query_async(&mut con)
+        .await
+        .unwrap();
+
+    assert_eq!(
+        count(&store, &kept, &p, Some(Duration::hours(1)), t0()).await,
+        [1]
+    );
+    let all = store.list_attempts(&ListQuery::all()).await.unwrap();
+    assert_eq!(all.total, 1);
+    assert_eq!(all.items.len(), 1);
+    let by_ip = store
+        .list_attempts(&ListQuery {
+            ip_address: Some("10.7.0.1".into()),
+            search: Some("e".into()),
+            ..ListQuery::all()
+        })
+        .await
+        .unwrap();
+    assert_eq!(by_ip.total, 1);
+    assert_eq!(store.delete_attempts(&[id]).await.unwrap(), 0);
+    assert_eq!(store.release(&gone).await.ok(), Some(()));
+    assert_eq!(store.reset(&ResetFilter::all()).await.unwrap(), 1);
+    discard(&store).await;
+}
+
+#[tokio::test]
+async fn ttls_follow_the_window() {
+    let Some(store) = fresh_store().await else {
+        return;
+    };
+    let p = params(&[&[Field::IpAddress]]);
+    let k = key(Some("10.8.0.1"), Some("t"), "ua");
+    let r = R {
+        key: &k,
+        params: &p,
+        limit: None,
+        window: Some(Duration::hours(1)),
+        count_when_locked: true,
+    };
+    r.at(&store, t0()).await;
+    let id = store.list_attempts(&ListQuery::all()).await.unwrap().items[0]
+        .id
+        .clone();
+    let con = raw().await;
+    let ttl_cmd = |cmd: &'static str, key: String| {
+        let mut con = con.clone();
+        async move {
+            redis::cmd(cmd)
+                .arg(key)
+                .query_async::<i64>(&mut con)
+                .await
+                .unwrap()
+        }
+    };
+    let pttl = |key: String| ttl_cmd("PTTL", key);
+    let rec = pttl(format!("{}rec:{id}", store.prefix())).await;
+    assert!(rec > 7_100_000 && rec <= 7_200_000, "{rec}");
+    // absolute expiry times (PEXPIRETIME, Redis 7): the index outlives the record
+    let rec_at = ttl_cmd("PEXPIRETIME", format!("{}rec:{id}", store.prefix())).await;
+    let idx_at = ttl_cmd("PEXPIRETIME", format!("{}idx:ip:=10.8.0.1", store.prefix())).await;
+    assert!(idx_at >= rec_at, "{idx_at} < {rec_at}");
+    assert_eq!(pttl(format!("{}attempts", store.prefix())).await, -1);
+    // a failure without window makes them persistent
+    R { window: None, ..r }.at(&store, t0()).await;
+    assert_eq!(pttl(format!("{}rec:{id}", store.prefix())).await, -1);
+    assert_eq!(
+        pttl(format!("{}idx:ip:=10.8.0.1", store.prefix())).await,
+        -1
+    );
+    discard(&store).await;
+}
+
+#[tokio::test]
+async fn hostile_values_stay_in_their_keys() {
+    let Some(store) = fresh_store().await else {
+        return;
+    };
+    let p = params(&[&[Field::Username]]);
+    let nasty = [
+        "~",
+        "=",
+        "a:b",
+        "idx:ip:~",
+        "x\r\nDEL *",
+        "ünïcödé",
+        "%3A",
+        &"long".repeat(100),
+    ];
+    for (i, u) in nasty.iter().enumerate() {
+        for _ in 0..=i {
+            R {
+                key: &key(Some("10.9.0.1"), Some(u), "ua"),
+                params: &p,
+                limit: None,
+                window: None,
+                count_when_locked: true,
+            }
+            .at(&store, t0())
+            .await;
+        }
+    }
+    for (i, u) in nasty.iter().enumerate() {
+        let k = key(Some("10.9.0.1"), Some(u), "ua");
+        assert_eq!(
+            count(&store, &k, &p, None, t0()).await,
+            [i as u32 + 1],
+            "{u}"
+        );
+        let page = store
+            .list_attempts(&ListQuery {
+                username: Some((*u).to_owned()),
+                ..ListQuery::all()
+            })
+            .await
+            .unwrap();
+        assert_eq!(page.total, 1, "{u}");
+        assert_eq!(page.items[0].key, k);
+    }
+    let mut con = raw().await;
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{}*", store.prefix()))
+        .query_async(&mut con)
+        .await
+        .unwrap();
+    assert!(
+        keys.iter().all(|k| !k.contains('\n') && k.len() < 200),
+        "{keys:?}"
+    );
+    discard(&store).await;
+}
+
+#[tokio::test]
+async fn listing_pages_filters_and_precision() {
+    let Some(store) = fresh_store().await else {
+        return;
+    };
+    let p = params(&[&[Field::IpAddress]]);
+    let base = t0() + Duration::microseconds(123_456);
+    for i in 0..30 {
+        let k = key(
+            Some(&format!("10.10.0.{}", i % 3)),
+            Some(&format!("User{i}")),
+            if i % 2 == 0 { "Mozilla" } else { "curl" },
+        );
+        R {
+            key: &k,
+            params: &p,
+            limit: None,
+            window: None,
+            count_when_locked: true,
+        }
+        .at(&store, base + Duration::seconds(i))
+        .await;
+    }
+    let newest = store.list_attempts(&ListQuery::all()).await.unwrap();
+    assert_eq!(newest.total, 30);
+    assert_eq!(newest.items[0].attempt_time, base + Duration::seconds(29));
+    let page = store
+        .list_attempts(&ListQuery {
+            ip_address: Some("10.10.0.1".into()),
+            search: Some("MOZ".into()),
+            order: Order::OldestFirst,
+            offset: 1,
+            limit: 2,
+            ..ListQuery::all()
+        })
+        .await
+        .unwrap();
+    // ip .1: i = 1, 4, 7, …, 28 (10); Mozilla = even i: 4, 10, 16, 22, 28
+    assert_eq!(page.total, 5);
+    let users: Vec<_> = page
+        .items
+        .iter()
+        .map(|r| r.key.username.clone().unwrap())
+        .collect();
+    assert_eq!(users, ["User10", "User16"]);
+    let both = store
+        .list_attempts(&ListQuery {
+            ip_address: Some("10.10.0.1".into()),
+            username: Some("User4".into()),
+            ..ListQuery::all()
+        })
+        .await
+        .unwrap();
+    assert_eq!(both.total, 1);
+    let none = store
+        .list_attempts(&ListQuery {
+            ip_address: Some("10.10.0.2".into()),
+            username: Some("User4".into()),
+            ..ListQuery::all()
+        })
+        .await
+        .unwrap();
+    assert_eq!(none.total, 0);
+    let ranged = store
+        .list_attempts(&ListQuery {
+            since: Some(base + Duration::seconds(10)),
+            until: Some(base + Duration::seconds(20)),
+            limit: 0,
+            ..ListQuery::all()
+        })
+        .await
+        .unwrap();
+    assert_eq!(ranged.total, 10);
+    assert_eq!(ranged.items.len(), 1, "limit 0 is clamped to 1");
+    discard(&store).await;
+}
+
+#[tokio::test]
+async fn failure_log_cap_keeps_the_newest_even_with_equal_times() {
+    let Some(store) = fresh_store().await else {
+        return;
+    };
+    let entry = |user: Option<&str>, path: &str| NewFailureLog {
+        key: key(Some("10.11.0.1"), user, "ua"),
+        path: path.into(),
+        http_accept: String::new(),
+        attempt_time: t0(),
+        locked_out: false,
+    };
+    for i in 0..12 {
+        store
+            .insert_failure_log(&entry(Some("bob"), &format!("/p{i}")), 5)
+            .await
+            .unwrap();
+        store
+            .insert_failure_log(&entry(None, &format!("/n{i}")), 5)
+            .await
+            .unwrap();
+    }
+    store
+        .insert_failure_log(&entry(Some("alice"), "/a"), 5)
+        .await
+        .unwrap();
+    let bob = store
+        .list_failure_logs(&ListQuery {
+            username: Some("bob".into()),
+            order: Order::OldestFirst,
+            ..ListQuery::all()
+        })
+        .await
+        .unwrap();
+    let paths: Vec<_> = bob.items.iter().map(|r| r.entry.path.as_str()).collect();
+    assert_eq!(paths, ["/p7", "/p8", "/p9", "/p10", "/p11"]);
+    let all = store.list_failure_logs(&ListQuery::all()).await.unwrap();
+    assert_eq!(all.total, 11, "5 bob, 5 without username, 1 alice");
+    // ids are plain numbers, newest first on equal times
+    assert_eq!(all.items[0].entry.path, "/a");
+    assert!(all.items.iter().all(|r| r.id.parse::<u64>().is_ok()));
+    assert_eq!(store.reset_failure_logs(None).await.unwrap(), 11);
+    let mut con = raw().await;
+    let left: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{}flog:*", store.prefix()))
+        .query_async(&mut con)
+        .await
+        .unwrap();
+    assert_eq!(left, [format!("{}flog:seq", store.prefix())]);
+    discard(&store).await;
+}
+
+#[tokio::test]
+async fn access_logs_close_by_username_and_session() {
+    let Some(store) = fresh_store().await else {
+        return;
+    };
+    let login = |user: Option<&str>, session: &str, secs: i64| NewAccessLog {
+        key: key(Some("10.12.0.1"), user, "ua"),
+        path: "/login".into(),
+        http_accept: "text/html".into(),
+        attempt_time: t0() + Duration::seconds(secs),
+        session_hash: session.into(),
+    };
+    store
+        .insert_access_log(&login(Some("al"), "s1", 0))
+        .await
+        .unwrap();
+    store
+        .insert_access_log(&login(Some("al"), "s1", 1))
+        .await
+        .unwrap();
+    store
+        .insert_access_log(&login(Some("al"), "s2", 2))
+        .await
+        .unwrap();
+    store
+        .insert_access_log(&login(Some("bo"), "s1", 3))
+        .await
+        .unwrap();
+    store
+        .insert_access_log(&login(None, "s1", 4))
+        .await
+        .unwrap();
+    let out = t0() + Duration::seconds(10);
+    assert_eq!(store.close_access_log("al", "s1", out).await.unwrap(), 2);
+    assert_eq!(store.close_access_log("al", "s1", out).await.unwrap(), 0);
+    assert_eq!(
+        store.close_access_log("nobody", "s1", out).await.unwrap(),
+        0
+    );
+    let logs = store.list_access_logs(&ListQuery::all()).await.unwrap();
+    assert_eq!(logs.total, 5);
+    let closed: Vec<_> = logs
+        .items
+        .iter()
+        .filter(|r| r.logout_time == Some(out))
+        .map(|r| r.entry.attempt_time)
+        .collect();
+    assert_eq!(closed, [t0() + Duration::seconds(1), t0()]);
+    assert_eq!(
+        store
+            .reset_access_logs(Some(t0() + Duration::seconds(2)))
+            .await
+            .unwrap(),
+        3
+    );
+    // deleting a row that is still open cleans its open set
+    let rest = store.list_access_logs(&ListQuery::all()).await.unwrap();
+    let ids: Vec<String> = rest.items.iter().map(|r| r.id.clone()).collect();
+    assert_eq!(
+        store
+            .delete_access_logs(&[ids.clone(), vec!["x".into(), "-1".into()]].concat())
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(store.close_access_log("bo", "s1", out).await.unwrap(), 0);
+    discard(&store).await;
+}
+
+#[tokio::test]
+async fn unreachable_server_is_unavailable() {
+    // Port 1 on loopback: nothing listens there.
+    let err = RedisStore::connect("redis://127.0.0.1:1", "axes:")
+        .await
+        .expect_err("nothing listens on port 1");
+    assert!(
+        matches!(err, StoreError::Unavailable(_)),
+        "{err:?} should be Unavailable"
+    );
+    assert!(err.is_outage());
+    let lazy = RedisStore::connect_with(
+        "redis://127.0.0.1:1",
+        "axes:",
+        axes_redis::RedisOptions::default().lazy(true),
+    )
+    .await
+    .expect("lazy connect does not touch the network");
+    let err = lazy.ping().await.expect_err("no server");
+    assert!(err.is_outage(), "{err:?}");
+    let bad = RedisStore::connect("http://nope", "axes:")
+        .await
+        .unwrap_err();
+    assert!(matches!(bad, StoreError::Backend(_)), "{bad:?}");
+}
+
+#[tokio::test]
+async fn kind_ping_migrate() {
+    let Some(store) = fresh_store().await else {
+        return;
+    };
+    assert_eq!(store.kind(), "redis");
+    store.ping().await.unwrap();
+    store.migrate().await.unwrap();
+    assert!(format!("{store:?}").contains("axes-test-"));
+    discard(&store).await;
+}
+
+/// Median latency of one `reserve` over 1000 sequential calls (not a test;
+/// run with `--ignored --nocapture`, preferably with `--release`).
+#[tokio::test]
+#[ignore = "benchmark"]
+async fn bench_reserve_median() {
+    let Some(store) = fresh_store().await else {
+        return;
+    };
+    // Default parameters (IP only), limit 3, one failure per client.
+    let ip_only = LockoutParameters::default();
+    let mut times = Vec::with_capacity(1000);
+    for i in 0..1000 {
+        let k = key(
+            Some(&format!("10.199.{}.{}", i / 250, i % 250)),
+            Some("alice"),
+            "Mozilla/5.0",
+        );
+        let r = R {
+            key: &k,
+            params: &ip_only,
+            limit: Some(3),
+            window: Some(Duration::minutes(30)),
+            count_when_locked: true,
+        };
+        let start = Instant::now();
+        r.at(&store, t0() + Duration::milliseconds(i)).await;
+        times.push(start.elapsed());
+    }
+    report("reserve (ip_address, new client each call)", &mut times);
+
+    // IP or username, usernames reused (up to 20 records per username).
+    let p = params(&[&[Field::IpAddress], &[Field::Username]]);
+    let mut times = Vec::with_capacity(1000);
+    for i in 0..1000 {
+        let k = key(
+            Some(&format!("10.200.{}.{}", i / 250, i % 250)),
+            Some(&format!("user{}", i % 50)),
+            "Mozilla/5.0",
+        );
+        let r = R {
+            key: &k,
+            params: &p,
+            limit: Some(1_000_000),
+            window: Some(Duration::minutes(30)),
+            count_when_locked: false,
+        };
+        let start = Instant::now();
+        r.at(&store, t0() + Duration::milliseconds(i)).await;
+        times.push(start.elapsed());
+    }
+    report("reserve (ip_address | username, all admitted)", &mut times);
+
+    // An attacker spraying usernames from one IP while locked out (limit 5,
+    // refused failures still counted): the IP's records grow to 1000, and
+    // each count stops at the match cap.
+    let mut times = Vec::with_capacity(1000);
+    for i in 0..1000 {
+        let k = key(
+            Some("10.201.0.1"),
+            Some(&format!("spray{i}")),
+            "Mozilla/5.0",
+        );
+        let r = R {
+            key: &k,
+            params: &p,
+            limit: Some(5),
+            window: Some(Duration::minutes(30)),
+            count_when_locked: true,
+        };
+        r.at(&store, t0() + Duration::milliseconds(i)).await;
+        let start = Instant::now();
+        r.at(&store, t0() + Duration::milliseconds(i)).await;
+        times.push(start.elapsed());
+    }
+    report(
+        "reserve (locked IP spraying usernames, up to 1000 records)",
+        &mut times,
+    );
+
+    let mut times = Vec::with_capacity(1000);
+    for _ in 0..1000 {
+        let start = Instant::now();
+        store.ping().await.unwrap();
+        times.push(start.elapsed());
+    }
+    report("PING round trip", &mut times);
+    discard(&store).await;
+}
+
+fn report(what: &str, times: &mut [std::time::Duration]) {
+    times.sort();
+    println!(
+        "{what}, 1000 sequential calls: median {:?}, p90 {:?}, p99 {:?}, max {:?}",
+        times[500], times[900], times[990], times[999]
+    );
+}
