@@ -1,0 +1,27 @@
+//! `demo`: the demo site of SPEC §9 (built in `crate::demo`).
+
+use std::net::SocketAddr;
+
+use axes_core::Settings;
+
+use crate::cli::store;
+
+/// The user of the demo site when none is given.
+pub const DEFAULT_USER: (&str, &str) = ("demo", "demo");
+
+/// Builds the engine from the settings and serves the demo site.
+pub async fn run(
+    settings: Settings,
+    listen: SocketAddr,
+    mut users: Vec<(String, String)>,
+) -> anyhow::Result<()> {
+    if users.is_empty() {
+        users.push((DEFAULT_USER.0.to_owned(), DEFAULT_USER.1.to_owned()));
+    }
+    for warning in settings.inactive_settings() {
+        tracing::warn!("setting has no effect in this version: {warning}");
+    }
+    let axes = store::engine(settings).await?;
+    let state = crate::demo::DemoState::new(axes, users)?;
+    crate::demo::serve(crate::serve::demo_with_admin(state), listen).await
+}

@@ -1,0 +1,85 @@
+//! `list [--json]`: every attempt record.
+
+use axes_core::Axes;
+use axes_core::store::{AttemptRecord, ListQuery, Order};
+use chrono::SecondsFormat;
+use serde::Serialize;
+
+use crate::cli::output::{Out, printable};
+
+/// One attempt record in `list --json`.
+#[derive(Debug, Serialize)]
+struct JsonRecord<'a> {
+    id: &'a str,
+    ip_address: Option<&'a str>,
+    username: Option<&'a str>,
+    user_agent: &'a str,
+    path: &'a str,
+    http_accept: &'a str,
+    get_data: &'a str,
+    post_data: &'a str,
+    failures: u32,
+    attempt_time: String,
+}
+
+/// Pages through all attempt records (oldest first) and prints them as they
+/// come, so the memory used does not grow with the table.
+pub async fn run(axes: &Axes, json: bool) -> anyhow::Result<()> {
+    let show_ip = axes.settings().store_ip_address;
+    let mut out = Out::new();
+    let mut query = ListQuery {
+        order: Order::OldestFirst,
+        limit: ListQuery::MAX_LIMIT,
+        ..ListQuery::all()
+    };
+    let mut first = true;
+    if json {
+        out.write("[")?;
+    }
+    loop {
+        let page = axes.list_attempts(&query).await?;
+        if page.items.is_empty() {
+            break;
+        }
+        for record in &page.items {
+            let ip = record.key.ip_address.as_deref().filter(|_| show_ip);
+            if json {
+                out.write(if first { "\n  " } else { ",\n  " })?;
+                out.write(&serde_json::to_string(&json_record(record, ip))?)?;
+            } else {
+                out.line(&format!(
+                    "{}\t{}\t{}",
+                    printable(ip.unwrap_or("")),
+                    printable(record.key.username.as_deref().unwrap_or("")),
+                    record.failures
+                ))?;
+            }
+            first = false;
+        }
+        query.offset += page.items.len() as u64;
+        if query.offset >= page.total || out.is_closed() {
+            break;
+        }
+    }
+    if json {
+        out.write(if first { "]\n" } else { "\n]\n" })?;
+    }
+    Ok(out.flush()?)
+}
+
+fn json_record<'a>(record: &'a AttemptRecord, ip: Option<&'a str>) -> JsonRecord<'a> {
+    JsonRecord {
+        id: &record.id,
+        ip_address: ip,
+        username: record.key.username.as_deref(),
+        user_agent: &record.key.user_agent,
+        path: &record.details.path,
+        http_accept: &record.details.http_accept,
+        get_data: &record.details.get_data,
+        post_data: &record.details.post_data,
+        failures: record.failures,
+        attempt_time: record
+            .attempt_time
+            .to_rfc3339_opts(SecondsFormat::AutoSi, true),
+    }
+}

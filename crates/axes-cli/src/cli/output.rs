@@ -1,0 +1,279 @@
+//! What the command prints: result lines on stdout, error messages on
+//! stderr, and keeping secrets out of both.
+
+use std::io::{self, Write};
+use std::sync::OnceLock;
+
+use axes_core::Settings;
+
+/// `N attempts removed.` or `No attempts found.` (the grammar of django-axes,
+/// `1 attempts removed.` included).
+pub fn attempts_removed(n: u64) -> String {
+    if n == 0 {
+        "No attempts found.".to_owned()
+    } else {
+        format!("{n} attempts removed.")
+    }
+}
+
+/// `N logs removed.` or `No logs found.`.
+pub fn logs_removed(n: u64) -> String {
+    if n == 0 {
+        "No logs found.".to_owned()
+    } else {
+        format!("{n} logs removed.")
+    }
+}
+
+/// Writes lines to stdout. A closed pipe (`axes list | head`) ends the
+/// output quietly instead of failing.
+#[derive(Debug)]
+pub struct Out {
+    inner: io::BufWriter<io::StdoutLock<'static>>,
+    closed: bool,
+}
+
+impl Out {
+    /// Locks stdout.
+    pub fn new() -> Self {
+        Self {
+            inner: io::BufWriter::new(io::stdout().lock()),
+            closed: false,
+        }
+    }
+
+    /// Writes `text` and a newline.
+    pub fn line(&mut self, text: &str) -> io::Result<()> {
+        self.write(text)?;
+        self.write("\n")
+    }
+
+    /// Writes `text` as is.
+    pub fn write(&mut self, text: &str) -> io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        self.guard(|w| w.write_all(text.as_bytes()))
+    }
+
+    /// Whether the reader went away.
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// Flushes the buffer.
+    pub fn flush(&mut self) -> io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        self.guard(|w| w.flush())
+    }
+
+    fn guard(
+        &mut self,
+        f: impl FnOnce(&mut io::BufWriter<io::StdoutLock<'static>>) -> io::Result<()>,
+    ) -> io::Result<()> {
+        match f(&mut self.inner) {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            other => other,
+        }
+    }
+}
+
+impl Default for Out {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Prints one line on stdout.
+pub fn print_line(text: &str) -> io::Result<()> {
+    let mut out = Out::new();
+    out.line(text)?;
+    out.flush()
+}
+
+/// Makes a stored value safe to print on a terminal: control characters
+/// (tabs, newlines, escape sequences an attacker may have typed as a
+/// username) are shown escaped, so every record stays on one line and cannot
+/// move the cursor or recolour the operator's terminal.
+pub fn printable(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_owned();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// Secret strings to keep out of messages and logs.
+static SECRETS: OnceLock<Vec<(String, String)>> = OnceLock::new();
+
+/// Secrets shorter than this are not replaced inside other text (replacing
+/// a one-letter password would garble every message); the URLs that hold
+/// them still are.
+const MIN_SECRET_LEN: usize = 4;
+
+/// Registers the secrets of `settings` (URL passwords, tokens, keys), so that
+/// [`redact`] removes them from every message and log line.
+pub fn register_secrets(settings: &Settings) {
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for url in [settings.database_url.expose(), settings.cache_url.expose()] {
+        let shown = display_url(url);
+        if shown != url {
+            pairs.push((url.to_owned(), shown));
+        }
+        if let Some(password) = url_password(url) {
+            for form in [password.clone(), percent_decode(&password)] {
+                if form.len() >= MIN_SECRET_LEN {
+                    pairs.push((form, "[redacted]".to_owned()));
+                }
+            }
+        }
+    }
+    for secret in [
+        &settings.secret_key,
+        &settings.api_token,
+        &settings.webhook_secret,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if secret.expose().len() >= MIN_SECRET_LEN {
+            pairs.push((secret.expose().to_owned(), "[redacted]".to_owned()));
+        }
+    }
+    // Longest first, so a URL is replaced before the password inside it.
+    pairs.sort_by_key(|(s, _)| std::cmp::Reverse(s.len()));
+    pairs.dedup();
+    let _ = SECRETS.set(pairs);
+}
+
+/// Removes registered secrets from `text`.
+pub fn redact(text: &str) -> String {
+    let mut text = text.to_owned();
+    if let Some(pairs) = SECRETS.get() {
+        for (secret, shown) in pairs {
+            if text.contains(secret.as_str()) {
+                text = text.replace(secret.as_str(), shown);
+            }
+        }
+    }
+    text
+}
+
+/// A URL fit for messages: scheme, user, host and path; the password and
+/// the query string (which may hold one) left out.
+pub fn display_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        // `sqlite:path` and other forms without an authority.
+        return strip_query(url).to_owned();
+    };
+    let rest = strip_query(rest);
+    let (authority, path) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    let authority = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{user}:[redacted]@{host}"),
+            None => format!("{userinfo}@{host}"),
+        },
+        None => authority.to_owned(),
+    };
+    let redacted_query = if url.contains('?') { "?…" } else { "" };
+    format!("{scheme}://{authority}{path}{redacted_query}")
+}
+
+fn strip_query(s: &str) -> &str {
+    s.split(['?', '#']).next().unwrap_or(s)
+}
+
+fn url_password(url: &str) -> Option<String> {
+    let (_, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let (userinfo, _) = authority.rsplit_once('@')?;
+    let (_, password) = userinfo.split_once(':')?;
+    (!password.is_empty()).then(|| password.to_owned())
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(hex) = s.get(i + 1..i + 3)
+            && let Ok(b) = u8::from_str_radix(hex, 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The message of an error with its causes, each cause once (errors that
+/// repeat their source in their own message are not printed twice), with
+/// secrets removed.
+pub fn error_message(err: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if text.is_empty() || message.contains(&text) {
+            continue;
+        }
+        if !message.is_empty() {
+            message.push_str(": ");
+        }
+        message.push_str(&text);
+    }
+    redact(&message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grammar_is_the_original() {
+        assert_eq!(attempts_removed(0), "No attempts found.");
+        assert_eq!(attempts_removed(1), "1 attempts removed.");
+        assert_eq!(logs_removed(0), "No logs found.");
+        assert_eq!(logs_removed(3), "3 logs removed.");
+    }
+
+    #[test]
+    fn urls_lose_passwords_and_queries() {
+        assert_eq!(
+            display_url("postgres://axes:hunter2@db:5432/axes?sslmode=require"),
+            "postgres://axes:[redacted]@db:5432/axes?…"
+        );
+        assert_eq!(display_url("sqlite://axes.db"), "sqlite://axes.db");
+        assert_eq!(display_url("sqlite:axes.db?mode=rwc"), "sqlite:axes.db");
+        assert_eq!(display_url("redis://:pw@h/0"), "redis://:[redacted]@h/0");
+        assert_eq!(
+            url_password("mysql://u:p%40ss@h/db").as_deref(),
+            Some("p%40ss")
+        );
+        assert_eq!(percent_decode("p%40ss"), "p@ss");
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(printable("alice"), "alice");
+        assert_eq!(printable("a\tb\n\u{1b}[31m"), "a\\tb\\n\\u{1b}[31m");
+    }
+}

@@ -1,0 +1,7 @@
+//! The `axes` command: reset and list lockouts, migrate the store, check the
+//! settings, run the demo site. The binary (`src/main.rs`) only parses the
+//! command line and calls [`cli::run`].
+
+pub mod cli;
+pub mod demo;
+pub mod serve;

@@ -1,0 +1,305 @@
+//! Dialect-independent pieces: key columns, windows, admission decisions,
+//! lock names, search patterns and row conversion.
+
+use axes_core::error::StoreError;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+use axes_core::parameters::LockoutParameters;
+use axes_core::parameters::{Alternative, Field};
+use axes_core::store::{AlternativeCount, Failures, RecordKey};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
+
+/// Column sizes (in characters) of the schema.
+pub(crate) const USERNAME_LEN: usize = 255;
+pub(crate) const IP_LEN: usize = 64;
+pub(crate) const USER_AGENT_LEN: usize = 255;
+pub(crate) const PATH_LEN: usize = 255;
+pub(crate) const ACCEPT_LEN: usize = 1025;
+pub(crate) const DATA_LEN: usize = 1024;
+pub(crate) const SESSION_HASH_LEN: usize = 64;
+
+/// Cuts `s` to at most `max` characters (column sizes count characters).
+pub(crate) fn clip(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
+        Some((at, _)) => &s[..at],
+        None => s,
+    }
+}
+
+/// The key columns of a record as stored: absent values are `''`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct KeyCols<'a> {
+    pub ip: &'a str,
+    pub username: &'a str,
+    pub user_agent: &'a str,
+}
+
+impl<'a> KeyCols<'a> {
+    pub(crate) fn of(key: &'a RecordKey) -> Self {
+        Self {
+            ip: clip(key.ip_address.as_deref().unwrap_or(""), IP_LEN),
+            username: clip(key.username.as_deref().unwrap_or(""), USERNAME_LEN),
+            user_agent: clip(&key.user_agent, USER_AGENT_LEN),
+        }
+    }
+
+    /// The values of the fields of `alt`, in the order the per-alternative
+    /// SQL binds them: ip_address, username, user_agent.
+    pub(crate) fn values(&self, alt: &Alternative) -> Vec<&'a str> {
+        let mut out = Vec::with_capacity(3);
+        if alt.uses(Field::IpAddress) {
+            out.push(self.ip);
+        }
+        if alt.uses(Field::Username) {
+            out.push(self.username);
+        }
+        if alt.uses(Field::UserAgent) {
+            out.push(self.user_agent);
+        }
+        out
+    }
+}
+
+/// Index of `alt` into the per-alternative SQL tables built by
+/// `alternative_sql!`: bit 0 ip_address, bit 1
+/// username, bit 2 user_agent, minus one.
+pub(crate) fn alt_index(alt: &Alternative) -> usize {
+    let mut mask = 0;
+    if alt.uses(Field::IpAddress) {
+        mask |= 1;
+    }
+    if alt.uses(Field::Username) {
+        mask |= 2;
+    }
+    if alt.uses(Field::UserAgent) {
+        mask |= 4;
+    }
+    // An alternative is never empty, so mask >= 1.
+    mask.max(1) - 1
+}
+
+/// Builds the seven statements of one per-alternative query, one per
+/// non-empty combination of key columns, in [`alt_index`] order. `$head` ends
+/// where the column conditions start; `$a`, `$b`, `$c` are the placeholders of
+/// the first, second and third bound value.
+macro_rules! alternative_sql {
+    ($head:literal, $a:literal, $b:literal, $c:literal) => {
+        [
+            concat!($head, "ip_address = ", $a),
+            concat!($head, "username = ", $a),
+            concat!($head, "ip_address = ", $a, " AND username = ", $b),
+            concat!($head, "user_agent = ", $a),
+            concat!($head, "ip_address = ", $a, " AND user_agent = ", $b),
+            concat!($head, "username = ", $a, " AND user_agent = ", $b),
+            concat!(
+                $head,
+                "ip_address = ",
+                $a,
+                " AND username = ",
+                $b,
+                " AND user_agent = ",
+                $c
+            ),
+        ]
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use alternative_sql;
+
+/// Times are kept at microsecond precision, the finest all dialects store.
+pub(crate) fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.trunc_subsecs(6)
+}
+
+/// Records whose last failure is at or before the threshold are expired.
+/// `None`: nothing expires (no window, or a window reaching before the
+/// representable times).
+pub(crate) fn threshold(now: DateTime<Utc>, window: Option<Duration>) -> Option<DateTime<Utc>> {
+    window.and_then(|w| now.checked_sub_signed(w)).map(micros)
+}
+
+/// Whether an attempt with these counts is admitted under `limit`.
+pub(crate) fn admits(limit: Option<u32>, counts: &[AlternativeCount]) -> bool {
+    limit.is_none_or(|l| counts.iter().all(|c| c.failures < l))
+}
+
+/// The counts after one failure was added at `now` to the attempt's own
+/// record, which matches every alternative.
+pub(crate) fn plus_one(counts: Vec<AlternativeCount>, now: DateTime<Utc>) -> Failures {
+    Failures {
+        per_alternative: counts
+            .into_iter()
+            .map(|c| AlternativeCount {
+                failures: c.failures.saturating_add(1),
+                last_failure: Some(c.last_failure.map_or(now, |l| l.max(now))),
+            })
+            .collect(),
+    }
+}
+
+/// A stored failure count as `u32`.
+pub(crate) fn count(n: i64) -> Result<u32, StoreError> {
+    u32::try_from(n.max(0))
+        .map_err(|_| StoreError::Corrupt(format!("failure count {n} out of range")))
+}
+
+/// A row count as `u64`.
+pub(crate) fn rows(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+/// A stored key column back to an optional value (`''` is absent).
+pub(crate) fn opt(s: String) -> Option<String> {
+    (!s.is_empty()).then_some(s)
+}
+
+/// A `LIKE` pattern matching `needle` as a case-insensitive substring; the
+/// statements compare it with `LOWER(column)` and use `!` as escape character.
+pub(crate) fn like_pattern(needle: &str) -> String {
+    let mut out = String::with_capacity(needle.len() + 2);
+    out.push('%');
+    for c in needle.to_lowercase().chars() {
+        if matches!(c, '!' | '%' | '_') {
+            out.push('!');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// The integer ids of `ids`, skipping those that are not ids.
+pub(crate) fn parse_ids(ids: &[String]) -> Vec<i64> {
+    let mut out: Vec<i64> = ids.iter().filter_map(|s| s.trim().parse().ok()).collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Paging of a listing as bound values.
+pub(crate) fn paging(limit: u64, offset: u64) -> (i64, i64) {
+    (
+        i64::try_from(limit).unwrap_or(i64::MAX),
+        i64::try_from(offset).unwrap_or(i64::MAX),
+    )
+}
+
+/// A stable 64-bit FNV-1a hash, for advisory lock names.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+#[derive(Debug)]
+pub(crate) struct Fnv(u64);
+
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+impl Fnv {
+    pub(crate) fn new() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+
+    pub(crate) fn bytes(&mut self, b: &[u8]) -> &mut Self {
+        for byte in b {
+            self.0 ^= u64::from(*byte);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+        self
+    }
+
+    /// Length-prefixed, so that ("ab", "c") and ("a", "bc") differ.
+    pub(crate) fn field(&mut self, s: &str) -> &mut Self {
+        self.bytes(&(s.len() as u64).to_le_bytes())
+            .bytes(s.as_bytes())
+    }
+
+    pub(crate) fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// One lock per alternative, named by a hash of the store's namespace, the
+/// alternative's fields and the attempt's values on them: two reservations
+/// whose counts can influence each other share a lock. Sorted and unique, so
+/// that taking them in order never deadlocks.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) fn lock_keys(
+    namespace: &str,
+    key: &KeyCols<'_>,
+    params: &LockoutParameters,
+) -> Vec<u64> {
+    let mut keys: Vec<u64> = params
+        .alternatives()
+        .iter()
+        .map(|alt| {
+            let mut h = Fnv::new();
+            h.field(namespace).bytes(&[alt_index(alt) as u8]);
+            for v in key.values(alt) {
+                h.field(v);
+            }
+            h.finish()
+        })
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(any(feature = "postgres", feature = "mysql"))]
+    use axes_core::parameters::LockoutParameters;
+
+    #[test]
+    fn clip_counts_characters() {
+        assert_eq!(clip("héllo", 2), "hé");
+        assert_eq!(clip("abc", 5), "abc");
+        assert_eq!(clip("", 0), "");
+    }
+
+    #[test]
+    fn like_pattern_escapes_wildcards() {
+        assert_eq!(like_pattern("A_b%c!"), "%a!_b!%c!!%");
+    }
+
+    #[test]
+    fn alt_indexes_cover_all_combinations() {
+        let mut seen = Vec::new();
+        for fields in [
+            vec![Field::IpAddress],
+            vec![Field::Username],
+            vec![Field::IpAddress, Field::Username],
+            vec![Field::UserAgent],
+            vec![Field::IpAddress, Field::UserAgent],
+            vec![Field::Username, Field::UserAgent],
+            vec![Field::IpAddress, Field::Username, Field::UserAgent],
+        ] {
+            let alt = Alternative::new(fields).unwrap_or_else(|| unreachable!());
+            seen.push(alt_index(&alt));
+        }
+        assert_eq!(seen, (0..7).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn ids_skip_garbage() {
+        let ids = ["3", "x", " 1", "3", "-"].map(String::from);
+        assert_eq!(parse_ids(&ids), vec![1, 3]);
+    }
+
+    #[cfg(any(feature = "postgres", feature = "mysql"))]
+    #[test]
+    fn lock_keys_depend_on_values_and_fields() {
+        let a = RecordKey {
+            username: Some("u".into()),
+            ip_address: Some("1.2.3.4".into()),
+            user_agent: "ua".into(),
+        };
+        let b = RecordKey {
+            username: Some("v".into()),
+            ..a.clone()
+        };
+        let by_ip = LockoutParameters::any_of(&[Field::IpAddress]);
+        let by_user = LockoutParameters::any_of(&[Field::Username]);
+        let ka = KeyCols::of(&a);
+        let kb = KeyCols::of(&b);
+        assert_eq!(lock_keys("n", &ka, &by_ip), lock_keys("n", &kb, &by_ip));
+        assert_ne!(lock_keys("n", &ka, &by_user), lock_keys("n", &kb, &by_user));
+        assert_ne!(lock_keys("n", &ka, &by_ip), lock_keys("m", &ka, &by_ip));
+    }
+}

@@ -1,0 +1,56 @@
+//! Versioned, embedded migrations per dialect.
+//!
+//! The applied versions are recorded in `_axes_migrations`, so that a host
+//! application's own sqlx migrations (`_sqlx_migrations`) never collide with
+//! ours.
+
+use std::borrow::Cow;
+
+use sqlx::SqlSafeStr;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+
+/// The table recording applied migrations.
+pub const MIGRATIONS_TABLE: &str = "_axes_migrations";
+
+/// One dialect's migrations, oldest first: (version, description, SQL).
+pub(crate) type Steps = &'static [(i64, &'static str, &'static str)];
+
+#[cfg(feature = "sqlite")]
+pub(crate) const SQLITE: Steps = &[(
+    1,
+    "initial",
+    include_str!("../migrations/sqlite/0001_initial.sql"),
+)];
+
+#[cfg(feature = "postgres")]
+pub(crate) const POSTGRES: Steps = &[(
+    1,
+    "initial",
+    include_str!("../migrations/postgres/0001_initial.sql"),
+)];
+
+#[cfg(feature = "mysql")]
+pub(crate) const MYSQL: Steps = &[(
+    1,
+    "initial",
+    include_str!("../migrations/mysql/0001_initial.sql"),
+)];
+
+/// The migrator of one dialect.
+pub(crate) fn migrator(steps: Steps) -> Migrator {
+    let migrations = steps
+        .iter()
+        .map(|(version, description, sql)| {
+            Migration::new(
+                *version,
+                Cow::Borrowed(*description),
+                MigrationType::Simple,
+                sql.into_sql_str(),
+                false,
+            )
+        })
+        .collect();
+    let mut migrator = Migrator::with_migrations(migrations);
+    migrator.dangerous_set_table_name(MIGRATIONS_TABLE);
+    migrator
+}

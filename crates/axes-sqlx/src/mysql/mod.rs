@@ -1,0 +1,504 @@
+//! The MySQL / MariaDB store.
+
+mod sql;
+
+use std::str::FromStr;
+use std::sync::LazyLock;
+
+use async_trait::async_trait;
+use axes_core::error::StoreError;
+use axes_core::parameters::LockoutParameters;
+use axes_core::store::{
+    AccessLogRecord, AlternativeCount, AttemptRecord, FailureLogRecord, FailureQuery, Failures,
+    ListQuery, NewAccessLog, NewFailureLog, Order, Page, RecordKey, Reservation, ReserveOutcome,
+    ResetFilter, Store,
+};
+use chrono::{DateTime, Utc};
+use sqlx::MySqlConnection;
+use sqlx::migrate::Migrator;
+use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions, MySqlRow};
+use tokio::sync::OnceCell;
+
+use crate::common::{
+    self, ACCEPT_LEN, DATA_LEN, KeyCols, PATH_LEN, SESSION_HASH_LEN, alt_index, clip, like_pattern,
+    lock_keys, micros, paging, parse_ids, threshold,
+};
+use crate::error::{Error, map_migrate, map_sqlx};
+use crate::guard::CloseGuard;
+use crate::rows::{self, AccessLogRow, AttemptRow, FailureLogRow};
+use crate::{ConnectOptions, migrate};
+
+static MIGRATOR: LazyLock<Migrator> = LazyLock::new(|| migrate::migrator(migrate::MYSQL));
+
+/// A store in a MySQL or MariaDB database (`mysql://user@host/db`, or
+/// `mariadb://…`), shared by any number of servers. Needs MySQL 5.7+ or
+/// MariaDB 10.5+ (several named locks per session).
+///
+/// [`Store::reserve`] takes one named lock (`GET_LOCK`) per lockout
+/// alternative (a hash of the alternative's values, taken in sorted order),
+/// counts, upserts, and releases the locks — so the count is exact across
+/// servers. A connection that fails or is cancelled while holding locks is
+/// closed, which releases them.
+#[derive(Debug)]
+pub struct MySqlStore {
+    pool: MySqlPool,
+    /// The database, hashed into the lock names (named locks are server-wide).
+    namespace: OnceCell<String>,
+    /// `GET_LOCK` timeout, in whole seconds.
+    lock_timeout_secs: i64,
+    lock_timeout: std::time::Duration,
+}
+
+fn ok(t: DateTime<Utc>) -> Result<DateTime<Utc>, StoreError> {
+    Ok(t)
+}
+
+impl MySqlStore {
+    /// Connects with default options.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with(url, &ConnectOptions::default()).await
+    }
+
+    /// Connects to `url` (`mysql://…` or `mariadb://…`).
+    pub async fn connect_with(url: &str, options: &ConnectOptions) -> Result<Self, StoreError> {
+        let url = match url.split_once(':') {
+            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("mariadb") => {
+                format!("mysql:{rest}")
+            }
+            _ => url.to_owned(),
+        };
+        let connect = MySqlConnectOptions::from_str(&url).map_err(map_sqlx)?;
+        Self::open(connect, options).await
+    }
+
+    /// Connects with explicit connection options.
+    pub async fn open(
+        connect: MySqlConnectOptions,
+        options: &ConnectOptions,
+    ) -> Result<Self, StoreError> {
+        let pool = MySqlPoolOptions::new()
+            .max_connections(options.max_connections.max(1))
+            .acquire_timeout(options.acquire_timeout);
+        let pool = if options.lazy {
+            pool.connect_lazy_with(connect)
+        } else {
+            pool.connect_with(connect).await.map_err(map_sqlx)?
+        };
+        Ok(Self::from_pool(pool, options))
+    }
+
+    /// Wraps an existing pool (only `lock_timeout` of `options` applies).
+    pub fn from_pool(pool: MySqlPool, options: &ConnectOptions) -> Self {
+        let secs = options.lock_timeout.as_secs_f64().ceil().max(1.0);
+        Self {
+            pool,
+            namespace: OnceCell::new(),
+            // At most a day: far beyond any sensible timeout, and exact in f64.
+            lock_timeout_secs: secs.min(86_400.0) as i64,
+            lock_timeout: options.lock_timeout,
+        }
+    }
+
+    /// The underlying pool.
+    pub fn pool(&self) -> &MySqlPool {
+        &self.pool
+    }
+
+    /// Closes the pool, waiting for its connections to finish.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn namespace(&self) -> Result<&str, StoreError> {
+        self.namespace
+            .get_or_try_init(|| async {
+                let (ns,): (String,) = sqlx::query_as(sql::NAMESPACE)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(map_sqlx)?;
+                Ok::<_, StoreError>(ns)
+            })
+            .await
+            .map(String::as_str)
+    }
+
+    async fn execute(&self, q: MyQuery<'_>) -> Result<u64, StoreError> {
+        q.execute(&self.pool)
+            .await
+            .map(|r| r.rows_affected())
+            .map_err(map_sqlx)
+    }
+
+    async fn delete_ids(&self, sql: &'static str, ids: &[String]) -> Result<u64, StoreError> {
+        let ids = parse_ids(ids);
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = self.pool.begin().await.map_err(map_sqlx)?;
+        let mut n = 0;
+        for id in ids {
+            n += sqlx::query(sql)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_sqlx)?
+                .rows_affected();
+        }
+        tx.commit().await.map_err(map_sqlx)?;
+        Ok(n)
+    }
+
+    async fn list<R, T>(
+        &self,
+        sql: &'static [&'static str; 2],
+        count_sql: &'static str,
+        query: &ListQuery,
+        convert: impl Fn(R) -> Result<T, StoreError>,
+    ) -> Result<Page<T>, StoreError>
+    where
+        R: for<'r> sqlx::FromRow<'r, MySqlRow> + Send + Unpin,
+    {
+        let pattern = query.search.as_deref().map(like_pattern);
+        let since = query.since.map(micros);
+        let until = query.until.map(micros);
+        let (limit, offset) = paging(query.bounded_limit(), query.offset);
+        let sql = match query.order {
+            Order::NewestFirst => sql[0],
+            Order::OldestFirst => sql[1],
+        };
+        let items: Vec<R> = sqlx::query_as(sql)
+            .bind(query.ip_address.as_deref())
+            .bind(query.ip_address.as_deref())
+            .bind(query.username.as_deref())
+            .bind(query.username.as_deref())
+            .bind(pattern.as_deref())
+            .bind(pattern.as_deref())
+            .bind(pattern.as_deref())
+            .bind(pattern.as_deref())
+            .bind(since)
+            .bind(since)
+            .bind(until)
+            .bind(until)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_sqlx)?;
+        let (total,): (i64,) = sqlx::query_as(count_sql)
+            .bind(query.ip_address.as_deref())
+            .bind(query.ip_address.as_deref())
+            .bind(query.username.as_deref())
+            .bind(query.username.as_deref())
+            .bind(pattern.as_deref())
+            .bind(pattern.as_deref())
+            .bind(pattern.as_deref())
+            .bind(pattern.as_deref())
+            .bind(since)
+            .bind(since)
+            .bind(until)
+            .bind(until)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_sqlx)?;
+        Ok(Page {
+            items: rows::all(items, convert)?,
+            total: common::rows(total),
+        })
+    }
+}
+
+type MyQuery<'q> = sqlx::query::Query<'q, sqlx::MySql, sqlx::mysql::MySqlArguments>;
+
+/// Counts each alternative's live failures.
+async fn count_alternatives(
+    conn: &mut MySqlConnection,
+    key: &KeyCols<'_>,
+    parameters: &LockoutParameters,
+    threshold: Option<DateTime<Utc>>,
+) -> Result<Vec<AlternativeCount>, StoreError> {
+    let mut out = Vec::with_capacity(parameters.alternatives().len());
+    for alt in parameters.alternatives() {
+        let mut q = sqlx::query_as::<_, (i64, Option<DateTime<Utc>>)>(sql::COUNT[alt_index(alt)])
+            .bind(threshold)
+            .bind(threshold);
+        for v in key.values(alt) {
+            q = q.bind(v);
+        }
+        let (failures, last_failure) = q.fetch_one(&mut *conn).await.map_err(map_sqlx)?;
+        out.push(AlternativeCount {
+            failures: common::count(failures)?,
+            last_failure,
+        });
+    }
+    Ok(out)
+}
+
+#[async_trait]
+impl Store for MySqlStore {
+    fn kind(&self) -> &'static str {
+        "mysql"
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR.run(&self.pool).await.map_err(map_migrate)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(drop)
+            .map_err(map_sqlx)
+    }
+
+    async fn failures(&self, query: &FailureQuery<'_>) -> Result<Failures, StoreError> {
+        let key = KeyCols::of(query.key);
+        let threshold = threshold(micros(query.now), query.window);
+        let mut conn = self.pool.acquire().await.map_err(map_sqlx)?;
+        let per_alternative =
+            count_alternatives(&mut conn, &key, query.parameters, threshold).await?;
+        Ok(Failures { per_alternative })
+    }
+
+    async fn reserve(&self, r: &Reservation<'_>) -> Result<ReserveOutcome, StoreError> {
+        let key = KeyCols::of(r.key);
+        let now = micros(r.now);
+        let threshold = threshold(now, r.window);
+        let names: Vec<String> = lock_keys(self.namespace().await?, &key, r.parameters)
+            .into_iter()
+            .map(|k| format!("axes:{k:016x}"))
+            .collect();
+
+        // Closed rather than reused if anything below fails or is cancelled:
+        // closing the session releases its named locks.
+        let mut conn = CloseGuard::new(self.pool.acquire().await.map_err(map_sqlx)?);
+        for name in &names {
+            let taken: Option<i64> = sqlx::query_scalar(sql::GET_LOCK)
+                .bind(name)
+                .bind(self.lock_timeout_secs)
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(map_sqlx)?;
+            if taken != Some(1) {
+                return Err(Error::LockTimeout(self.lock_timeout).into());
+            }
+        }
+        // Each statement commits on its own, while the locks are held.
+        let counts = count_alternatives(&mut conn, &key, r.parameters, threshold).await?;
+        let admitted = common::admits(r.limit, &counts);
+        let counted = admitted || r.count_when_locked;
+        if counted {
+            sqlx::query(sql::UPSERT)
+                .bind(key.ip)
+                .bind(key.username)
+                .bind(key.user_agent)
+                .bind(clip(&r.details.http_accept, ACCEPT_LEN))
+                .bind(clip(&r.details.path, PATH_LEN))
+                .bind(clip(&r.details.get_data, DATA_LEN))
+                .bind(clip(&r.details.post_data, DATA_LEN))
+                .bind(now)
+                .bind(threshold)
+                .bind(threshold)
+                .execute(&mut *conn)
+                .await
+                .map_err(map_sqlx)?;
+        }
+        let _released: Option<i64> = sqlx::query_scalar(sql::RELEASE_LOCKS)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(map_sqlx)?;
+        conn.release();
+        let failures = if counted {
+            common::plus_one(counts, now)
+        } else {
+            Failures {
+                per_alternative: counts,
+            }
+        };
+        Ok(ReserveOutcome {
+            admitted,
+            counted,
+            failures,
+        })
+    }
+
+    async fn release(&self, key: &RecordKey) -> Result<(), StoreError> {
+        let key = KeyCols::of(key);
+        let mut tx = self.pool.begin().await.map_err(map_sqlx)?;
+        for statement in [sql::DECREMENT, sql::DELETE_EMPTY] {
+            sqlx::query(statement)
+                .bind(key.ip)
+                .bind(key.username)
+                .bind(key.user_agent)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_sqlx)?;
+        }
+        tx.commit().await.map_err(map_sqlx)
+    }
+
+    async fn clear_client(
+        &self,
+        key: &RecordKey,
+        parameters: &LockoutParameters,
+    ) -> Result<u64, StoreError> {
+        let key = KeyCols::of(key);
+        let mut tx = self.pool.begin().await.map_err(map_sqlx)?;
+        let mut n = 0;
+        for alt in parameters.alternatives() {
+            let mut q = sqlx::query(sql::DELETE_MATCHING[alt_index(alt)]);
+            for v in key.values(alt) {
+                q = q.bind(v);
+            }
+            n += q.execute(&mut *tx).await.map_err(map_sqlx)?.rows_affected();
+        }
+        tx.commit().await.map_err(map_sqlx)?;
+        Ok(n)
+    }
+
+    async fn reset(&self, filter: &ResetFilter) -> Result<u64, StoreError> {
+        self.execute(
+            sqlx::query(sql::RESET)
+                .bind(filter.ip_address.as_deref())
+                .bind(filter.ip_address.as_deref())
+                .bind(filter.username.as_deref())
+                .bind(filter.username.as_deref()),
+        )
+        .await
+    }
+
+    async fn purge_attempts(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.execute(sqlx::query(sql::PURGE).bind(micros(before)))
+            .await
+    }
+
+    async fn list_attempts(&self, query: &ListQuery) -> Result<Page<AttemptRecord>, StoreError> {
+        self.list(
+            &sql::LIST_ATTEMPTS,
+            sql::COUNT_ATTEMPTS,
+            query,
+            |r: AttemptRow<DateTime<Utc>>| rows::attempt(r, ok),
+        )
+        .await
+    }
+
+    async fn insert_access_log(&self, entry: &NewAccessLog) -> Result<(), StoreError> {
+        let key = KeyCols::of(&entry.key);
+        self.execute(
+            sqlx::query(sql::INSERT_ACCESS_LOG)
+                .bind(key.ip)
+                .bind(key.username)
+                .bind(key.user_agent)
+                .bind(clip(&entry.http_accept, ACCEPT_LEN))
+                .bind(clip(&entry.path, PATH_LEN))
+                .bind(micros(entry.attempt_time))
+                .bind(clip(&entry.session_hash, SESSION_HASH_LEN)),
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn close_access_log(
+        &self,
+        username: &str,
+        session_hash: &str,
+        logout_time: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        self.execute(
+            sqlx::query(sql::CLOSE_ACCESS_LOG)
+                .bind(micros(logout_time))
+                .bind(clip(username, common::USERNAME_LEN))
+                .bind(clip(session_hash, SESSION_HASH_LEN)),
+        )
+        .await
+    }
+
+    async fn insert_failure_log(
+        &self,
+        entry: &NewFailureLog,
+        per_user_limit: u32,
+    ) -> Result<(), StoreError> {
+        let key = KeyCols::of(&entry.key);
+        let mut tx = self.pool.begin().await.map_err(map_sqlx)?;
+        sqlx::query(sql::INSERT_FAILURE_LOG)
+            .bind(key.ip)
+            .bind(key.username)
+            .bind(key.user_agent)
+            .bind(clip(&entry.http_accept, ACCEPT_LEN))
+            .bind(clip(&entry.path, PATH_LEN))
+            .bind(micros(entry.attempt_time))
+            .bind(entry.locked_out)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_sqlx)?;
+        let cutoff: Option<(i64,)> = sqlx::query_as(sql::FAILURE_LOG_CUTOFF)
+            .bind(key.username)
+            .bind(i64::from(per_user_limit))
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_sqlx)?;
+        if let Some((cutoff,)) = cutoff {
+            sqlx::query(sql::FAILURE_LOG_TRIM)
+                .bind(key.username)
+                .bind(cutoff)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_sqlx)?;
+        }
+        tx.commit().await.map_err(map_sqlx)
+    }
+
+    async fn reset_access_logs(&self, before: Option<DateTime<Utc>>) -> Result<u64, StoreError> {
+        self.execute(match before {
+            Some(t) => sqlx::query(sql::RESET_ACCESS_LOGS[0]).bind(micros(t)),
+            None => sqlx::query(sql::RESET_ACCESS_LOGS[1]),
+        })
+        .await
+    }
+
+    async fn reset_failure_logs(&self, before: Option<DateTime<Utc>>) -> Result<u64, StoreError> {
+        self.execute(match before {
+            Some(t) => sqlx::query(sql::RESET_FAILURE_LOGS[0]).bind(micros(t)),
+            None => sqlx::query(sql::RESET_FAILURE_LOGS[1]),
+        })
+        .await
+    }
+
+    async fn list_access_logs(
+        &self,
+        query: &ListQuery,
+    ) -> Result<Page<AccessLogRecord>, StoreError> {
+        self.list(
+            &sql::LIST_ACCESS_LOGS,
+            sql::COUNT_ACCESS_LOGS,
+            query,
+            |r: AccessLogRow<DateTime<Utc>>| rows::access_log(r, ok),
+        )
+        .await
+    }
+
+    async fn list_failure_logs(
+        &self,
+        query: &ListQuery,
+    ) -> Result<Page<FailureLogRecord>, StoreError> {
+        self.list(
+            &sql::LIST_FAILURE_LOGS,
+            sql::COUNT_FAILURE_LOGS,
+            query,
+            |r: FailureLogRow<DateTime<Utc>>| rows::failure_log(r, ok),
+        )
+        .await
+    }
+
+    async fn delete_attempts(&self, ids: &[String]) -> Result<u64, StoreError> {
+        self.delete_ids(sql::DELETE_ATTEMPT, ids).await
+    }
+
+    async fn delete_access_logs(&self, ids: &[String]) -> Result<u64, StoreError> {
+        self.delete_ids(sql::DELETE_ACCESS_LOG, ids).await
+    }
+
+    async fn delete_failure_logs(&self, ids: &[String]) -> Result<u64, StoreError> {
+        self.delete_ids(sql::DELETE_FAILURE_LOG, ids).await
+    }
+}

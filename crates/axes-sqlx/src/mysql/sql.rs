@@ -1,0 +1,147 @@
+//! The MySQL / MariaDB statements. Times are DATETIME(6) in UTC.
+//!
+//! Placeholders are positional (`?`): a value used twice is bound twice.
+
+use crate::common::alternative_sql;
+
+/// Per alternative: live failures and the last failure. Binds: threshold
+/// twice (NULL = nothing expires), then the alternative's values.
+pub(super) const COUNT: [&str; 7] = alternative_sql!(
+    "SELECT CAST(COALESCE(SUM(failures_since_start), 0) AS SIGNED), MAX(attempt_time) \
+     FROM axes_accessattempt WHERE (? IS NULL OR attempt_time > ?) AND ",
+    "?",
+    "?",
+    "?"
+);
+
+/// Per alternative: delete the matching records.
+pub(super) const DELETE_MATCHING: [&str; 7] =
+    alternative_sql!("DELETE FROM axes_accessattempt WHERE ", "?", "?", "?");
+
+/// Adds one failure; an expired record restarts at one. Binds the key,
+/// details and time, then the threshold twice. The assignments run left to
+/// right and see earlier ones, so the count is set before the time.
+pub(super) const UPSERT: &str = "INSERT INTO axes_accessattempt \
+    (ip_address, username, user_agent, http_accept, path_info, get_data, post_data, failures_since_start, attempt_time) \
+    VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?) \
+    ON DUPLICATE KEY UPDATE \
+    failures_since_start = IF(? IS NOT NULL AND attempt_time <= ?, 1, failures_since_start + 1), \
+    attempt_time = GREATEST(attempt_time, VALUES(attempt_time)), \
+    http_accept = VALUES(http_accept), path_info = VALUES(path_info), \
+    get_data = VALUES(get_data), post_data = VALUES(post_data)";
+
+pub(super) const DECREMENT: &str = "UPDATE axes_accessattempt SET failures_since_start = failures_since_start - 1 \
+    WHERE ip_address = ? AND username = ? AND user_agent = ? AND failures_since_start > 0";
+
+pub(super) const DELETE_EMPTY: &str = "DELETE FROM axes_accessattempt \
+    WHERE ip_address = ? AND username = ? AND user_agent = ? AND failures_since_start <= 0";
+
+/// Binds ip twice, username twice.
+pub(super) const RESET: &str = "DELETE FROM axes_accessattempt \
+    WHERE (? IS NULL OR ip_address = ?) AND (? IS NULL OR username = ?)";
+
+pub(super) const PURGE: &str = "DELETE FROM axes_accessattempt WHERE attempt_time <= ?";
+
+pub(super) const DELETE_ATTEMPT: &str = "DELETE FROM axes_accessattempt WHERE id = ?";
+pub(super) const DELETE_ACCESS_LOG: &str = "DELETE FROM axes_accesslog WHERE id = ?";
+pub(super) const DELETE_FAILURE_LOG: &str = "DELETE FROM axes_accessfailurelog WHERE id = ?";
+
+/// Takes one named lock of this session, waiting up to `?` seconds:
+/// 1 taken, 0 timed out, NULL error.
+pub(super) const GET_LOCK: &str = "SELECT CAST(GET_LOCK(?, ?) AS SIGNED)";
+pub(super) const RELEASE_LOCKS: &str = "SELECT CAST(RELEASE_ALL_LOCKS() AS SIGNED)";
+
+/// The namespace of the named locks (which are server-wide): this database.
+pub(super) const NAMESPACE: &str = "SELECT COALESCE(DATABASE(), '')";
+
+/// Listing filter. Binds: ip ×2, username ×2, search pattern ×4, since ×2,
+/// until ×2.
+macro_rules! filter {
+    () => {
+        "(? IS NULL OR ip_address = ?) AND (? IS NULL OR username = ?) \
+         AND (? IS NULL OR LOWER(username) LIKE ? ESCAPE '!' OR LOWER(ip_address) LIKE ? ESCAPE '!' \
+              OR LOWER(user_agent) LIKE ? ESCAPE '!') \
+         AND (? IS NULL OR attempt_time >= ?) AND (? IS NULL OR attempt_time < ?)"
+    };
+}
+
+/// A listing: then limit, offset; `[newest first, oldest first]`.
+macro_rules! listing {
+    ($columns:literal, $table:literal) => {
+        [
+            concat!(
+                "SELECT ",
+                $columns,
+                " FROM ",
+                $table,
+                " WHERE ",
+                filter!(),
+                " ORDER BY attempt_time DESC, id DESC LIMIT ? OFFSET ?"
+            ),
+            concat!(
+                "SELECT ",
+                $columns,
+                " FROM ",
+                $table,
+                " WHERE ",
+                filter!(),
+                " ORDER BY attempt_time ASC, id ASC LIMIT ? OFFSET ?"
+            ),
+        ]
+    };
+}
+
+pub(super) const LIST_ATTEMPTS: [&str; 2] = listing!(
+    "id, username, ip_address, user_agent, http_accept, path_info, get_data, post_data, failures_since_start, attempt_time",
+    "axes_accessattempt"
+);
+pub(super) const COUNT_ATTEMPTS: &str = concat!(
+    "SELECT CAST(COUNT(*) AS SIGNED) FROM axes_accessattempt WHERE ",
+    filter!()
+);
+
+pub(super) const LIST_ACCESS_LOGS: [&str; 2] = listing!(
+    "id, username, ip_address, user_agent, http_accept, path_info, attempt_time, logout_time, session_hash",
+    "axes_accesslog"
+);
+pub(super) const COUNT_ACCESS_LOGS: &str = concat!(
+    "SELECT CAST(COUNT(*) AS SIGNED) FROM axes_accesslog WHERE ",
+    filter!()
+);
+
+pub(super) const LIST_FAILURE_LOGS: [&str; 2] = listing!(
+    "id, username, ip_address, user_agent, http_accept, path_info, attempt_time, locked_out",
+    "axes_accessfailurelog"
+);
+pub(super) const COUNT_FAILURE_LOGS: &str = concat!(
+    "SELECT CAST(COUNT(*) AS SIGNED) FROM axes_accessfailurelog WHERE ",
+    filter!()
+);
+
+pub(super) const INSERT_ACCESS_LOG: &str = "INSERT INTO axes_accesslog \
+    (ip_address, username, user_agent, http_accept, path_info, attempt_time, session_hash) \
+    VALUES (?, ?, ?, ?, ?, ?, ?)";
+
+pub(super) const CLOSE_ACCESS_LOG: &str = "UPDATE axes_accesslog SET logout_time = ? \
+    WHERE username = ? AND session_hash = ? AND logout_time IS NULL";
+
+pub(super) const INSERT_FAILURE_LOG: &str = "INSERT INTO axes_accessfailurelog \
+    (ip_address, username, user_agent, http_accept, path_info, attempt_time, locked_out) \
+    VALUES (?, ?, ?, ?, ?, ?, ?)";
+
+/// The id of the newest row of a username that must go (the second bind
+/// is how many rows are kept).
+pub(super) const FAILURE_LOG_CUTOFF: &str = "SELECT id FROM axes_accessfailurelog \
+    WHERE username = ? ORDER BY id DESC LIMIT 1 OFFSET ?";
+
+pub(super) const FAILURE_LOG_TRIM: &str =
+    "DELETE FROM axes_accessfailurelog WHERE username = ? AND id <= ?";
+
+pub(super) const RESET_ACCESS_LOGS: [&str; 2] = [
+    "DELETE FROM axes_accesslog WHERE attempt_time <= ?",
+    "DELETE FROM axes_accesslog",
+];
+pub(super) const RESET_FAILURE_LOGS: [&str; 2] = [
+    "DELETE FROM axes_accessfailurelog WHERE attempt_time <= ?",
+    "DELETE FROM axes_accessfailurelog",
+];

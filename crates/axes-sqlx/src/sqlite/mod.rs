@@ -1,0 +1,522 @@
+//! The SQLite store: an embedded file in WAL mode.
+
+mod sql;
+
+use std::any::Any;
+use std::fmt;
+use std::str::FromStr;
+use std::sync::LazyLock;
+
+use async_trait::async_trait;
+use axes_core::error::StoreError;
+use axes_core::parameters::LockoutParameters;
+use axes_core::store::{
+    AccessLogRecord, AlternativeCount, AttemptRecord, FailureLogRecord, FailureQuery, Failures,
+    ListQuery, NewAccessLog, NewFailureLog, Order, Page, RecordKey, Reservation, ReserveOutcome,
+    ResetFilter, Store,
+};
+use chrono::{DateTime, Utc};
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Sqlite, Transaction};
+use tokio::sync::{Mutex, MutexGuard};
+
+use crate::common::{
+    self, ACCEPT_LEN, DATA_LEN, KeyCols, PATH_LEN, SESSION_HASH_LEN, alt_index, clip, like_pattern,
+    micros, paging, parse_ids, threshold,
+};
+use crate::error::{map_migrate, map_sqlx};
+use crate::rows::{self, AccessLogRow, AttemptRow, FailureLogRow};
+use crate::{ConnectOptions, migrate};
+
+static MIGRATOR: LazyLock<Migrator> = LazyLock::new(|| migrate::migrator(migrate::SQLITE));
+
+/// A store in a SQLite database file (`sqlite://axes.db`), created on first
+/// use, in WAL mode with `synchronous=NORMAL`.
+///
+/// Writes are serialised in process by a mutex and across processes by
+/// `BEGIN IMMEDIATE` transactions (waiting up to the busy timeout), which
+/// makes [`Store::reserve`] exact.
+pub struct SqliteStore {
+    pool: SqlitePool,
+    /// One writer at a time in this process: waiting on a mutex is cheaper
+    /// and fairer than SQLite's busy-sleep loop.
+    writer: Mutex<()>,
+    /// Anything that must live as long as the store (a test's temp dir).
+    keep_alive: Option<Box<dyn Any + Send + Sync>>,
+}
+
+impl fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("pool", &self.pool)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A time as stored: unix microseconds.
+fn enc(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+fn dec(us: i64) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::from_timestamp_micros(us)
+        .ok_or_else(|| StoreError::Corrupt(format!("time {us} µs out of range")))
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at `url` with default options.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with(url, &ConnectOptions::default()).await
+    }
+
+    /// Opens (creating if missing) the database at `url`.
+    ///
+    /// An in-memory database (`sqlite::memory:`) lives as long as the store
+    /// and uses a single connection.
+    pub async fn connect_with(url: &str, options: &ConnectOptions) -> Result<Self, StoreError> {
+        let connect = SqliteConnectOptions::from_str(url).map_err(map_sqlx)?;
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        Self::open_with(connect, options, in_memory).await
+    }
+
+    /// Opens (creating if missing) the database file of `connect`, e.g.
+    /// `SqliteConnectOptions::new().filename(path)`.
+    pub async fn open(
+        connect: SqliteConnectOptions,
+        options: &ConnectOptions,
+    ) -> Result<Self, StoreError> {
+        Self::open_with(connect, options, false).await
+    }
+
+    async fn open_with(
+        connect: SqliteConnectOptions,
+        options: &ConnectOptions,
+        in_memory: bool,
+    ) -> Result<Self, StoreError> {
+        let connect = connect
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(options.busy_timeout);
+        let mut pool = SqlitePoolOptions::new().acquire_timeout(options.acquire_timeout);
+        pool = if in_memory {
+            // Every connection to a shared in-memory database would contend
+            // on table locks (which ignore the busy timeout), and the data
+            // vanishes with the last connection: keep exactly one, forever.
+            pool.max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+        } else {
+            pool.max_connections(options.max_connections.max(1))
+        };
+        let pool = if options.lazy {
+            pool.connect_lazy_with(connect)
+        } else {
+            pool.connect_with(connect).await.map_err(map_sqlx)?
+        };
+        Ok(Self::from_pool(pool))
+    }
+
+    /// Wraps an existing pool (configure WAL and a busy timeout on it).
+    pub fn from_pool(pool: SqlitePool) -> Self {
+        Self {
+            pool,
+            writer: Mutex::new(()),
+            keep_alive: None,
+        }
+    }
+
+    /// The underlying pool.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Closes the pool, waiting for its connections to finish.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Keeps `value` alive as long as the store (e.g. a temporary directory
+    /// holding the database file).
+    #[doc(hidden)]
+    pub fn keep_alive(mut self, value: impl Any + Send + Sync) -> Self {
+        self.keep_alive = Some(Box::new(value));
+        self
+    }
+
+    /// Starts a `BEGIN IMMEDIATE` transaction, holding the writer mutex.
+    async fn begin_write(&self) -> Result<WriteTx<'_>, StoreError> {
+        let writer = self.writer.lock().await;
+        let tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(map_sqlx)?;
+        Ok(WriteTx {
+            tx,
+            _writer: writer,
+        })
+    }
+
+    /// Runs one writing statement under the writer mutex (autocommit).
+    async fn execute(&self, q: SqliteQuery<'_>) -> Result<u64, StoreError> {
+        let _writer = self.writer.lock().await;
+        q.execute(&self.pool)
+            .await
+            .map(|r| r.rows_affected())
+            .map_err(map_sqlx)
+    }
+
+    async fn delete_ids(&self, sql: &'static str, ids: &[String]) -> Result<u64, StoreError> {
+        let ids = parse_ids(ids);
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let mut w = self.begin_write().await?;
+        let mut n = 0;
+        for id in ids {
+            n += sqlx::query(sql)
+                .bind(id)
+                .execute(&mut *w.tx)
+                .await
+                .map_err(map_sqlx)?
+                .rows_affected();
+        }
+        w.commit().await?;
+        Ok(n)
+    }
+
+    async fn list<R, T>(
+        &self,
+        sql: &'static [&'static str; 2],
+        count_sql: &'static str,
+        query: &ListQuery,
+        convert: impl Fn(R) -> Result<T, StoreError>,
+    ) -> Result<Page<T>, StoreError>
+    where
+        R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + Send + Unpin,
+    {
+        let pattern = query.search.as_deref().map(like_pattern);
+        let since = query.since.map(micros).map(enc);
+        let until = query.until.map(micros).map(enc);
+        let (limit, offset) = paging(query.bounded_limit(), query.offset);
+        let sql = match query.order {
+            Order::NewestFirst => sql[0],
+            Order::OldestFirst => sql[1],
+        };
+        let items: Vec<R> = sqlx::query_as(sql)
+            .bind(query.ip_address.as_deref())
+            .bind(query.username.as_deref())
+            .bind(pattern.as_deref())
+            .bind(since)
+            .bind(until)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_sqlx)?;
+        let (total,): (i64,) = sqlx::query_as(count_sql)
+            .bind(query.ip_address.as_deref())
+            .bind(query.username.as_deref())
+            .bind(pattern.as_deref())
+            .bind(since)
+            .bind(until)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_sqlx)?;
+        Ok(Page {
+            items: rows::all(items, convert)?,
+            total: common::rows(total),
+        })
+    }
+}
+
+/// A write transaction; dropping it rolls back, then frees the writer mutex.
+struct WriteTx<'a> {
+    tx: Transaction<'static, Sqlite>,
+    _writer: MutexGuard<'a, ()>,
+}
+
+impl WriteTx<'_> {
+    async fn commit(self) -> Result<(), StoreError> {
+        self.tx.commit().await.map_err(map_sqlx)
+    }
+}
+
+type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments>;
+
+/// Counts each alternative's live failures.
+async fn count_alternatives(
+    conn: &mut sqlx::SqliteConnection,
+    key: &KeyCols<'_>,
+    parameters: &LockoutParameters,
+    threshold: Option<i64>,
+) -> Result<Vec<AlternativeCount>, StoreError> {
+    let mut out = Vec::with_capacity(parameters.alternatives().len());
+    for alt in parameters.alternatives() {
+        let mut q =
+            sqlx::query_as::<_, (i64, Option<i64>)>(sql::COUNT[alt_index(alt)]).bind(threshold);
+        for v in key.values(alt) {
+            q = q.bind(v);
+        }
+        let (failures, last) = q.fetch_one(&mut *conn).await.map_err(map_sqlx)?;
+        out.push(AlternativeCount {
+            failures: common::count(failures)?,
+            last_failure: last.map(dec).transpose()?,
+        });
+    }
+    Ok(out)
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn kind(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let _writer = self.writer.lock().await;
+        MIGRATOR.run(&self.pool).await.map_err(map_migrate)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(drop)
+            .map_err(map_sqlx)
+    }
+
+    async fn failures(&self, query: &FailureQuery<'_>) -> Result<Failures, StoreError> {
+        let key = KeyCols::of(query.key);
+        let threshold = threshold(micros(query.now), query.window).map(enc);
+        let mut conn = self.pool.acquire().await.map_err(map_sqlx)?;
+        let per_alternative =
+            count_alternatives(&mut conn, &key, query.parameters, threshold).await?;
+        Ok(Failures { per_alternative })
+    }
+
+    async fn reserve(&self, r: &Reservation<'_>) -> Result<ReserveOutcome, StoreError> {
+        let key = KeyCols::of(r.key);
+        let now = micros(r.now);
+        let threshold = threshold(now, r.window).map(enc);
+        let mut w = self.begin_write().await?;
+        let counts = count_alternatives(&mut w.tx, &key, r.parameters, threshold).await?;
+        let admitted = common::admits(r.limit, &counts);
+        if !admitted && !r.count_when_locked {
+            w.commit().await?;
+            return Ok(ReserveOutcome {
+                admitted,
+                counted: false,
+                failures: Failures {
+                    per_alternative: counts,
+                },
+            });
+        }
+        sqlx::query(sql::UPSERT)
+            .bind(key.ip)
+            .bind(key.username)
+            .bind(key.user_agent)
+            .bind(clip(&r.details.http_accept, ACCEPT_LEN))
+            .bind(clip(&r.details.path, PATH_LEN))
+            .bind(clip(&r.details.get_data, DATA_LEN))
+            .bind(clip(&r.details.post_data, DATA_LEN))
+            .bind(enc(now))
+            .bind(threshold)
+            .execute(&mut *w.tx)
+            .await
+            .map_err(map_sqlx)?;
+        w.commit().await?;
+        Ok(ReserveOutcome {
+            admitted,
+            counted: true,
+            failures: common::plus_one(counts, now),
+        })
+    }
+
+    async fn release(&self, key: &RecordKey) -> Result<(), StoreError> {
+        let key = KeyCols::of(key);
+        let mut w = self.begin_write().await?;
+        for statement in [sql::DECREMENT, sql::DELETE_EMPTY] {
+            sqlx::query(statement)
+                .bind(key.ip)
+                .bind(key.username)
+                .bind(key.user_agent)
+                .execute(&mut *w.tx)
+                .await
+                .map_err(map_sqlx)?;
+        }
+        w.commit().await
+    }
+
+    async fn clear_client(
+        &self,
+        key: &RecordKey,
+        parameters: &LockoutParameters,
+    ) -> Result<u64, StoreError> {
+        let key = KeyCols::of(key);
+        let mut w = self.begin_write().await?;
+        let mut n = 0;
+        for alt in parameters.alternatives() {
+            let mut q = sqlx::query(sql::DELETE_MATCHING[alt_index(alt)]);
+            for v in key.values(alt) {
+                q = q.bind(v);
+            }
+            n += q
+                .execute(&mut *w.tx)
+                .await
+                .map_err(map_sqlx)?
+                .rows_affected();
+        }
+        w.commit().await?;
+        Ok(n)
+    }
+
+    async fn reset(&self, filter: &ResetFilter) -> Result<u64, StoreError> {
+        self.execute(
+            sqlx::query(sql::RESET)
+                .bind(filter.ip_address.as_deref())
+                .bind(filter.username.as_deref()),
+        )
+        .await
+    }
+
+    async fn purge_attempts(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.execute(sqlx::query(sql::PURGE).bind(enc(micros(before))))
+            .await
+    }
+
+    async fn list_attempts(&self, query: &ListQuery) -> Result<Page<AttemptRecord>, StoreError> {
+        self.list(
+            &sql::LIST_ATTEMPTS,
+            sql::COUNT_ATTEMPTS,
+            query,
+            |r: AttemptRow<i64>| rows::attempt(r, dec),
+        )
+        .await
+    }
+
+    async fn insert_access_log(&self, entry: &NewAccessLog) -> Result<(), StoreError> {
+        let key = KeyCols::of(&entry.key);
+        self.execute(
+            sqlx::query(sql::INSERT_ACCESS_LOG)
+                .bind(key.ip)
+                .bind(key.username)
+                .bind(key.user_agent)
+                .bind(clip(&entry.http_accept, ACCEPT_LEN))
+                .bind(clip(&entry.path, PATH_LEN))
+                .bind(enc(micros(entry.attempt_time)))
+                .bind(clip(&entry.session_hash, SESSION_HASH_LEN)),
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn close_access_log(
+        &self,
+        username: &str,
+        session_hash: &str,
+        logout_time: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        self.execute(
+            sqlx::query(sql::CLOSE_ACCESS_LOG)
+                .bind(enc(micros(logout_time)))
+                .bind(clip(username, common::USERNAME_LEN))
+                .bind(clip(session_hash, SESSION_HASH_LEN)),
+        )
+        .await
+    }
+
+    async fn insert_failure_log(
+        &self,
+        entry: &NewFailureLog,
+        per_user_limit: u32,
+    ) -> Result<(), StoreError> {
+        let key = KeyCols::of(&entry.key);
+        let mut w = self.begin_write().await?;
+        sqlx::query(sql::INSERT_FAILURE_LOG)
+            .bind(key.ip)
+            .bind(key.username)
+            .bind(key.user_agent)
+            .bind(clip(&entry.http_accept, ACCEPT_LEN))
+            .bind(clip(&entry.path, PATH_LEN))
+            .bind(enc(micros(entry.attempt_time)))
+            .bind(entry.locked_out)
+            .execute(&mut *w.tx)
+            .await
+            .map_err(map_sqlx)?;
+        let cutoff: Option<(i64,)> = sqlx::query_as(sql::FAILURE_LOG_CUTOFF)
+            .bind(key.username)
+            .bind(i64::from(per_user_limit))
+            .fetch_optional(&mut *w.tx)
+            .await
+            .map_err(map_sqlx)?;
+        if let Some((cutoff,)) = cutoff {
+            sqlx::query(sql::FAILURE_LOG_TRIM)
+                .bind(key.username)
+                .bind(cutoff)
+                .execute(&mut *w.tx)
+                .await
+                .map_err(map_sqlx)?;
+        }
+        w.commit().await
+    }
+
+    async fn reset_access_logs(&self, before: Option<DateTime<Utc>>) -> Result<u64, StoreError> {
+        self.execute(match before {
+            Some(t) => sqlx::query(sql::RESET_ACCESS_LOGS[0]).bind(enc(micros(t))),
+            None => sqlx::query(sql::RESET_ACCESS_LOGS[1]),
+        })
+        .await
+    }
+
+    async fn reset_failure_logs(&self, before: Option<DateTime<Utc>>) -> Result<u64, StoreError> {
+        self.execute(match before {
+            Some(t) => sqlx::query(sql::RESET_FAILURE_LOGS[0]).bind(enc(micros(t))),
+            None => sqlx::query(sql::RESET_FAILURE_LOGS[1]),
+        })
+        .await
+    }
+
+    async fn list_access_logs(
+        &self,
+        query: &ListQuery,
+    ) -> Result<Page<AccessLogRecord>, StoreError> {
+        self.list(
+            &sql::LIST_ACCESS_LOGS,
+            sql::COUNT_ACCESS_LOGS,
+            query,
+            |r: AccessLogRow<i64>| rows::access_log(r, dec),
+        )
+        .await
+    }
+
+    async fn list_failure_logs(
+        &self,
+        query: &ListQuery,
+    ) -> Result<Page<FailureLogRecord>, StoreError> {
+        self.list(
+            &sql::LIST_FAILURE_LOGS,
+            sql::COUNT_FAILURE_LOGS,
+            query,
+            |r: FailureLogRow<i64>| rows::failure_log(r, dec),
+        )
+        .await
+    }
+
+    async fn delete_attempts(&self, ids: &[String]) -> Result<u64, StoreError> {
+        self.delete_ids(sql::DELETE_ATTEMPT, ids).await
+    }
+
+    async fn delete_access_logs(&self, ids: &[String]) -> Result<u64, StoreError> {
+        self.delete_ids(sql::DELETE_ACCESS_LOG, ids).await
+    }
+
+    async fn delete_failure_logs(&self, ids: &[String]) -> Result<u64, StoreError> {
+        self.delete_ids(sql::DELETE_FAILURE_LOG, ids).await
+    }
+}

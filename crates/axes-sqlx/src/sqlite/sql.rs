@@ -1,0 +1,129 @@
+//! The SQLite statements. Times are INTEGER unix microseconds.
+
+use crate::common::alternative_sql;
+
+/// Per alternative: live failures and the last failure. `?1`: threshold
+/// (NULL = nothing expires), then the alternative's values.
+pub(super) const COUNT: [&str; 7] = alternative_sql!(
+    "SELECT COALESCE(SUM(failures_since_start), 0), MAX(attempt_time) FROM axes_accessattempt \
+     WHERE (?1 IS NULL OR attempt_time > ?1) AND ",
+    "?2",
+    "?3",
+    "?4"
+);
+
+/// Per alternative: delete the matching records.
+pub(super) const DELETE_MATCHING: [&str; 7] =
+    alternative_sql!("DELETE FROM axes_accessattempt WHERE ", "?1", "?2", "?3");
+
+/// Adds one failure; an expired record (`attempt_time <= ?9`) restarts at one.
+pub(super) const UPSERT: &str = "INSERT INTO axes_accessattempt \
+    (ip_address, username, user_agent, http_accept, path_info, get_data, post_data, failures_since_start, attempt_time) \
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8) \
+    ON CONFLICT (username, ip_address, user_agent) DO UPDATE SET \
+    failures_since_start = CASE WHEN ?9 IS NOT NULL AND axes_accessattempt.attempt_time <= ?9 THEN 1 \
+        ELSE axes_accessattempt.failures_since_start + 1 END, \
+    attempt_time = MAX(axes_accessattempt.attempt_time, excluded.attempt_time), \
+    http_accept = excluded.http_accept, path_info = excluded.path_info, \
+    get_data = excluded.get_data, post_data = excluded.post_data";
+
+pub(super) const DECREMENT: &str = "UPDATE axes_accessattempt SET failures_since_start = failures_since_start - 1 \
+    WHERE ip_address = ?1 AND username = ?2 AND user_agent = ?3 AND failures_since_start > 0";
+
+pub(super) const DELETE_EMPTY: &str = "DELETE FROM axes_accessattempt \
+    WHERE ip_address = ?1 AND username = ?2 AND user_agent = ?3 AND failures_since_start <= 0";
+
+pub(super) const RESET: &str = "DELETE FROM axes_accessattempt \
+    WHERE (?1 IS NULL OR ip_address = ?1) AND (?2 IS NULL OR username = ?2)";
+
+pub(super) const PURGE: &str = "DELETE FROM axes_accessattempt WHERE attempt_time <= ?1";
+
+pub(super) const DELETE_ATTEMPT: &str = "DELETE FROM axes_accessattempt WHERE id = ?1";
+pub(super) const DELETE_ACCESS_LOG: &str = "DELETE FROM axes_accesslog WHERE id = ?1";
+pub(super) const DELETE_FAILURE_LOG: &str = "DELETE FROM axes_accessfailurelog WHERE id = ?1";
+
+/// Listing filter: ?1 ip, ?2 username, ?3 search pattern, ?4 since, ?5 until.
+macro_rules! filter {
+    () => {
+        "(?1 IS NULL OR ip_address = ?1) AND (?2 IS NULL OR username = ?2) \
+         AND (?3 IS NULL OR LOWER(username) LIKE ?3 ESCAPE '!' OR LOWER(ip_address) LIKE ?3 ESCAPE '!' \
+              OR LOWER(user_agent) LIKE ?3 ESCAPE '!') \
+         AND (?4 IS NULL OR attempt_time >= ?4) AND (?5 IS NULL OR attempt_time < ?5)"
+    };
+}
+
+/// A listing: ?6 limit, ?7 offset; `[newest first, oldest first]`.
+macro_rules! listing {
+    ($columns:literal, $table:literal) => {
+        [
+            concat!(
+                "SELECT ",
+                $columns,
+                " FROM ",
+                $table,
+                " WHERE ",
+                filter!(),
+                " ORDER BY attempt_time DESC, id DESC LIMIT ?6 OFFSET ?7"
+            ),
+            concat!(
+                "SELECT ",
+                $columns,
+                " FROM ",
+                $table,
+                " WHERE ",
+                filter!(),
+                " ORDER BY attempt_time ASC, id ASC LIMIT ?6 OFFSET ?7"
+            ),
+        ]
+    };
+}
+
+pub(super) const LIST_ATTEMPTS: [&str; 2] = listing!(
+    "id, username, ip_address, user_agent, http_accept, path_info, get_data, post_data, failures_since_start, attempt_time",
+    "axes_accessattempt"
+);
+pub(super) const COUNT_ATTEMPTS: &str =
+    concat!("SELECT COUNT(*) FROM axes_accessattempt WHERE ", filter!());
+
+pub(super) const LIST_ACCESS_LOGS: [&str; 2] = listing!(
+    "id, username, ip_address, user_agent, http_accept, path_info, attempt_time, logout_time, session_hash",
+    "axes_accesslog"
+);
+pub(super) const COUNT_ACCESS_LOGS: &str =
+    concat!("SELECT COUNT(*) FROM axes_accesslog WHERE ", filter!());
+
+pub(super) const LIST_FAILURE_LOGS: [&str; 2] = listing!(
+    "id, username, ip_address, user_agent, http_accept, path_info, attempt_time, locked_out",
+    "axes_accessfailurelog"
+);
+pub(super) const COUNT_FAILURE_LOGS: &str = concat!(
+    "SELECT COUNT(*) FROM axes_accessfailurelog WHERE ",
+    filter!()
+);
+
+pub(super) const INSERT_ACCESS_LOG: &str = "INSERT INTO axes_accesslog \
+    (ip_address, username, user_agent, http_accept, path_info, attempt_time, session_hash) \
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+
+pub(super) const CLOSE_ACCESS_LOG: &str = "UPDATE axes_accesslog SET logout_time = ?1 \
+    WHERE username = ?2 AND session_hash = ?3 AND logout_time IS NULL";
+
+pub(super) const INSERT_FAILURE_LOG: &str = "INSERT INTO axes_accessfailurelog \
+    (ip_address, username, user_agent, http_accept, path_info, attempt_time, locked_out) \
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+
+/// The id of the newest row of a username that must go (`?2` rows are kept).
+pub(super) const FAILURE_LOG_CUTOFF: &str = "SELECT id FROM axes_accessfailurelog \
+    WHERE username = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2";
+
+pub(super) const FAILURE_LOG_TRIM: &str =
+    "DELETE FROM axes_accessfailurelog WHERE username = ?1 AND id <= ?2";
+
+pub(super) const RESET_ACCESS_LOGS: [&str; 2] = [
+    "DELETE FROM axes_accesslog WHERE attempt_time <= ?1",
+    "DELETE FROM axes_accesslog",
+];
+pub(super) const RESET_FAILURE_LOGS: [&str; 2] = [
+    "DELETE FROM axes_accessfailurelog WHERE attempt_time <= ?1",
+    "DELETE FROM axes_accessfailurelog",
+];

@@ -1,0 +1,781 @@
+//! Scenarios run against every SQL store (see `sqlite.rs`, `postgres.rs`,
+//! `mysql.rs`), each on a fresh store.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axes_core::parameters::{Alternative, Field, LockoutParameters};
+use axes_core::store::{
+    AttemptDetails, FailureQuery, ListQuery, NewAccessLog, NewFailureLog, Order, RecordKey,
+    Reservation, ResetFilter, Store,
+};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+
+pub type S = Arc<dyn Store>;
+
+pub fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0).unwrap()
+}
+
+pub fn key(username: Option<&str>, ip: Option<&str>, ua: &str) -> RecordKey {
+    RecordKey {
+        username: username.map(str::to_owned),
+        ip_address: ip.map(str::to_owned),
+        user_agent: ua.to_owned(),
+    }
+}
+
+pub fn by(fields: &[&[Field]]) -> LockoutParameters {
+    LockoutParameters::new(
+        fields
+            .iter()
+            .map(|f| Alternative::new(f.iter().copied()).unwrap()),
+    )
+    .unwrap()
+}
+
+pub fn details() -> AttemptDetails {
+    AttemptDetails {
+        path: "/login".into(),
+        http_accept: "text/html".into(),
+        get_data: "next=/".into(),
+        post_data: "username=x&password=********".into(),
+    }
+}
+
+pub struct R {
+    pub key: RecordKey,
+    pub details: AttemptDetails,
+    pub parameters: LockoutParameters,
+    pub limit: Option<u32>,
+    pub window: Option<Duration>,
+    pub count_when_locked: bool,
+}
+
+impl R {
+    pub fn new(key: RecordKey) -> Self {
+        Self {
+            key,
+            details: details(),
+            parameters: LockoutParameters::default(),
+            limit: Some(3),
+            window: None,
+            count_when_locked: false,
+        }
+    }
+
+    pub fn at(&self, now: DateTime<Utc>) -> Reservation<'_> {
+        Reservation {
+            key: &self.key,
+            details: &self.details,
+            parameters: &self.parameters,
+            limit: self.limit,
+            window: self.window,
+            count_when_locked: self.count_when_locked,
+            now,
+        }
+    }
+
+    pub async fn failures(&self, store: &S, now: DateTime<Utc>) -> Vec<u32> {
+        let f = store
+            .failures(&FailureQuery {
+                key: &self.key,
+                parameters: &self.parameters,
+                window: self.window,
+                now,
+            })
+            .await
+            .unwrap();
+        f.per_alternative.iter().map(|c| c.failures).collect()
+    }
+}
+
+async fn total_failures(store: &S) -> u32 {
+    let page = store.list_attempts(&ListQuery::all()).await.unwrap();
+    page.items.iter().map(|r| r.failures).sum()
+}
+
+/// 100 concurrent reservations with limit 5 admit exactly 5, 20 times over.
+pub async fn concurrent_reserve_is_exact(store: S) {
+    for round in 0..20 {
+        let ip = format!("10.0.0.{round}");
+        let r = Arc::new({
+            let mut r = R::new(key(Some("alice"), Some(&ip), "ua"));
+            r.limit = Some(5);
+            r.window = Some(Duration::minutes(30));
+            r
+        });
+        let mut tasks = Vec::new();
+        for _ in 0..100 {
+            let (store, r) = (store.clone(), r.clone());
+            tasks.push(tokio::spawn(async move {
+                store.reserve(&r.at(t0())).await.unwrap()
+            }));
+        }
+        let mut admitted = 0;
+        for t in tasks {
+            let out = t.await.unwrap();
+            if out.admitted {
+                admitted += 1;
+                assert!(out.counted);
+            } else {
+                assert!(!out.counted);
+                assert_eq!(out.failures.max(), 5);
+            }
+        }
+        assert_eq!(admitted, 5, "round {round}");
+        let page = store
+            .list_attempts(&ListQuery {
+                ip_address: Some(ip.clone()),
+                ..ListQuery::all()
+            })
+            .await
+            .unwrap();
+        assert_eq!(page.total, 1);
+        assert_eq!(page.items[0].failures, 5, "round {round}");
+    }
+}
+
+/// Concurrency across records: one username from many IPs shares a count.
+pub async fn concurrent_reserve_across_records(store: S) {
+    let parameters = by(&[&[Field::Username], &[Field::IpAddress, Field::UserAgent]]);
+    let mut tasks = Vec::new();
+    for i in 0..60 {
+        let store = store.clone();
+        let parameters = parameters.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut r = R::new(key(Some("bob"), Some(&format!("10.1.0.{}", i % 7)), "ua"));
+            r.parameters = parameters;
+            r.limit = Some(4);
+            store.reserve(&r.at(t0())).await.unwrap().admitted
+        }));
+    }
+    let mut admitted = 0;
+    for t in tasks {
+        admitted += u32::from(t.await.unwrap());
+    }
+    assert_eq!(admitted, 4);
+    assert_eq!(total_failures(&store).await, 4);
+}
+
+/// Failures expire once the window has passed; a new one restarts at one.
+pub async fn window_expiry(store: S) {
+    let mut r = R::new(key(Some("carol"), Some("192.0.2.1"), "ua"));
+    r.window = Some(Duration::minutes(10));
+    for i in 1..=3u32 {
+        let out = store.reserve(&r.at(t0())).await.unwrap();
+        assert!(out.admitted && out.counted);
+        assert_eq!(out.failures.max(), i);
+        assert_eq!(out.failures.per_alternative[0].last_failure, Some(t0()));
+    }
+    let out = store
+        .reserve(&r.at(t0() + Duration::minutes(1)))
+        .await
+        .unwrap();
+    assert!(!out.admitted && !out.counted);
+    assert_eq!(out.failures.max(), 3);
+
+    assert_eq!(
+        r.failures(&store, t0() + Duration::minutes(9)).await,
+        vec![3]
+    );
+    let later = t0() + Duration::minutes(10);
+    assert_eq!(r.failures(&store, later).await, vec![0]);
+
+    let out = store.reserve(&r.at(later)).await.unwrap();
+    assert!(out.admitted);
+    assert_eq!(out.failures.max(), 1);
+    assert_eq!(out.failures.per_alternative[0].last_failure, Some(later));
+    let page = store.list_attempts(&ListQuery::all()).await.unwrap();
+    assert_eq!(page.items.len(), 1);
+    assert_eq!(page.items[0].failures, 1);
+    assert_eq!(page.items[0].attempt_time, later);
+
+    // Without a window nothing expires.
+    r.window = None;
+    assert_eq!(
+        r.failures(&store, later + Duration::days(365)).await,
+        vec![1]
+    );
+}
+
+/// A locked client with count_when_locked keeps counting (restarting the
+/// cool-off); without it the records stay untouched.
+pub async fn count_when_locked(store: S) {
+    let mut r = R::new(key(None, Some("192.0.2.2"), ""));
+    r.limit = Some(1);
+    r.window = Some(Duration::minutes(10));
+    assert!(store.reserve(&r.at(t0())).await.unwrap().admitted);
+    let out = store
+        .reserve(&r.at(t0() + Duration::minutes(5)))
+        .await
+        .unwrap();
+    assert!(!out.admitted && !out.counted);
+    r.count_when_locked = true;
+    let out = store
+        .reserve(&r.at(t0() + Duration::minutes(8)))
+        .await
+        .unwrap();
+    assert!(!out.admitted && out.counted);
+    assert_eq!(out.failures.max(), 2);
+    // The cool-off restarted at minute 8.
+    assert_eq!(
+        r.failures(&store, t0() + Duration::minutes(17)).await,
+        vec![2]
+    );
+    assert_eq!(
+        r.failures(&store, t0() + Duration::minutes(18)).await,
+        vec![0]
+    );
+
+    // No limit: always admitted, always counted.
+    r.limit = None;
+    let out = store
+        .reserve(&r.at(t0() + Duration::minutes(9)))
+        .await
+        .unwrap();
+    assert!(out.admitted && out.counted);
+    assert_eq!(out.failures.max(), 3);
+}
+
+/// Absent username and IP are one value each, and read back as absent.
+pub async fn absent_values(store: S) {
+    let r = R::new(key(None, None, "agent"));
+    store.reserve(&r.at(t0())).await.unwrap();
+    store.reserve(&r.at(t0())).await.unwrap();
+    let page = store.list_attempts(&ListQuery::all()).await.unwrap();
+    assert_eq!(page.total, 1);
+    let rec = &page.items[0];
+    assert_eq!(rec.key, key(None, None, "agent"));
+    assert_eq!(rec.failures, 2);
+    assert_eq!(rec.details, details());
+
+    // A record with an IP does not count for the absent-IP alternative.
+    let other = R::new(key(None, Some("192.0.2.3"), "agent"));
+    store.reserve(&other.at(t0())).await.unwrap();
+    assert_eq!(r.failures(&store, t0()).await, vec![2]);
+    assert_eq!(other.failures(&store, t0()).await, vec![1]);
+}
+
+/// Alternatives sum over records that match on their fields.
+pub async fn alternatives_sum(store: S) {
+    let parameters = by(&[&[Field::IpAddress], &[Field::Username, Field::UserAgent]]);
+    for (u, ip, ua) in [
+        ("dave", "192.0.2.4", "a"),
+        ("erin", "192.0.2.4", "b"),
+        ("dave", "192.0.2.5", "a"),
+    ] {
+        let mut r = R::new(key(Some(u), Some(ip), ua));
+        r.parameters = parameters.clone();
+        r.limit = None;
+        store.reserve(&r.at(t0())).await.unwrap();
+    }
+    let mut probe = R::new(key(Some("dave"), Some("192.0.2.4"), "a"));
+    probe.parameters = parameters.clone();
+    assert_eq!(probe.failures(&store, t0()).await, vec![2, 2]);
+    let mut probe = R::new(key(Some("dave"), Some("192.0.2.9"), "b"));
+    probe.parameters = parameters;
+    assert_eq!(probe.failures(&store, t0()).await, vec![0, 0]);
+}
+
+/// Release gives a slot back and deletes the record at zero.
+pub async fn release(store: S) {
+    let r = R::new(key(Some("frank"), Some("192.0.2.6"), "ua"));
+    store.reserve(&r.at(t0())).await.unwrap();
+    store.reserve(&r.at(t0())).await.unwrap();
+    store.release(&r.key).await.unwrap();
+    assert_eq!(r.failures(&store, t0()).await, vec![1]);
+    store.release(&r.key).await.unwrap();
+    assert_eq!(r.failures(&store, t0()).await, vec![0]);
+    assert_eq!(
+        store.list_attempts(&ListQuery::all()).await.unwrap().total,
+        0
+    );
+    // Releasing what is not there is harmless.
+    store.release(&r.key).await.unwrap();
+}
+
+/// clear_client deletes records matching on ANY alternative.
+pub async fn clear_client(store: S) {
+    for (u, ip) in [
+        ("gina", "192.0.2.7"),
+        ("gina", "192.0.2.8"),
+        ("hank", "192.0.2.7"),
+        ("ivan", "192.0.2.9"),
+    ] {
+        store
+            .reserve(&R::new(key(Some(u), Some(ip), "ua")).at(t0()))
+            .await
+            .unwrap();
+    }
+    let n = store
+        .clear_client(
+            &key(Some("gina"), Some("192.0.2.7"), "ua"),
+            &by(&[&[Field::Username], &[Field::IpAddress]]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(n, 3);
+    let left = store.list_attempts(&ListQuery::all()).await.unwrap();
+    assert_eq!(left.total, 1);
+    assert_eq!(left.items[0].key.username.as_deref(), Some("ivan"));
+}
+
+/// reset with both filters deletes only records matching BOTH.
+pub async fn reset_and_semantics(store: S) {
+    for (u, ip) in [
+        ("u1", "192.0.2.10"),
+        ("u1", "192.0.2.11"),
+        ("u2", "192.0.2.10"),
+        ("u3", "192.0.2.12"),
+    ] {
+        store
+            .reserve(&R::new(key(Some(u), Some(ip), "ua")).at(t0()))
+            .await
+            .unwrap();
+    }
+    let both = ResetFilter {
+        ip_address: Some("192.0.2.10".into()),
+        username: Some("u1".into()),
+    };
+    assert_eq!(store.reset(&both).await.unwrap(), 1);
+    assert_eq!(store.reset(&both).await.unwrap(), 0);
+    let ip_only = ResetFilter {
+        ip_address: Some("192.0.2.10".into()),
+        username: None,
+    };
+    assert_eq!(store.reset(&ip_only).await.unwrap(), 1);
+    let user_only = ResetFilter {
+        ip_address: None,
+        username: Some("u1".into()),
+    };
+    assert_eq!(store.reset(&user_only).await.unwrap(), 1);
+    assert_eq!(store.reset(&ResetFilter::all()).await.unwrap(), 1);
+    assert_eq!(
+        store.list_attempts(&ListQuery::all()).await.unwrap().total,
+        0
+    );
+}
+
+/// purge_attempts deletes records at or before the time.
+pub async fn purge(store: S) {
+    for (i, ip) in ["192.0.2.20", "192.0.2.21", "192.0.2.22"]
+        .iter()
+        .enumerate()
+    {
+        let r = R::new(key(None, Some(ip), ""));
+        store
+            .reserve(&r.at(t0() + Duration::hours(i as i64)))
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        store
+            .purge_attempts(t0() + Duration::hours(1))
+            .await
+            .unwrap(),
+        2
+    );
+    let left = store.list_attempts(&ListQuery::all()).await.unwrap();
+    assert_eq!(left.items[0].key.ip_address.as_deref(), Some("192.0.2.22"));
+}
+
+/// Filters, search (case-insensitive, wildcards literal), order and paging.
+pub async fn listing(store: S) {
+    let rows = [
+        ("Alice", "192.0.2.30", "Mozilla/5.0"),
+        ("bob", "192.0.2.31", "curl/8.0"),
+        ("carol", "2001:db8:1:2::/64", "100%_agent"),
+        ("dave", "192.0.2.30", "Wget"),
+    ];
+    for (i, (u, ip, ua)) in rows.iter().enumerate() {
+        let r = R::new(key(Some(u), Some(ip), ua));
+        store
+            .reserve(&r.at(t0() + Duration::minutes(i as i64)))
+            .await
+            .unwrap();
+    }
+    let q = |f: &dyn Fn(&mut ListQuery)| {
+        let mut q = ListQuery::all();
+        f(&mut q);
+        q
+    };
+    let names = |page: &axes_core::store::Page<axes_core::store::AttemptRecord>| {
+        page.items
+            .iter()
+            .map(|r| r.key.username.clone().unwrap())
+            .collect::<Vec<_>>()
+    };
+
+    let all = store.list_attempts(&ListQuery::all()).await.unwrap();
+    assert_eq!(names(&all), ["dave", "carol", "bob", "Alice"]);
+    assert_eq!(all.total, 4);
+
+    let p = store
+        .list_attempts(&q(&|q| q.order = Order::OldestFirst))
+        .await
+        .unwrap();
+    assert_eq!(names(&p), ["Alice", "bob", "carol", "dave"]);
+
+    let p = store
+        .list_attempts(&q(&|q| {
+            q.offset = 1;
+            q.limit = 2;
+        }))
+        .await
+        .unwrap();
+    assert_eq!(names(&p), ["carol", "bob"]);
+    assert_eq!(p.total, 4);
+
+    let p = store
+        .list_attempts(&q(&|q| q.ip_address = Some("192.0.2.30".into())))
+        .await
+        .unwrap();
+    assert_eq!(names(&p), ["dave", "Alice"]);
+
+    let p = store
+        .list_attempts(&q(&|q| q.username = Some("bob".into())))
+        .await
+        .unwrap();
+    assert_eq!(names(&p), ["bob"]);
+
+    for (needle, want) in [
+        ("ALICE", vec!["Alice"]),
+        ("mozilla", vec!["Alice"]),
+        ("2001:DB8", vec!["carol"]),
+        ("%", vec!["carol"]),
+        ("_a", vec!["carol"]),
+        ("0%_", vec!["carol"]),
+        ("192.0.2.3", vec!["dave", "bob", "Alice"]),
+        ("nobody", vec![]),
+    ] {
+        let p = store
+            .list_attempts(&q(&|q| q.search = Some(needle.into())))
+            .await
+            .unwrap();
+        assert_eq!(names(&p), want, "search {needle:?}");
+        assert_eq!(p.total as usize, want.len());
+    }
+
+    let p = store
+        .list_attempts(&q(&|q| {
+            q.since = Some(t0() + Duration::minutes(1));
+            q.until = Some(t0() + Duration::minutes(3));
+        }))
+        .await
+        .unwrap();
+    assert_eq!(names(&p), ["carol", "bob"]);
+
+    // limit 0 is bounded up to 1.
+    let p = store.list_attempts(&q(&|q| q.limit = 0)).await.unwrap();
+    assert_eq!(p.items.len(), 1);
+    // An offset past the end: no rows, the total still counts.
+    let p = store.list_attempts(&q(&|q| q.offset = 10)).await.unwrap();
+    assert!(p.items.is_empty());
+    assert_eq!(p.total, 4);
+}
+
+/// Access log: insert, list, close by username and session.
+pub async fn access_log(store: S) {
+    let entry = |u: &str, session: &str, minute: i64| NewAccessLog {
+        key: key(Some(u), Some("192.0.2.40"), "ua"),
+        path: "/login".into(),
+        http_accept: "*/*".into(),
+        attempt_time: t0() + Duration::minutes(minute),
+        session_hash: session.into(),
+    };
+    store
+        .insert_access_log(&entry("jill", "s1", 0))
+        .await
+        .unwrap();
+    store
+        .insert_access_log(&entry("jill", "s2", 1))
+        .await
+        .unwrap();
+    store
+        .insert_access_log(&entry("kate", "s1", 2))
+        .await
+        .unwrap();
+    let logout = t0() + Duration::hours(1);
+    assert_eq!(
+        store.close_access_log("jill", "s1", logout).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        store.close_access_log("jill", "s1", logout).await.unwrap(),
+        0
+    );
+    let page = store.list_access_logs(&ListQuery::all()).await.unwrap();
+    assert_eq!(page.total, 3);
+    let jill_s1 = page
+        .items
+        .iter()
+        .find(|r| r.entry.session_hash == "s1" && r.entry.key.username.as_deref() == Some("jill"))
+        .unwrap();
+    assert_eq!(jill_s1.logout_time, Some(logout));
+    assert_eq!(jill_s1.entry, entry("jill", "s1", 0));
+    assert_eq!(
+        page.items
+            .iter()
+            .filter(|r| r.logout_time.is_none())
+            .count(),
+        2
+    );
+    // Reset by age: `before` is inclusive.
+    assert_eq!(
+        store
+            .reset_access_logs(Some(t0() + Duration::minutes(1)))
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(store.reset_access_logs(None).await.unwrap(), 1);
+}
+
+/// Failure log: the oldest rows of a username beyond the cap go.
+pub async fn failure_log_cap(store: S) {
+    let entry = |u: Option<&str>, minute: i64| NewFailureLog {
+        key: key(u, Some("192.0.2.50"), "ua"),
+        path: "/login".into(),
+        http_accept: "*/*".into(),
+        attempt_time: t0() + Duration::minutes(minute),
+        locked_out: minute >= 2,
+    };
+    for m in 0..5 {
+        store
+            .insert_failure_log(&entry(Some("lena"), m), 3)
+            .await
+            .unwrap();
+        store.insert_failure_log(&entry(None, m), 2).await.unwrap();
+    }
+    store
+        .insert_failure_log(&entry(Some("mike"), 9), 3)
+        .await
+        .unwrap();
+    let page = store
+        .list_failure_logs(&ListQuery {
+            username: Some("lena".into()),
+            order: Order::OldestFirst,
+            ..ListQuery::all()
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.total, 3);
+    assert_eq!(page.items[0].entry, entry(Some("lena"), 2));
+    assert!(page.items[0].entry.locked_out);
+    let all = store.list_failure_logs(&ListQuery::all()).await.unwrap();
+    assert_eq!(all.total, 3 + 2 + 1);
+    assert_eq!(
+        all.items
+            .iter()
+            .filter(|r| r.entry.key.username.is_none())
+            .count(),
+        2
+    );
+    // A cap of zero keeps nothing of that username.
+    store
+        .insert_failure_log(&entry(Some("mike"), 10), 0)
+        .await
+        .unwrap();
+    let mike = store
+        .list_failure_logs(&ListQuery {
+            username: Some("mike".into()),
+            ..ListQuery::all()
+        })
+        .await
+        .unwrap();
+    assert_eq!(mike.total, 0);
+    assert_eq!(
+        store
+            .reset_failure_logs(Some(t0() + Duration::minutes(3)))
+            .await
+            .unwrap(),
+        3
+    );
+    assert_eq!(store.reset_failure_logs(None).await.unwrap(), 2);
+}
+
+/// Deletes by id skip ids that are not there or not ids.
+pub async fn delete_by_id(store: S) {
+    for ip in ["192.0.2.60", "192.0.2.61", "192.0.2.62"] {
+        store
+            .reserve(&R::new(key(None, Some(ip), "")).at(t0()))
+            .await
+            .unwrap();
+        store
+            .insert_access_log(&NewAccessLog {
+                key: key(Some("u"), Some(ip), ""),
+                path: String::new(),
+                http_accept: String::new(),
+                attempt_time: t0(),
+                session_hash: String::new(),
+            })
+            .await
+            .unwrap();
+        store
+            .insert_failure_log(
+                &NewFailureLog {
+                    key: key(Some("u"), Some(ip), ""),
+                    path: String::new(),
+                    http_accept: String::new(),
+                    attempt_time: t0(),
+                    locked_out: false,
+                },
+                100,
+            )
+            .await
+            .unwrap();
+    }
+    let attempts = store.list_attempts(&ListQuery::all()).await.unwrap();
+    let mut ids: Vec<String> = attempts.items[..2].iter().map(|r| r.id.clone()).collect();
+    ids.extend(["nope".to_owned(), "999999".to_owned(), ids[0].clone()]);
+    assert_eq!(store.delete_attempts(&ids).await.unwrap(), 2);
+    assert_eq!(
+        store.list_attempts(&ListQuery::all()).await.unwrap().total,
+        1
+    );
+
+    let logs = store.list_access_logs(&ListQuery::all()).await.unwrap();
+    let ids = vec![logs.items[0].id.clone(), "x".into()];
+    assert_eq!(store.delete_access_logs(&ids).await.unwrap(), 1);
+    let logs = store.list_failure_logs(&ListQuery::all()).await.unwrap();
+    let ids: Vec<String> = logs.items.iter().map(|r| r.id.clone()).collect();
+    assert_eq!(store.delete_failure_logs(&ids).await.unwrap(), 3);
+    assert_eq!(store.delete_failure_logs(&[]).await.unwrap(), 0);
+}
+
+/// Over-long values are cut to the column sizes instead of failing.
+pub async fn long_values(store: S) {
+    let long = "é".repeat(2000);
+    let mut r = R::new(key(Some(&long), Some(&long[..100]), &long));
+    r.details = AttemptDetails {
+        path: long.clone(),
+        http_accept: long.clone(),
+        get_data: long.clone(),
+        post_data: long.clone(),
+    };
+    store.reserve(&r.at(t0())).await.unwrap();
+    store.reserve(&r.at(t0())).await.unwrap();
+    assert_eq!(r.failures(&store, t0()).await, vec![2]);
+    let rec = &store.list_attempts(&ListQuery::all()).await.unwrap().items[0];
+    assert_eq!(rec.key.username.as_ref().unwrap().chars().count(), 255);
+    assert_eq!(rec.details.http_accept.chars().count(), 1025);
+    assert_eq!(rec.details.post_data.chars().count(), 1024);
+    store.release(&r.key).await.unwrap();
+    assert_eq!(r.failures(&store, t0()).await, vec![1]);
+}
+
+/// migrate is idempotent; ping and kind answer.
+pub async fn migrate_twice(store: S) {
+    store
+        .reserve(&R::new(key(None, Some("192.0.2.70"), "")).at(t0()))
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    store.migrate().await.unwrap();
+    store.ping().await.unwrap();
+    assert!(["sqlite", "postgres", "mysql"].contains(&store.kind()));
+    assert_eq!(
+        store.list_attempts(&ListQuery::all()).await.unwrap().total,
+        1
+    );
+}
+
+/// Sub-microsecond parts of times are dropped consistently.
+pub async fn time_precision(store: S) {
+    let now = t0() + Duration::nanoseconds(123_456_789);
+    let r = R::new(key(None, Some("192.0.2.80"), ""));
+    let out = store.reserve(&r.at(now)).await.unwrap();
+    let stored = store.list_attempts(&ListQuery::all()).await.unwrap().items[0].attempt_time;
+    assert_eq!(stored, t0() + Duration::microseconds(123_456));
+    assert_eq!(out.failures.per_alternative[0].last_failure, Some(stored));
+}
+
+/// Reservations cancelled at any point (a caller's timeout) leave no lock
+/// and no open transaction behind: the next reservation goes through.
+pub async fn cancelled_reserve_leaves_no_lock(store: S) {
+    let r = Arc::new({
+        let mut r = R::new(key(Some("olga"), Some("192.0.2.100"), "ua"));
+        r.limit = None;
+        r.parameters = by(&[&[Field::IpAddress], &[Field::Username]]);
+        r
+    });
+    for i in 0..40u64 {
+        let (store2, r2) = (store.clone(), r.clone());
+        let _ = tokio::time::timeout(std::time::Duration::from_micros(i * 50), async move {
+            store2.reserve(&r2.at(t0())).await
+        })
+        .await;
+    }
+    let out = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        store.reserve(&r.at(t0())),
+    )
+    .await
+    .expect("a reservation after cancelled ones must not hang on a stale lock")
+    .unwrap();
+    assert!(out.admitted);
+    // Every reservation that committed is counted exactly once.
+    let page = store.list_attempts(&ListQuery::all()).await.unwrap();
+    assert_eq!(page.total, 1);
+    assert_eq!(page.items[0].failures, out.failures.max());
+}
+
+/// Prints the median time of one `reserve` over 1000 sequential calls.
+pub async fn reserve_latency(store: S) {
+    let mut r = R::new(key(Some("bench"), Some("198.51.100.1"), "bench-agent"));
+    r.limit = None;
+    r.window = Some(Duration::minutes(30));
+    for _ in 0..50 {
+        store.reserve(&r.at(t0())).await.unwrap();
+    }
+    let mut times = Vec::with_capacity(1000);
+    for i in 0..1000 {
+        // A fresh client every 10 calls: inserts and updates both measured.
+        r.key.ip_address = Some(format!("198.51.100.{}", i / 10));
+        let start = Instant::now();
+        store.reserve(&r.at(t0())).await.unwrap();
+        times.push(start.elapsed());
+    }
+    times.sort();
+    println!(
+        "{}: reserve median {:?}, p90 {:?}, p99 {:?} (1000 sequential calls)",
+        store.kind(),
+        times[500],
+        times[900],
+        times[990]
+    );
+}
+
+/// Declares one `#[tokio::test]` per scenario, each on a fresh store from
+/// `$make` (skipped when it returns `None`).
+#[macro_export]
+macro_rules! scenarios {
+    ($make:path) => {
+        $crate::scenarios!(@each $make;
+            concurrent_reserve_is_exact, concurrent_reserve_across_records, window_expiry,
+            count_when_locked, absent_values, alternatives_sum, release, clear_client,
+            reset_and_semantics, purge, listing, access_log, failure_log_cap, delete_by_id,
+            long_values, migrate_twice, time_precision, cancelled_reserve_leaves_no_lock);
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        #[ignore = "benchmark: cargo test -p axes-sqlx --all-features -- --ignored --nocapture"]
+        async fn reserve_latency() {
+            if let Some(store) = $make().await {
+                common::reserve_latency(store).await;
+            }
+        }
+    };
+    (@each $make:path; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                if let Some(store) = $make().await {
+                    common::$name(store).await;
+                }
+            }
+        )*
+    };
+}

@@ -1,0 +1,77 @@
+//! The store scenarios on SQLite, plus SQLite-only durability checks.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![cfg(feature = "sqlite")]
+
+mod common;
+
+use axes_core::store::{ListQuery, Store};
+use axes_sqlx::testing::fresh_sqlite;
+
+scenarios!(fresh_sqlite);
+
+/// Records survive closing the pool and reopening the same file.
+#[tokio::test]
+async fn data_survives_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("axes.db").display());
+    {
+        let store = axes_sqlx::SqliteStore::connect(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        let r = common::R::new(common::key(Some("zoe"), Some("192.0.2.90"), "ua"));
+        store.reserve(&r.at(common::t0())).await.unwrap();
+        store.reserve(&r.at(common::t0())).await.unwrap();
+        store.close().await;
+    }
+    let store = axes_sqlx::connect(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    let page = store.list_attempts(&ListQuery::all()).await.unwrap();
+    assert_eq!(page.total, 1);
+    assert_eq!(page.items[0].failures, 2);
+    assert_eq!(page.items[0].key.username.as_deref(), Some("zoe"));
+}
+
+/// The file is created on first use, in WAL mode; migrations are recorded in
+/// `_axes_migrations`.
+#[tokio::test]
+async fn creates_file_in_wal_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new.db");
+    let url = format!("sqlite://{}", path.display());
+    let store = axes_sqlx::SqliteStore::connect(&url).await.unwrap();
+    assert!(path.exists());
+    store.migrate().await.unwrap();
+    let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM _axes_migrations")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+}
+
+/// In-memory databases work (one connection, shared by the pool).
+#[tokio::test]
+async fn in_memory() {
+    let store = axes_sqlx::connect("sqlite::memory:").await.unwrap();
+    store.migrate().await.unwrap();
+    common::concurrent_reserve_is_exact(store).await;
+}
+
+#[tokio::test]
+async fn unknown_scheme_is_an_error() {
+    let err = axes_sqlx::connect("redis://127.0.0.1").await.unwrap_err();
+    assert!(err.to_string().contains("unsupported"), "{err}");
+}
+
+/// An unreachable store is an outage, not a backend error.
+#[tokio::test]
+async fn unopenable_file_is_an_outage() {
+    let err = axes_sqlx::connect("sqlite:///nonexistent-dir/x/axes.db")
+        .await
+        .unwrap_err();
+    assert!(err.is_outage(), "{err:?}");
+}
