@@ -13,7 +13,7 @@ pub const LOG_ENV: &str = "AXES_LOG";
 /// The default filter of one-shot commands (reset, list, …): warnings only.
 /// The engine's store-health lines are left out: the command reports a
 /// failing store itself, and "allowing logins" makes no sense there.
-pub const QUIET: &str = "warn,axes_core::engine::health=off";
+pub const QUIET: &str = "warn,axes::store=off";
 
 /// The default filter of long-running commands (demo).
 pub const VERBOSE: &str = "info";

@@ -17,6 +17,10 @@ pub struct StoreStatus {
     pub errors: u64,
 }
 
+/// The `tracing` target of the outage log lines ("store unreachable", "store
+/// is reachable again"), for filtering.
+pub const LOG_TARGET: &str = "axes::store";
+
 #[derive(Debug, Default)]
 pub(crate) struct Health {
     down: AtomicBool,
@@ -27,7 +31,7 @@ pub(crate) struct Health {
 impl Health {
     pub(crate) fn ok(&self, kind: &str) {
         if self.down.load(Ordering::Relaxed) && self.down.swap(false, Ordering::AcqRel) {
-            tracing::warn!(store = kind, "axes: store is reachable again");
+            tracing::warn!(target: LOG_TARGET, store = kind, "axes: store is reachable again");
         }
     }
 
@@ -40,7 +44,7 @@ impl Health {
             } else {
                 "allowing logins without protection (fail_closed = false)"
             };
-            tracing::error!(store = kind, %error, "axes: store unreachable; {mode} until it answers again");
+            tracing::error!(target: LOG_TARGET, store = kind, %error, "axes: store unreachable; {mode} until it answers again");
         }
     }
 

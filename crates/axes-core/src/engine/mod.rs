@@ -17,7 +17,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-pub use health::StoreStatus;
+pub use health::{LOG_TARGET as STORE_LOG_TARGET, StoreStatus};
 pub use lockout::{Lockout, LockoutReason};
 pub use prepare::{MASK, Prepared};
 pub use ticket::{AuthError, Ticket};
@@ -526,15 +526,26 @@ impl Axes {
 
     /// Deletes access-log rows older than `age_days` days (all with `None`).
     pub async fn reset_logs(&self, age_days: Option<u32>) -> Result<u64, Error> {
-        let before = age_days.map(|d| self.now() - chrono::Duration::days(i64::from(d)));
+        let before = self.days_ago(age_days)?;
         Ok(self
             .call(self.inner.store.reset_access_logs(before))
             .await?)
     }
 
+    /// `now - days`, or an input error when that is before the calendar starts.
+    fn days_ago(&self, age_days: Option<u32>) -> Result<Option<DateTime<Utc>>, Error> {
+        age_days
+            .map(|d| {
+                chrono::Duration::try_days(i64::from(d))
+                    .and_then(|age| self.now().checked_sub_signed(age))
+                    .ok_or_else(|| Error::InvalidInput(format!("an age of {d} days is too large")))
+            })
+            .transpose()
+    }
+
     /// Deletes failure-log rows older than `age_days` days (all with `None`).
     pub async fn reset_failure_logs(&self, age_days: Option<u32>) -> Result<u64, Error> {
-        let before = age_days.map(|d| self.now() - chrono::Duration::days(i64::from(d)));
+        let before = self.days_ago(age_days)?;
         Ok(self
             .call(self.inner.store.reset_failure_logs(before))
             .await?)

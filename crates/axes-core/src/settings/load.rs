@@ -16,7 +16,7 @@ pub const ENV_PREFIX: &str = "AXES_";
 
 /// Environment variables with the prefix that are not settings (test
 /// fixtures, the log filter, the config path).
-const ENV_NOT_SETTINGS: &[&str] = &["AXES_TEST_", "AXES_LOG", "AXES_CONFIG"];
+pub const ENV_NOT_SETTINGS: &[&str] = &["AXES_TEST_", "AXES_LOG", "AXES_CONFIG"];
 
 /// Every setting key, in the order of SPEC §4.
 pub const SETTING_KEYS: &[&str] = &[
@@ -396,7 +396,17 @@ impl Settings {
             "secret_key" => self.secret_key = raw.optional_text()?.map(Secret::new),
             "api_token" => self.api_token = raw.optional_text()?.map(Secret::new),
             "admin_users" => {
-                let users = raw.list()?;
+                // Argon2 hashes contain commas (`m=19456,t=2,p=1`), so the
+                // text form separates entries by whitespace or `;`.
+                let users = match raw {
+                    Raw::Toml(toml::Value::Array(_)) => raw.list()?,
+                    _ => raw
+                        .text()?
+                        .split(|c: char| c.is_whitespace() || c == ';')
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                };
                 for u in &users {
                     if !u.contains(':') {
                         return Err("expected `name:argon2-hash` entries".into());
@@ -568,6 +578,21 @@ mod tests {
             ]),
         )
         .unwrap();
+    }
+
+    #[test]
+    fn admin_users_text_form_keeps_argon2_commas() {
+        let hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA";
+        let s = Settings::from_sources(
+            None,
+            "",
+            env(&[("AXES_ADMIN_USERS", &format!("ann:{hash} bob:{hash}"))]),
+        )
+        .unwrap();
+        assert_eq!(
+            s.admin_users,
+            vec![format!("ann:{hash}"), format!("bob:{hash}")]
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ use std::time::Duration;
 use ipnet::IpNet;
 
 pub use duration::{iso8601, parse_duration};
-pub use load::{ENV_PREFIX, SETTING_KEYS};
+pub use load::{ENV_NOT_SETTINGS, ENV_PREFIX, SETTING_KEYS};
 
 use crate::error::ConfigError;
 use crate::parameters::{Field, LockoutParameters};

@@ -64,8 +64,9 @@ fn source(config: Option<&Path>) -> String {
     };
     let env = std::env::vars().any(|(k, _)| {
         k.starts_with(axes_core::settings::ENV_PREFIX)
-            && !["AXES_LOG", "AXES_CONFIG"].contains(&k.as_str())
-            && !k.starts_with("AXES_TEST_")
+            && !axes_core::settings::ENV_NOT_SETTINGS
+                .iter()
+                .any(|p| k.starts_with(p))
     });
     match (file, env) {
         (Some(f), true) => format!("{f} and AXES_* environment variables"),
