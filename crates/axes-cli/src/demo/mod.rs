@@ -10,6 +10,8 @@
 //! | `GET /locked` | a page for `lockout_url = "/locked"` |
 //! | `GET /api/me` | HTTP Basic auth on every request (a GET that carries credentials: `never_lockout_get` applies) |
 //! | `/admin/` | the admin UI, when one is mounted ([`DemoState::with_admin`]), for logged-in users |
+//! | `GET /demo/stats` | read-only JSON: `{"credential_checks": N, "store": {"kind", "available", "outages", "errors"}}` — how many times the password check actually ran since start, and the engine's [`store_status`](Axes::store_status) |
+//! | `GET /healthz` | pings the store (bounded by `store_timeout`): 200 `ok` when it answers, 503 `store unavailable` otherwise; a second line gives the engine's view |
 //!
 //! Serve it with [`run`], or in a test with [`router`] on `127.0.0.1:0`.
 
@@ -86,6 +88,12 @@ impl DemoState {
         self.sessions.get(headers)
     }
 
+    /// How many times the credential check (password verification) ran
+    /// since start (`GET /demo/stats`).
+    pub fn credential_checks(&self) -> u64 {
+        self.users.checks()
+    }
+
     /// The names of the demo users.
     pub fn user_names(&self) -> Vec<String> {
         self.users.names().into_iter().map(str::to_owned).collect()
@@ -123,6 +131,8 @@ pub fn router(state: DemoState) -> Router {
         )
         .route("/logout", post(routes::logout))
         .route("/locked", get(routes::locked))
+        .route("/demo/stats", get(routes::stats))
+        .route("/healthz", get(routes::healthz))
         .with_state(state.clone());
     // The admin UI (mounted by `axes demo` when available) lives under /admin.
     if let Some(admin) = state.admin.clone() {

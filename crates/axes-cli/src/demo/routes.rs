@@ -118,6 +118,68 @@ pub async fn locked(query: Result<Query<UsernameQuery>, QueryRejection>) -> Html
     Html(pages::locked(&username))
 }
 
+/// `GET /demo/stats`: how many credential checks ran, and the store's
+/// health as the engine sees it. Read-only, no secrets.
+pub async fn stats(State(state): State<DemoState>) -> Response {
+    let axes = state.axes();
+    let st = axes.store_status();
+    let mut response = axum::Json(serde_json::json!({
+        "credential_checks": state.credential_checks(),
+        "store": {
+            "kind": axes.store().kind(),
+            "available": st.available,
+            "outages": st.outages,
+            "errors": st.errors,
+        },
+    }))
+    .into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// `GET /healthz`: 200 `ok` when the store answers a ping within
+/// `store_timeout`, else 503. The store is asked, not the engine's last
+/// impression: a load balancer that stops sending logins to an unhealthy
+/// instance must still see it come back.
+pub async fn healthz(State(state): State<DemoState>) -> Response {
+    let axes = state.axes();
+    let timeout = axes.settings().store_timeout;
+    let answers = matches!(
+        tokio::time::timeout(timeout, axes.store().ping()).await,
+        Ok(Ok(()))
+    );
+    let st = axes.store_status();
+    let body = format!(
+        "{}\nstore: {} {}; engine: {}, {} outages, {} errors\n",
+        if answers { "ok" } else { "store unavailable" },
+        axes.store().kind(),
+        if answers {
+            "answers"
+        } else {
+            "does not answer"
+        },
+        if st.available {
+            "available"
+        } else {
+            "unavailable"
+        },
+        st.outages,
+        st.errors,
+    );
+    let status = if answers {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let mut response = (status, body).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
 /// In front of `/admin`: sends visitors without a session to the login form.
 pub async fn require_login(
     State(state): State<DemoState>,

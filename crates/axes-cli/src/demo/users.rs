@@ -1,6 +1,7 @@
 //! The demo's users: names and argon2 hashes, made at start-up.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Context as _;
 use argon2::Argon2;
@@ -12,6 +13,8 @@ pub struct Users {
     /// A hash of a random password, verified against for unknown names so
     /// that they take as long as known ones.
     dummy: String,
+    /// How many times [`Users::verify`] ran (for `GET /demo/stats`).
+    checks: AtomicU64,
 }
 
 impl std::fmt::Debug for Users {
@@ -47,7 +50,17 @@ impl Users {
         let mut random = [0u8; 16];
         getrandom::fill(&mut random).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
         let dummy = hash(argon2, &hex::encode(random))?;
-        Ok(Self { hashes, dummy })
+        Ok(Self {
+            hashes,
+            dummy,
+            checks: AtomicU64::new(0),
+        })
+    }
+
+    /// How many credential checks ran since start: every call of
+    /// [`Users::verify`], right or wrong, known user or not.
+    pub fn checks(&self) -> u64 {
+        self.checks.load(Ordering::Relaxed)
     }
 
     /// The user names, sorted.
@@ -61,6 +74,7 @@ impl Users {
     /// purpose). `Ok(Some(name))` when right, `Ok(None)` when wrong or the
     /// user is unknown (after the same amount of work).
     pub async fn verify(&self, name: &str, password: String) -> anyhow::Result<Option<String>> {
+        self.checks.fetch_add(1, Ordering::Relaxed);
         let (known, phc) = match self.hashes.get(name) {
             Some(h) => (true, h.clone()),
             None => (false, self.dummy.clone()),
@@ -100,6 +114,7 @@ mod tests {
         assert_eq!(users.verify("ann", "no".into()).await.unwrap(), None);
         assert_eq!(users.verify("bob", "pw".into()).await.unwrap(), None);
         assert_eq!(users.names(), vec!["ann"]);
+        assert_eq!(users.checks(), 3);
         assert!(!format!("{users:?}").contains("argon2"));
     }
 }

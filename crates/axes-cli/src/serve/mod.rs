@@ -1,0 +1,174 @@
+//! `axes serve`: the service of SPEC §8. This module serves the admin UI at
+//! `/admin/` with its own admin accounts, `GET /healthz`, and redirects `/`
+//! to the admin.
+//!
+//! - Accounts: `admin_users` entries `name:$argon2id$…` (`axes
+//!   hash-password` makes the hash).
+//! - Login: `/admin/login`, itself protected by axes (failures count and
+//!   lock out like any login; admin logins appear in the access log).
+//! - Sessions: signed cookies (HttpOnly, SameSite=Strict, Secure behind a
+//!   TLS-terminating trusted proxy), 12 hours, ended by `/admin/logout`.
+//! - Secret: `secret_key`, else a random key generated on first start into
+//!   `axes.secret` next to the SQLite database (or in the working directory),
+//!   mode 0600.
+//! - Listening beyond loopback is refused unless `api_token` is set.
+
+pub mod accounts;
+mod login;
+pub mod secret;
+pub mod session;
+
+use std::net::SocketAddr;
+
+use anyhow::Context as _;
+use axes_admin::{AdminConfig, AdminIdentity};
+use axes_axum::AxesLayer;
+use axes_core::{Axes, ConfigError};
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+
+pub use accounts::Accounts;
+pub use login::safe_next;
+pub use session::SessionKeys;
+
+use crate::demo::DemoState;
+
+/// Refuses addresses beyond loopback unless `api_token` is set (SPEC §8).
+pub fn check_listen(axes: &Axes, listen: SocketAddr) -> Result<(), ConfigError> {
+    if listen.ip().is_loopback() || axes.settings().api_token.is_some() {
+        return Ok(());
+    }
+    Err(ConfigError::Conflict(format!(
+        "refusing to listen on {listen} without api_token: set api_token (AXES_API_TOKEN) \
+         to serve beyond loopback, or listen on 127.0.0.1"
+    )))
+}
+
+/// The service's router: `/admin/…` (login, logout, the admin UI),
+/// `/healthz`, and `/` → `/admin/`. Serve it with connect info.
+pub fn router(axes: Axes, accounts: Accounts, secret: Vec<u8>) -> anyhow::Result<Router> {
+    let keys = SessionKeys::new(secret.clone());
+    let authorize = {
+        let (axes, accounts, keys) = (axes.clone(), accounts.clone(), keys.clone());
+        move |parts: &Parts| {
+            let s = keys.from_parts(parts, axes.now())?;
+            accounts
+                .contains(&s.name)
+                .then(|| AdminIdentity::new(s.name).with_session(s.id))
+        }
+    };
+    let admin = axes_admin::router(
+        AdminConfig::new(axes.clone(), authorize)
+            .secret_key(&secret)
+            .login_url("/admin/login")
+            .logout_url("/admin/logout"),
+    );
+    let layer = AxesLayer::new(axes.clone()).context("configuring axes for the admin login")?;
+    let login_state = login::LoginState {
+        axes: axes.clone(),
+        accounts,
+        keys,
+        secret: std::sync::Arc::new(secret),
+    };
+    let login_routes = Router::new()
+        .route(
+            "/login",
+            post(login::login).route_layer(layer).get(login::form),
+        )
+        .route("/logout", post(login::logout))
+        .with_state(login_state);
+    Ok(Router::new()
+        .route("/", get(|| async { Redirect::to("/admin/") }))
+        .route("/healthz", get(healthz))
+        .nest_service("/admin", admin.merge(login_routes))
+        .with_state(axes))
+}
+
+/// `GET /healthz`: "ok" and the store's status; 503 while the store is
+/// not answering.
+async fn healthz(State(axes): State<Axes>) -> Response {
+    let st = axes.store_status();
+    let kind = axes.store().kind();
+    let body = format!(
+        "{}\nstore: {kind} {}, {} outages, {} errors\n",
+        if st.available {
+            "ok"
+        } else {
+            "store unavailable"
+        },
+        if st.available {
+            "available"
+        } else {
+            "unavailable"
+        },
+        st.outages,
+        st.errors
+    );
+    let status = if st.available {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, body).into_response()
+}
+
+/// Serves the service on `listen` until Ctrl-C, printing where it listens
+/// and the admin URL.
+pub async fn run(axes: Axes, listen: SocketAddr) -> anyhow::Result<()> {
+    check_listen(&axes, listen)?;
+    for warning in axes.settings().inactive_settings() {
+        tracing::warn!("setting has no effect in this version: {warning}");
+    }
+    let accounts = Accounts::from_settings(axes.settings())?;
+    let secret = secret::load_or_create(axes.settings())?;
+    if accounts.is_empty() {
+        tracing::warn!(
+            "no admin_users configured: nobody can sign in to the admin UI \
+             (make an entry with `axes hash-password`)"
+        );
+    }
+    let names = accounts.names().join(", ");
+    let app = router(axes, accounts.clone(), secret)?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    println!("axes serve: listening on http://{addr}/");
+    println!("  admin:  http://{addr}/admin/");
+    if !names.is_empty() {
+        println!("  admins: {names}");
+    }
+    println!("  health: http://{addr}/healthz");
+    println!("  (Ctrl-C to stop)");
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .context("serving")?;
+    Ok(())
+}
+
+/// The demo with the admin mounted at `/admin/` for logged-in demo users
+/// (the authorization hook: "has a demo session"; CSRF tokens are bound to
+/// that session; "Log out" posts to the demo's `/logout`).
+pub fn demo_with_admin(state: DemoState) -> DemoState {
+    let sessions = state.clone();
+    let admin = axes_admin::router(
+        AdminConfig::new(state.axes().clone(), move |parts: &Parts| {
+            let s = sessions.session(&parts.headers)?;
+            Some(AdminIdentity::new(s.username).with_session(s.id))
+        })
+        .login_url("/login")
+        .logout_url("/logout")
+        .title("axes demo admin"),
+    );
+    state.with_admin(admin)
+}

@@ -1,0 +1,138 @@
+//! The secret key that signs admin sessions and CSRF tokens.
+//!
+//! `secret_key` from the settings when set; otherwise a random key kept in
+//! `axes.secret` in the data folder (the folder of the SQLite database, or
+//! the working directory for other stores), created with mode 0600 on first
+//! start and reused afterwards, so sessions survive restarts.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use axes_core::{Handler, Settings};
+
+/// The file name of the generated key.
+pub const FILE_NAME: &str = "axes.secret";
+
+/// The shortest key accepted from the settings (bytes).
+pub const MIN_KEY_LEN: usize = 16;
+
+/// The folder the service keeps its data in.
+pub fn data_dir(settings: &Settings) -> PathBuf {
+    if settings.handler == Handler::Database {
+        let url = settings.database_url.expose();
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"));
+        if let Some(path) = path {
+            let path = path.split('?').next().unwrap_or("");
+            if !path.is_empty()
+                && !path.starts_with(':')
+                && let Some(parent) = Path::new(path).parent()
+                && !parent.as_os_str().is_empty()
+            {
+                return parent.to_path_buf();
+            }
+        }
+    }
+    PathBuf::from(".")
+}
+
+/// The key: `secret_key`, else the generated one in `data_dir`.
+pub fn load_or_create(settings: &Settings) -> anyhow::Result<Vec<u8>> {
+    if let Some(key) = &settings.secret_key {
+        let key = key.expose().as_bytes();
+        anyhow::ensure!(
+            key.len() >= MIN_KEY_LEN,
+            axes_core::ConfigError::Conflict(format!(
+                "secret_key is shorter than {MIN_KEY_LEN} bytes; use a long random value"
+            ))
+        );
+        return Ok(key.to_vec());
+    }
+    load_or_create_in(&data_dir(settings))
+}
+
+/// The generated key in `dir` (created on first use).
+pub fn load_or_create_in(dir: &Path) -> anyhow::Result<Vec<u8>> {
+    let path = dir.join(FILE_NAME);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let key = text.trim();
+            anyhow::ensure!(
+                key.len() >= MIN_KEY_LEN,
+                "{} is too short; delete it to make a new one",
+                path.display()
+            );
+            return Ok(key.as_bytes().to_vec());
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness for a key: {e}"))?;
+    let key = hex::encode(bytes);
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    match options.open(&path) {
+        Ok(mut file) => {
+            file.write_all(format!("{key}\n").as_bytes())
+                .and_then(|()| file.sync_all())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            tracing::info!("axes: generated a secret key in {}", path.display());
+            Ok(key.into_bytes())
+        }
+        // Another process made it first: use theirs.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => load_or_create_in(dir),
+        Err(e) => Err(e).with_context(|| format!("cannot create {}", path.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axes_core::Secret;
+
+    #[test]
+    fn data_dir_follows_the_sqlite_file() {
+        let with = |url: &str| Settings {
+            database_url: Secret::new(url),
+            ..Settings::default()
+        };
+        assert_eq!(data_dir(&with("sqlite://axes.db")), PathBuf::from("."));
+        assert_eq!(
+            data_dir(&with("sqlite:///var/lib/axes/axes.db")),
+            PathBuf::from("/var/lib/axes")
+        );
+        assert_eq!(
+            data_dir(&with("sqlite://data/axes.db?mode=rwc")),
+            PathBuf::from("data")
+        );
+        assert_eq!(data_dir(&with("sqlite::memory:")), PathBuf::from("."));
+        assert_eq!(data_dir(&with("postgres://h/db")), PathBuf::from("."));
+    }
+
+    #[test]
+    fn the_key_is_made_once_with_mode_0600() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = load_or_create_in(dir.path()).unwrap();
+        let b = load_or_create_in(dir.path()).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.len(), 64);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(dir.path().join(FILE_NAME))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}
