@@ -6,10 +6,6 @@
 //! writes a log line with the admin's name, and redirects (303) to a page
 //! that says what was done.
 
-use std::future::Future;
-use std::time::Duration;
-
-use axes_core::StoreError;
 use axes_core::store::ListQuery;
 use axum::Extension;
 use axum::extract::State;
@@ -30,9 +26,6 @@ pub const MAX_IDS: usize = 1000;
 
 /// Most days a prune accepts.
 pub const MAX_AGE_DAYS: u32 = 100_000;
-
-/// Bound on one store call made directly (deletes by id).
-const STORE_CALL_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The form of an action, once the request is known to be genuine.
 struct Form {
@@ -143,13 +136,6 @@ fn failed(state: &AdminState, ctx: &Ctx, what: &str, e: &dyn std::fmt::Display) 
         "The store did not answer",
         &format!("{what} failed; nothing may have changed. The server log has the details."),
     )
-}
-
-async fn bounded<T>(fut: impl Future<Output = Result<T, StoreError>>) -> Result<T, StoreError> {
-    match tokio::time::timeout(STORE_CALL_TIMEOUT, fut).await {
-        Ok(r) => r,
-        Err(_) => Err(StoreError::Timeout(STORE_CALL_TIMEOUT)),
-    }
 }
 
 fn done(url: String) -> Response {
@@ -318,11 +304,11 @@ async fn delete(
             },
         );
     }
-    let store = state.axes.store();
+    let axes = &state.axes;
     let result = match table {
-        Table::Attempts => bounded(store.delete_attempts(&ids)).await,
-        Table::AccessLogs => bounded(store.delete_access_logs(&ids)).await,
-        Table::FailureLogs => bounded(store.delete_failure_logs(&ids)).await,
+        Table::Attempts => axes.delete_attempts(&ids).await,
+        Table::AccessLogs => axes.delete_access_logs(&ids).await,
+        Table::FailureLogs => axes.delete_failure_logs(&ids).await,
     };
     match result {
         Ok(n) => {

@@ -6,7 +6,8 @@
 //! for the identity it was made for. Nothing is stored on the server.
 
 use chrono::{DateTime, Utc};
-use sha2::{Digest, Sha256};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 
 use crate::auth::AdminIdentity;
 
@@ -22,25 +23,15 @@ const FUTURE_SKEW: chrono::Duration = chrono::Duration::minutes(5);
 /// The longest token accepted (longer input is refused unread).
 const MAX_TOKEN_LEN: usize = 128;
 
-const BLOCK: usize = 64;
-
 /// HMAC-SHA256 (RFC 2104) of the concatenation of `parts`, keyed with `key`.
 pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
-    let mut block = [0u8; BLOCK];
-    if key.len() > BLOCK {
-        block[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        block[..key.len()].copy_from_slice(key);
-    }
-    let mut inner = Sha256::new();
-    inner.update(block.map(|b| b ^ 0x36));
+    // HMAC takes keys of any length, so `new_from_slice` cannot fail.
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
     for p in parts {
-        inner.update(p);
+        mac.update(p);
     }
-    let mut outer = Sha256::new();
-    outer.update(block.map(|b| b ^ 0x5c));
-    outer.update(inner.finalize());
-    outer.finalize().into()
+    mac.finalize().into_bytes().into()
 }
 
 /// Compares two byte strings in time independent of where they differ.

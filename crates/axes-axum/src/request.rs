@@ -66,7 +66,13 @@ pub fn attempt_from_parts(
         ip_address: ip,
         username,
         user_agent: header_text(&parts.headers, header::USER_AGENT),
-        path: parts.uri.path().to_owned(),
+        // Inside a nested router the URI is cut; the original one is the path
+        // the client asked for.
+        path: parts
+            .extensions
+            .get::<axum::extract::OriginalUri>()
+            .map_or_else(|| parts.uri.path(), |o| o.0.path())
+            .to_owned(),
         http_accept: all_header_text(&parts.headers, header::ACCEPT),
         method: parts.method.as_str().to_owned(),
         query,

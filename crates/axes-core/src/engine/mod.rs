@@ -562,6 +562,22 @@ impl Axes {
         }
     }
 
+    /// Deletes attempt records by id (an admin's selection); unknown ids are
+    /// skipped. Returns how many were deleted.
+    pub async fn delete_attempts(&self, ids: &[String]) -> Result<u64, Error> {
+        Ok(self.call(self.inner.store.delete_attempts(ids)).await?)
+    }
+
+    /// Deletes access-log rows by id.
+    pub async fn delete_access_logs(&self, ids: &[String]) -> Result<u64, Error> {
+        Ok(self.call(self.inner.store.delete_access_logs(ids)).await?)
+    }
+
+    /// Deletes failure-log rows by id.
+    pub async fn delete_failure_logs(&self, ids: &[String]) -> Result<u64, Error> {
+        Ok(self.call(self.inner.store.delete_failure_logs(ids)).await?)
+    }
+
     /// Lists attempt records.
     pub async fn list_attempts(&self, query: &ListQuery) -> Result<Page<AttemptRecord>, Error> {
         Ok(self.call(self.inner.store.list_attempts(query)).await?)
