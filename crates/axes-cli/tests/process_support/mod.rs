@@ -165,13 +165,19 @@ impl AxesEnv {
     /// Starts `axes demo` on a free port with the user `victim` and waits
     /// until it prints its URL.
     pub fn demo(&self, name: &str) -> DemoProcess {
+        self.demo_as(name, USER)
+    }
+
+    /// Starts `axes demo` on a free port with the user `user` (password
+    /// [`PASSWORD`]) and waits until it prints its URL.
+    pub fn demo_as(&self, name: &str, user: &str) -> DemoProcess {
         let mut child = self
             .command(&[
                 "demo",
                 "--listen",
                 "127.0.0.1:0",
                 "--user",
-                &format!("{USER}:{PASSWORD}"),
+                &format!("{user}:{PASSWORD}"),
             ])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
