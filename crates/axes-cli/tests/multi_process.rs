@@ -13,10 +13,7 @@
 //! `CI`).
 //!
 //! Also checks that concurrent `axes migrate` runs on a fresh database are
-//! safe (as when several servers start at once): they are on PostgreSQL;
-//! on MariaDB and SQLite they race (sqlx's migration lock is a no-op there),
-//! and those two tests are ignored until axes-sqlx serialises migrations
-//! itself (`cargo test -- --ignored` shows the failure).
+//! safe (as when several servers start at once) on every SQL store.
 //!
 //! ```text
 //! AXES_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test \
@@ -429,9 +426,6 @@ async fn postgres_concurrent_migrate_is_safe() {
 }
 
 #[tokio::test]
-#[ignore = "fails on MariaDB: sqlx's migration lock is GET_LOCK(name, -1), and MariaDB \
-            answers a negative timeout with NULL at once instead of waiting, so concurrent \
-            migrations race (reported; un-ignore when axes-sqlx takes a lock of its own)"]
 async fn mysql_concurrent_migrate_is_safe() {
     let Some(url) = env_or_skip("AXES_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test") else {
         return;
@@ -446,10 +440,6 @@ async fn mysql_concurrent_migrate_is_safe() {
 }
 
 #[tokio::test]
-#[ignore = "fails about every other run: sqlx's SQLite migrator takes no lock, so two \
-            processes both see migration 1 pending and the loser fails with `table \
-            axes_accessattempt already exists` (or `database is locked` while switching a \
-            fresh file to WAL); reported, un-ignore when axes-sqlx serialises migrations"]
 async fn sqlite_concurrent_migrate_is_safe() {
     let env = AxesEnv::new().set("AXES_HANDLER", "database");
     let url = format!("sqlite://{}", env.dir().join("axes.db").display());

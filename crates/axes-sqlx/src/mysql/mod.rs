@@ -240,7 +240,35 @@ impl Store for MySqlStore {
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {
-        MIGRATOR.run(&self.pool).await.map_err(map_migrate)
+        // sqlx's own migration lock is `GET_LOCK(name, -1)`, which MariaDB
+        // answers with NULL at once: processes migrating together would race.
+        // Take a lock of our own, with a real timeout, on the connection that
+        // runs the migrations.
+        let mut conn = self.pool.acquire().await.map_err(map_sqlx)?;
+        let got: Option<i64> =
+            sqlx::query_scalar("SELECT GET_LOCK(CONCAT('axes_migrate:', DATABASE()), 60)")
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(map_sqlx)?;
+        if got != Some(1) {
+            return Err(StoreError::Unavailable(
+                "another process held the migration lock for 60 s".into(),
+            ));
+        }
+        // `run_direct` is `run` on a connection we hold (sqlx keeps it public for
+        // exactly this).
+        let result = MIGRATOR
+            .run_direct(None, &mut *conn, false)
+            .await
+            .map_err(map_migrate);
+        let released = sqlx::query("SELECT RELEASE_LOCK(CONCAT('axes_migrate:', DATABASE()))")
+            .execute(&mut *conn)
+            .await;
+        if released.is_err() {
+            // Closing the connection frees the lock.
+            let _ = conn.detach();
+        }
+        result
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

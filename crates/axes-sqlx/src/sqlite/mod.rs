@@ -279,8 +279,20 @@ impl Store for SqliteStore {
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {
+        // sqlx's SQLite migrator takes no lock: run it inside a write
+        // transaction so that processes migrating one file at the same time
+        // take turns (the migrator's own transaction becomes a savepoint).
         let _writer = self.writer.lock().await;
-        MIGRATOR.run(&self.pool).await.map_err(map_migrate)
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(map_sqlx)?;
+        MIGRATOR
+            .run_direct(None, &mut *tx, false)
+            .await
+            .map_err(map_migrate)?;
+        tx.commit().await.map_err(map_sqlx)
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
