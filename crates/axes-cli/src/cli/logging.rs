@@ -1,6 +1,6 @@
 //! Log lines: tracing to stderr, filtered by `AXES_LOG`, secrets removed.
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
@@ -13,10 +13,10 @@ pub const LOG_ENV: &str = "AXES_LOG";
 /// The default filter of one-shot commands (reset, list, …): warnings only.
 /// The engine's store-health lines are left out: the command reports a
 /// failing store itself, and "allowing logins" makes no sense there.
-pub const QUIET: &str = "warn,axes::store=off";
+pub const QUIET: &str = "warn,axes::store=off,sqlx=error";
 
 /// The default filter of long-running commands (demo).
-pub const VERBOSE: &str = "info";
+pub const VERBOSE: &str = "info,sqlx=warn";
 
 /// Installs the subscriber. `AXES_LOG` wins over `default`; a malformed
 /// `AXES_LOG` falls back to `default` with a warning.
@@ -31,6 +31,7 @@ pub fn init(default: &str) {
     let installed = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(RedactingStderr)
+        .with_ansi(io::stderr().is_terminal())
         .with_target(false)
         .try_init()
         .is_ok();

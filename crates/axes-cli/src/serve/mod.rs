@@ -89,8 +89,10 @@ pub fn router(axes: Axes, accounts: Accounts, secret: Vec<u8>) -> anyhow::Result
 }
 
 /// `GET /healthz`: "ok" and the store's status; 503 while the store is
-/// not answering.
+/// not answering. It pings the store (bounded by `store_timeout`), so a
+/// store that came back is noticed even when no logins arrive.
 async fn healthz(State(axes): State<Axes>) -> Response {
+    let _ = axes.ping().await;
     let st = axes.store_status();
     let kind = axes.store().kind();
     let body = format!(

@@ -1,6 +1,10 @@
-//! Store health: one log line per outage, counters for operators.
+//! Store health: one log line per outage, counters for operators, and a
+//! breaker that stops every request from waiting out `store_timeout` while
+//! the store is known to be down.
 
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -13,7 +17,8 @@ pub struct StoreStatus {
     pub available: bool,
     /// Outages seen since start (transitions to unavailable).
     pub outages: u64,
-    /// Failed store calls since start.
+    /// Failed store calls since start (calls answered at once while the
+    /// store was down are not counted).
     pub errors: u64,
 }
 
@@ -21,14 +26,67 @@ pub struct StoreStatus {
 /// is reachable again"), for filtering.
 pub const LOG_TARGET: &str = "axes::store";
 
+/// The longest wait between two tries of a store that is down.
+const MAX_RETRY_WINDOW: Duration = Duration::from_secs(1);
+
 #[derive(Debug, Default)]
 pub(crate) struct Health {
     down: AtomicBool,
     outages: AtomicU64,
     errors: AtomicU64,
+    /// Milliseconds since [`epoch`] of the last failed call.
+    last_failure_ms: AtomicU64,
+    /// A call is trying the store while it is down.
+    probing: AtomicBool,
+}
+
+/// A monotonic origin for `last_failure_ms`.
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+fn now_ms() -> u64 {
+    u64::try_from(epoch().elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Permission to try a store that is down; ends the probe when dropped
+/// (also when the call is cancelled).
+pub(crate) struct Probe<'a>(Option<&'a AtomicBool>);
+
+impl Drop for Probe<'_> {
+    fn drop(&mut self) {
+        if let Some(flag) = self.0 {
+            flag.store(false, Ordering::Release);
+        }
+    }
 }
 
 impl Health {
+    /// Whether a call may go to the store now. While the store is down, one
+    /// call at a time tries it, and only once `retry_window` (at most a
+    /// second) has passed since the last failure; the others are answered
+    /// at once with [`StoreError::Unavailable`].
+    pub(crate) fn admit(&self, store_timeout: Duration) -> Result<Probe<'_>, StoreError> {
+        if !self.down.load(Ordering::Acquire) {
+            return Ok(Probe(None));
+        }
+        let window =
+            u64::try_from(store_timeout.min(MAX_RETRY_WINDOW).as_millis()).unwrap_or(u64::MAX);
+        let since = now_ms().saturating_sub(self.last_failure_ms.load(Ordering::Acquire));
+        if since >= window
+            && self
+                .probing
+                .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+        {
+            return Ok(Probe(Some(&self.probing)));
+        }
+        Err(StoreError::Unavailable(
+            "the store is down (not retried yet)".into(),
+        ))
+    }
+
     pub(crate) fn ok(&self, kind: &str) {
         if self.down.load(Ordering::Relaxed) && self.down.swap(false, Ordering::AcqRel) {
             tracing::warn!(target: LOG_TARGET, store = kind, "axes: store is reachable again");
@@ -37,6 +95,7 @@ impl Health {
 
     pub(crate) fn failed(&self, kind: &str, error: &StoreError, fail_closed: bool) {
         self.errors.fetch_add(1, Ordering::Relaxed);
+        self.last_failure_ms.store(now_ms(), Ordering::Release);
         if !self.down.swap(true, Ordering::AcqRel) {
             self.outages.fetch_add(1, Ordering::Relaxed);
             let mode = if fail_closed {

@@ -216,6 +216,14 @@ impl Axes {
         self.inner.health.status()
     }
 
+    /// Asks the store whether it answers, bounded by `store_timeout`, and
+    /// updates [`Axes::store_status`] (health checks should call this rather
+    /// than read the status: it is how a store that came back is noticed
+    /// when no logins arrive).
+    pub async fn ping(&self) -> Result<(), Error> {
+        Ok(self.call(self.inner.store.ping()).await?)
+    }
+
     /// Calls `f` with every event, in-process and synchronously: keep it short.
     pub fn subscribe(&self, f: impl Fn(&Event) + Send + Sync + 'static) {
         self.inner.events.subscribe(Arc::new(f));
@@ -234,6 +242,7 @@ impl Axes {
     ) -> Result<T, StoreError> {
         let s = &self.inner.settings;
         let kind = self.inner.store.kind();
+        let _probe = self.inner.health.admit(s.store_timeout)?;
         let result = match tokio::time::timeout(s.store_timeout, fut).await {
             Ok(r) => r,
             Err(_) => Err(StoreError::Timeout(s.store_timeout)),

@@ -191,14 +191,24 @@ impl Ticket {
     pub async fn failed(self) -> Option<Lockout> {
         let axes = &self.axes;
         let p = &self.prepared;
-        if self.mode != Mode::Reserved {
-            if self.mode == Mode::Exempt && axes.settings().enabled {
-                tracing::info!(
-                    "axes: login failed from exempt client {}",
+        match self.mode {
+            Mode::Reserved => {}
+            Mode::Exempt => {
+                if axes.settings().enabled {
+                    tracing::info!(
+                        "axes: login failed from exempt client {}",
+                        axes.client_str(p)
+                    );
+                }
+                return None;
+            }
+            Mode::Unprotected => {
+                tracing::warn!(
+                    "axes: login failure by {} not counted: the store is unavailable",
                     axes.client_str(p)
                 );
+                return None;
             }
-            return None;
         }
         let failures = self.failures.max();
         let locked = self.limit.is_some_and(|l| self.failures.reached(l));
