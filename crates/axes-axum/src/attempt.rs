@@ -12,6 +12,7 @@ use http::request::Parts;
 
 use crate::auth::AuthRejection;
 use crate::layer::Shared;
+use crate::pending::{Parked, Pending};
 use crate::response::{LockoutResponse, RequestInfo};
 
 /// The attempt of the current request, put there by
@@ -41,6 +42,7 @@ pub struct AxesAttempt {
     attempt: Attempt,
     shared: Arc<Shared>,
     request: Arc<RequestInfo>,
+    pending: Arc<Pending>,
 }
 
 impl fmt::Debug for AxesAttempt {
@@ -56,12 +58,27 @@ impl fmt::Debug for AxesAttempt {
 }
 
 impl AxesAttempt {
-    pub(crate) fn new(attempt: Attempt, shared: Arc<Shared>, request: Arc<RequestInfo>) -> Self {
+    pub(crate) fn new(
+        attempt: Attempt,
+        shared: Arc<Shared>,
+        request: Arc<RequestInfo>,
+        pending: Arc<Pending>,
+    ) -> Self {
         Self {
             attempt,
             shared,
             request,
+            pending,
         }
+    }
+
+    pub(crate) fn pending(&self) -> &Arc<Pending> {
+        &self.pending
+    }
+
+    /// The ticket for this attempt: the one the layer reserved, or a new one.
+    pub(crate) async fn ticket(&self) -> Result<Ticket, Lockout> {
+        take_or_begin(&self.shared.axes, &self.pending, &self.attempt).await
     }
 
     /// The attempt as built from the request (sensitive fields masked).
@@ -102,7 +119,11 @@ impl AxesAttempt {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Option<U>, E>>,
     {
-        match self.shared.axes.authenticate(&self.attempt, check).await {
+        let ticket = match self.ticket().await {
+            Ok(t) => t,
+            Err(lockout) => return Err(AuthRejection::LockedOut(self.lockout_response(lockout))),
+        };
+        match ticket.run(check).await {
             Ok(user) => Ok(user),
             Err(AuthError::LockedOut(lockout)) => {
                 Err(AuthRejection::LockedOut(self.lockout_response(lockout)))
@@ -116,11 +137,7 @@ impl AxesAttempt {
     /// does not fit: finish the ticket with `succeeded()`, `failed()` or
     /// `abandon()`.
     pub async fn begin(&self) -> Result<Ticket, LockoutResponse> {
-        self.shared
-            .axes
-            .begin(&self.attempt)
-            .await
-            .map_err(|l| self.lockout_response(l))
+        self.ticket().await.map_err(|l| self.lockout_response(l))
     }
 
     /// Records the successful login in the access log (after the session is
@@ -133,6 +150,22 @@ impl AxesAttempt {
     pub fn lockout_response(&self, lockout: Lockout) -> LockoutResponse {
         LockoutResponse::new(lockout, self.request.clone(), self.shared.responder.clone())
     }
+}
+
+/// Takes the ticket the layer parked for `attempt`, or reserves anew (no
+/// ticket parked, or the attempt changed since: then the parked one is given
+/// back first).
+pub(crate) async fn take_or_begin(
+    axes: &Axes,
+    pending: &Pending,
+    attempt: &Attempt,
+) -> Result<Ticket, Lockout> {
+    match pending.take_for(attempt) {
+        Some(Parked::Fresh(ticket)) => return Ok(ticket),
+        Some(Parked::Stale(stale)) => stale.abandon().await,
+        None => {}
+    }
+    axes.begin(attempt).await
 }
 
 /// [`AxesAttempt`] was extracted on a route without [`AxesLayer`](crate::AxesLayer).

@@ -18,11 +18,13 @@
 //! See `examples/axum_login.rs` for a complete app.
 
 use std::fmt;
+use std::sync::Arc;
 
 use axes_core::{Attempt, AuthError, Axes, Lockout};
 use axum_login::{AuthnBackend, UserId};
 
-use crate::attempt::AxesAttempt;
+use crate::attempt::{AxesAttempt, take_or_begin};
+use crate::pending::Pending;
 
 /// Credentials for [`AxesBackend`]: the attempt they belong to, and the
 /// inner backend's credentials.
@@ -32,6 +34,8 @@ pub struct AxesCredentials<C> {
     pub attempt: Attempt,
     /// The inner backend's credentials.
     pub inner: C,
+    /// The admission slot the layer reserved for this request, if any.
+    pending: Option<Arc<Pending>>,
 }
 
 impl<C> fmt::Debug for AxesCredentials<C> {
@@ -49,6 +53,7 @@ impl<C> AxesCredentials<C> {
         Self {
             attempt: attempt.attempt().clone(),
             inner,
+            pending: Some(attempt.pending().clone()),
         }
     }
 }
@@ -127,11 +132,19 @@ where
         &self,
         creds: Self::Credentials,
     ) -> Result<Option<Self::User>, Self::Error> {
-        let AxesCredentials { attempt, inner } = creds;
-        let result = self
-            .axes
-            .authenticate(&attempt, || self.inner.authenticate(inner))
-            .await;
+        let AxesCredentials {
+            attempt,
+            inner,
+            pending,
+        } = creds;
+        let ticket = match pending {
+            Some(pending) => take_or_begin(&self.axes, &pending, &attempt).await,
+            None => self.axes.begin(&attempt).await,
+        };
+        let result = match ticket {
+            Ok(ticket) => ticket.run(|| self.inner.authenticate(inner)).await,
+            Err(lockout) => Err(AuthError::LockedOut(lockout)),
+        };
         match result {
             Ok(user) => Ok(Some(user)),
             Err(AuthError::InvalidCredentials) => Ok(None),

@@ -4,7 +4,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use axes_core::{Axes, Lockout, LockoutReason};
+use axes_core::{Axes, Lockout};
 use axum::body::Body;
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
@@ -17,6 +17,7 @@ use crate::attempt::AxesAttempt;
 use crate::body::{BodyKind, DEFAULT_BODY_LIMIT, read_bounded};
 use crate::client_ip::{ClientIp, ClientIpSource};
 use crate::error::LayerError;
+use crate::pending::Pending;
 use crate::request::attempt_from_parts;
 use crate::response::{LockoutResponder, RequestInfo};
 
@@ -143,6 +144,7 @@ impl<S> Service<Request> for AxesService<S>
 where
     S: Service<Request, Response = Response> + Clone + Send + 'static,
     S::Future: Send + 'static,
+    S::Error: Send + 'static,
 {
     type Response = Response;
     type Error = S::Error;
@@ -178,34 +180,26 @@ where
                 attempt_from_parts(&parts, buffered.as_deref(), ip, shared.axes.settings());
             let request = Arc::new(RequestInfo::from_parts(&parts));
 
-            if checked && let Some(lockout) = refusal(&shared.axes, &attempt).await {
-                return Ok(shared.responder.respond(&lockout, &request));
+            // One reservation both refuses a locked-out client before the
+            // handler runs and admits the others; the handler's
+            // `authenticate` takes the ticket.
+            let pending = Arc::new(Pending::default());
+            if checked {
+                match shared.axes.begin(&attempt).await {
+                    Err(lockout) => return Ok(shared.responder.respond(&lockout, &request)),
+                    Ok(ticket) => pending.put(attempt.clone(), ticket),
+                }
             }
             parts
                 .extensions
-                .insert(AxesAttempt::new(attempt, shared, request));
-            inner.call(Request::from_parts(parts, body)).await
+                .insert(AxesAttempt::new(attempt, shared, request, pending.clone()));
+            let response = inner.call(Request::from_parts(parts, body)).await;
+            // A handler that never checked credentials (a form error, say)
+            // does not count as a failure.
+            if let Some(unused) = pending.take() {
+                unused.abandon().await;
+            }
+            response
         })
-    }
-}
-
-/// Whether a credential request must be refused before the handler runs.
-///
-/// The read-only `check()` answers the common case (not locked) with one
-/// store read. When it says "locked", the refusal goes through `begin()` so
-/// the engine records it as any refused attempt (cool-off restart, failure
-/// log, `locked_out` event); should the lockout have lifted in between, the
-/// slot is given back and the request goes on.
-async fn refusal(axes: &Axes, attempt: &axes_core::Attempt) -> Option<Lockout> {
-    let lockout = axes.check(attempt).await.lockout?;
-    if lockout.reason == LockoutReason::StoreUnavailable {
-        return Some(lockout);
-    }
-    match axes.begin(attempt).await {
-        Err(lockout) => Some(lockout),
-        Ok(ticket) => {
-            ticket.abandon().await;
-            None
-        }
     }
 }

@@ -100,6 +100,7 @@ pub mod client_ip;
 pub mod error;
 pub mod html;
 pub mod layer;
+mod pending;
 pub mod request;
 pub mod response;
 

@@ -379,3 +379,83 @@ async fn backend_error_is_500_and_not_counted() {
         .unwrap();
     assert_eq!(page.total, 0);
 }
+
+/// Total failures stored.
+async fn stored(axes: &Axes) -> u32 {
+    axes.list_attempts(&axes_core::store::ListQuery::all())
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .map(|r| r.failures)
+        .sum()
+}
+
+#[tokio::test]
+async fn a_handler_that_checks_no_credentials_counts_nothing() {
+    let axes = Axes::builder(settings()).build().unwrap();
+    // `/echo` sits behind the layer (which reserves for every POST) but
+    // never calls authenticate: the reservation is given back.
+    let echo = app_with(AxesLayer::new(axes.clone()).unwrap(), PEER);
+    for _ in 0..5 {
+        let r = echo
+            .clone()
+            .oneshot(
+                Request::post("/echo")
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(Body::from("username=bob&password=x"))
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    assert_eq!(stored(&axes).await, 0);
+    // And the login route still counts one failure per wrong password.
+    let (app, axes) = app(settings());
+    let r = app.clone().oneshot(form("wrong")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(stored(&axes).await, 1);
+    let r = app.oneshot(form("right")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        stored(&axes).await,
+        1,
+        "the right password gives its slot back"
+    );
+}
+
+#[tokio::test]
+async fn a_username_changed_by_the_handler_is_counted_on_the_new_name() {
+    let axes = Axes::builder(Settings {
+        lockout_parameters: axes_core::LockoutParameters::any_of(&[axes_core::Field::Username]),
+        ..settings()
+    })
+    .build()
+    .unwrap();
+    let app = Router::new()
+        .route(
+            "/login",
+            post(|mut attempt: AxesAttempt| async move {
+                attempt.set_username(Some("from-a-header".into()));
+                match attempt
+                    .authenticate(|| async { Ok::<Option<()>, ()>(None) })
+                    .await
+                {
+                    Err(AuthRejection::InvalidCredentials) => StatusCode::UNAUTHORIZED,
+                    _ => StatusCode::INTERNAL_SERVER_ERROR,
+                }
+            }),
+        )
+        .route_layer(AxesLayer::new(axes.clone()).unwrap())
+        .layer(MockConnectInfo(SocketAddr::from((PEER, 5000))));
+    let r = app.oneshot(form("wrong")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let page = axes
+        .list_attempts(&axes_core::store::ListQuery::all())
+        .await
+        .unwrap();
+    assert_eq!(page.total, 1);
+    assert_eq!(page.items[0].key.username.as_deref(), Some("from-a-header"));
+    assert_eq!(page.items[0].failures, 1);
+}

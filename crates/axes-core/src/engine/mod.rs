@@ -436,20 +436,7 @@ impl Axes {
         Fut: Future<Output = Result<Option<U>, E>>,
     {
         let ticket = self.begin(attempt).await.map_err(AuthError::LockedOut)?;
-        match check().await {
-            Ok(Some(user)) => {
-                ticket.succeeded().await;
-                Ok(user)
-            }
-            Ok(None) => match ticket.failed().await {
-                Some(lockout) => Err(AuthError::LockedOut(lockout)),
-                None => Err(AuthError::InvalidCredentials),
-            },
-            Err(e) => {
-                ticket.abandon().await;
-                Err(AuthError::Backend(e))
-            }
-        }
+        ticket.run(check).await
     }
 
     /// Records a successful login: an access-log row (unless disabled) and a

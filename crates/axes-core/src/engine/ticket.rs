@@ -161,6 +161,31 @@ impl Ticket {
         self.mode == Mode::Reserved
     }
 
+    /// Runs `check` (the app's credential check) for this ticket and
+    /// finishes it: `Ok(Some(user))` means right credentials, `Ok(None)`
+    /// wrong ones (the lockout comes back when this failure reached the
+    /// limit), `Err` a failed check (nothing counted).
+    pub async fn run<U, E, F, Fut>(self, check: F) -> Result<U, AuthError<E>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Option<U>, E>>,
+    {
+        match check().await {
+            Ok(Some(user)) => {
+                self.succeeded().await;
+                Ok(user)
+            }
+            Ok(None) => match self.failed().await {
+                Some(lockout) => Err(AuthError::LockedOut(lockout)),
+                None => Err(AuthError::InvalidCredentials),
+            },
+            Err(e) => {
+                self.abandon().await;
+                Err(AuthError::Backend(e))
+            }
+        }
+    }
+
     /// The credentials were right: give the slot back (or, with
     /// `reset_on_success`, delete the client's failures).
     pub async fn succeeded(self) {

@@ -351,18 +351,20 @@ impl Store for SqliteStore {
     }
 
     async fn release(&self, key: &RecordKey) -> Result<(), StoreError> {
+        // Usually the record holds just the given-back failure: one delete.
+        // Each statement is atomic on its own; no transaction is needed (a
+        // record left at zero by a race between processes counts nothing).
         let key = KeyCols::of(key);
-        let mut w = self.begin_write().await?;
-        for statement in [sql::DECREMENT, sql::DELETE_EMPTY] {
-            sqlx::query(statement)
+        let statement = |sql: &'static str| {
+            sqlx::query(sql)
                 .bind(key.ip)
                 .bind(key.username)
                 .bind(key.user_agent)
-                .execute(&mut *w.tx)
-                .await
-                .map_err(map_sqlx)?;
+        };
+        if self.execute(statement(sql::DELETE_LAST)).await? == 0 {
+            self.execute(statement(sql::DECREMENT)).await?;
         }
-        w.commit().await
+        Ok(())
     }
 
     async fn clear_client(

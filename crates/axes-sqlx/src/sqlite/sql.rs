@@ -30,8 +30,9 @@ pub(super) const UPSERT: &str = "INSERT INTO axes_accessattempt \
 pub(super) const DECREMENT: &str = "UPDATE axes_accessattempt SET failures_since_start = failures_since_start - 1 \
     WHERE ip_address = ?1 AND username = ?2 AND user_agent = ?3 AND failures_since_start > 0";
 
-pub(super) const DELETE_EMPTY: &str = "DELETE FROM axes_accessattempt \
-    WHERE ip_address = ?1 AND username = ?2 AND user_agent = ?3 AND failures_since_start <= 0";
+/// Giving back the last failure of a record deletes it.
+pub(super) const DELETE_LAST: &str = "DELETE FROM axes_accessattempt \
+    WHERE ip_address = ?1 AND username = ?2 AND user_agent = ?3 AND failures_since_start <= 1";
 
 pub(super) const RESET: &str = "DELETE FROM axes_accessattempt \
     WHERE (?1 IS NULL OR ip_address = ?1) AND (?2 IS NULL OR username = ?2)";
