@@ -72,6 +72,7 @@ impl AxesAttempt {
         }
     }
 
+    #[cfg(feature = "axum-login")]
     pub(crate) fn pending(&self) -> &Arc<Pending> {
         &self.pending
     }
