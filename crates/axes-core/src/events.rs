@@ -60,6 +60,14 @@ impl EventBus {
             .push(f);
     }
 
+    /// Whether anyone listens (events are not even built otherwise).
+    pub(crate) fn has_subscribers(&self) -> bool {
+        self.subscribers
+            .read()
+            .map(|s| !s.is_empty())
+            .unwrap_or(true)
+    }
+
     pub(crate) fn emit(&self, event: Event) {
         let subs = self.subscribers.read().unwrap_or_else(|e| e.into_inner());
         for s in subs.iter() {

@@ -339,6 +339,9 @@ impl Axes {
     }
 
     pub(crate) fn emit(&self, kind: EventKind, p: &Prepared, failures: u32) {
+        if !self.inner.events.has_subscribers() {
+            return;
+        }
         self.inner.events.emit(Event {
             kind,
             username: p.key.username.clone(),
