@@ -16,6 +16,13 @@ pub enum LayerError {
         /// Why it could not be read.
         source: std::io::Error,
     },
+    /// `lockout_template` is not a valid template.
+    TemplateSyntax {
+        /// The configured file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 impl fmt::Display for LayerError {
@@ -26,6 +33,9 @@ impl fmt::Display for LayerError {
                     f,
                     "client_ip_header: `{name}` is not a valid HTTP header name"
                 )
+            }
+            LayerError::TemplateSyntax { path, reason } => {
+                write!(f, "lockout_template: {}: {reason}", path.display())
             }
             LayerError::Template { path, source } => {
                 write!(
@@ -41,7 +51,7 @@ impl fmt::Display for LayerError {
 impl std::error::Error for LayerError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            LayerError::InvalidHeaderName(_) => None,
+            LayerError::InvalidHeaderName(_) | LayerError::TemplateSyntax { .. } => None,
             LayerError::Template { source, .. } => Some(source),
         }
     }

@@ -16,11 +16,13 @@
 //!
 //! # Templates
 //!
-//! `lockout_template` is read once, when the layer is built. It is plain
-//! HTML in which `{{ message }}`, `{{ failure_limit }}`, `{{ username }}`,
-//! `{{ cooloff_time }}` (ISO 8601, empty when none) and `{{ retry_after }}`
-//! (seconds, empty when none) are replaced by their HTML-escaped values.
-//! There is no other template logic; unknown `{{ … }}` are left as they are.
+//! `lockout_template` is a [minijinja](https://docs.rs/minijinja) (Jinja2)
+//! template, read and compiled once, when the layer is built — a syntax
+//! error stops start-up. Its context: `message`, `failure_limit`,
+//! `failures`, `username` (may be none), `cooloff_time` (ISO 8601, none
+//! without a cool-off) and `retry_after` (seconds, none without a
+//! cool-off). Values are HTML-escaped. Should rendering fail, the built-in
+//! page is sent and the error logged.
 
 use std::fmt;
 use std::sync::Arc;
@@ -33,7 +35,7 @@ use http::request::Parts;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 
 use crate::error::LayerError;
-use crate::html::{escape_html, push_escaped};
+use crate::html::push_escaped;
 
 /// A replacement for the whole lockout response.
 pub type LockoutHook = Arc<dyn Fn(&Lockout, &RequestInfo) -> Response + Send + Sync>;
@@ -81,8 +83,18 @@ impl RequestInfo {
 pub struct LockoutResponder {
     status: StatusCode,
     lockout_url: Option<String>,
-    template: Option<Arc<str>>,
+    template: Option<Arc<minijinja::Environment<'static>>>,
     hook: Option<LockoutHook>,
+}
+
+/// The name the lockout template is registered under (`.html`: escaping on).
+const TEMPLATE_NAME: &str = "lockout.html";
+
+/// Compiles a lockout template.
+fn compile(source: String) -> Result<Arc<minijinja::Environment<'static>>, minijinja::Error> {
+    let mut env = minijinja::Environment::new();
+    env.add_template_owned(TEMPLATE_NAME, source)?;
+    Ok(Arc::new(env))
 }
 
 impl fmt::Debug for LockoutResponder {
@@ -101,14 +113,17 @@ impl LockoutResponder {
     /// `lockout_template` (read now).
     pub fn from_settings(settings: &Settings) -> Result<Self, LayerError> {
         let template = match &settings.lockout_template {
-            Some(path) => Some(
-                std::fs::read_to_string(path)
-                    .map_err(|source| LayerError::Template {
+            Some(path) => {
+                let source =
+                    std::fs::read_to_string(path).map_err(|source| LayerError::Template {
                         path: path.clone(),
                         source,
-                    })?
-                    .into(),
-            ),
+                    })?;
+                Some(compile(source).map_err(|e| LayerError::TemplateSyntax {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                })?)
+            }
             None => None,
         };
         Ok(Self {
@@ -132,10 +147,16 @@ impl LockoutResponder {
         self
     }
 
-    /// Uses `template` (see the module docs) instead of the built-in page.
-    pub fn with_template(mut self, template: impl Into<String>) -> Self {
-        self.template = Some(template.into().into());
-        self
+    /// Uses `template` (a minijinja template, see the module docs) instead
+    /// of the built-in page.
+    pub fn with_template(mut self, template: impl Into<String>) -> Result<Self, LayerError> {
+        self.template = Some(
+            compile(template.into()).map_err(|e| LayerError::TemplateSyntax {
+                path: "(given in code)".into(),
+                reason: e.to_string(),
+            })?,
+        );
+        Ok(self)
     }
 
     /// The response for `lockout` to the request described by `request`.
@@ -162,7 +183,10 @@ impl LockoutResponder {
             r
         } else {
             let page = match &self.template {
-                Some(t) => render_template(t, lockout),
+                Some(env) => render_template(env, lockout).unwrap_or_else(|e| {
+                    tracing::error!("axes: lockout_template failed to render: {e}");
+                    builtin_page(lockout)
+                }),
                 None => builtin_page(lockout),
             };
             (status, axum::response::Html(page)).into_response()
@@ -247,39 +271,20 @@ fn humane_secs(secs: u64) -> String {
     }
 }
 
-/// Renders a lockout template (see the module docs).
-pub fn render_template(template: &str, lockout: &Lockout) -> String {
-    let mut out = String::with_capacity(template.len() + 128);
-    let mut rest = template;
-    while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let Some(end) = after.find("}}") else {
-            out.push_str(&rest[start..]);
-            return out;
-        };
-        let name = after[..end].trim();
-        let value = match name {
-            "message" => Some(lockout.message.clone()),
-            "failure_limit" => Some(lockout.failure_limit.to_string()),
-            "username" => Some(lockout.username.clone().unwrap_or_default()),
-            "cooloff_time" => Some(lockout.cooloff.map(iso8601).unwrap_or_default()),
-            "retry_after" => Some(
-                lockout
-                    .retry_after_secs()
-                    .map(|s| s.to_string())
-                    .unwrap_or_default(),
-            ),
-            _ => None,
-        };
-        match value {
-            Some(v) => out.push_str(&escape_html(&v)),
-            None => out.push_str(&rest[start..start + 2 + end + 2]),
-        }
-        rest = &after[end + 2..];
-    }
-    out.push_str(rest);
-    out
+/// Renders the lockout template (see the module docs).
+fn render_template(
+    env: &minijinja::Environment<'static>,
+    lockout: &Lockout,
+) -> Result<String, minijinja::Error> {
+    env.get_template(TEMPLATE_NAME)?
+        .render(minijinja::context! {
+            message => &lockout.message,
+            failure_limit => lockout.failure_limit,
+            failures => lockout.failures,
+            username => &lockout.username,
+            cooloff_time => lockout.cooloff.map(iso8601),
+            retry_after => lockout.retry_after_secs(),
+        })
 }
 
 /// A lockout, ready to be answered: the refusal plus what the response
@@ -348,15 +353,30 @@ mod tests {
     }
 
     #[test]
-    fn template_substitution_escapes() {
-        let out = render_template(
-            "<p>{{ message }}|{{failure_limit}}|{{ username }}|{{ cooloff_time }}|{{ retry_after }}|{{ other }}|{{ open",
-            &lockout(Some(90)),
-        );
+    fn templates_are_minijinja_and_escape() {
+        let r = LockoutResponder::from_settings(&Settings::default())
+            .unwrap()
+            .with_template(
+                "<p>{{ message }}|{{failure_limit}}|{{ username }}|{{ cooloff_time }}|\
+                 {% if retry_after is none %}never{% else %}{{ retry_after }}{% endif %}",
+            )
+            .unwrap();
+        let page = render_template(r.template.as_ref().unwrap(), &lockout(Some(90))).unwrap();
         assert_eq!(
-            out,
-            "<p>Locked &lt;now&gt;|3|&lt;b&gt;bob &amp; co&lt;/b&gt;|PT30M|90|{{ other }}|{{ open"
+            page,
+            "<p>Locked &lt;now&gt;|3|&lt;b&gt;bob &amp; co&lt;&#x2f;b&gt;|PT30M|90"
         );
+        let page = render_template(r.template.as_ref().unwrap(), &lockout(None)).unwrap();
+        assert!(page.ends_with("|never"), "{page}");
+    }
+
+    #[test]
+    fn a_template_syntax_error_stops_start_up() {
+        let err = LockoutResponder::from_settings(&Settings::default())
+            .unwrap()
+            .with_template("{% if %}")
+            .unwrap_err();
+        assert!(err.to_string().contains("lockout_template"), "{err}");
     }
 
     #[test]

@@ -92,13 +92,16 @@ fn check_settings(settings: &Settings, report: &mut Report) {
             ));
         }
     }
-    if let Some(template) = &settings.lockout_template
-        && !template.is_file()
-    {
-        report.problem(&format!(
-            "lockout_template: `{}` is not a readable file",
-            printable(&template.display().to_string())
-        ));
+    if let Some(template) = &settings.lockout_template {
+        if !template.is_file() {
+            report.problem(&format!(
+                "lockout_template: `{}` is not a readable file",
+                printable(&template.display().to_string())
+            ));
+        } else if let Err(e) = axes_axum::LockoutResponder::from_settings(settings) {
+            // Read and compiled as the layer will: a syntax error shows here.
+            report.problem(&printable(&e.to_string()));
+        }
     }
 }
 
