@@ -824,3 +824,49 @@ async fn pages_carry_security_headers_and_work_when_mounted_anywhere() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn detail_finds_rows_beyond_the_newest_pages() {
+    use axes_core::store::{ListQuery, NewAccessLog, Order, RecordKey};
+
+    let (axes, _clock) = engine(settings());
+    let t0 = axes.now();
+    for i in 0..21_000i64 {
+        axes.store()
+            .insert_access_log(&NewAccessLog {
+                key: RecordKey {
+                    username: Some(format!("user{i}")),
+                    ip_address: Some("192.0.2.1".into()),
+                    user_agent: "ua".into(),
+                },
+                path: "/login".into(),
+                http_accept: String::new(),
+                attempt_time: t0 + chrono::Duration::seconds(i),
+                session_hash: String::new(),
+            })
+            .await
+            .unwrap();
+    }
+    let oldest = axes
+        .list_access_logs(&ListQuery {
+            order: Order::OldestFirst,
+            limit: 1,
+            ..ListQuery::all()
+        })
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    let app = app(&axes);
+    let d = get(&app, &format!("/admin/access-logs/{}", oldest.id)).await;
+    assert_eq!(d.status, StatusCode::OK);
+    assert!(d.body.contains("user0"));
+    assert_eq!(
+        get(&app, "/admin/access-logs/99999999").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get(&app, "/admin/failure-logs/not-an-id").await.status,
+        StatusCode::NOT_FOUND
+    );
+}

@@ -65,6 +65,9 @@ impl Store for DummyStore {
     async fn list_attempts(&self, _: &ListQuery) -> Result<Page<AttemptRecord>, StoreError> {
         Ok(empty())
     }
+    async fn get_attempt(&self, _: &str) -> Result<Option<AttemptRecord>, StoreError> {
+        Ok(None)
+    }
     async fn insert_access_log(&self, _: &NewAccessLog) -> Result<(), StoreError> {
         Ok(())
     }
@@ -90,6 +93,12 @@ impl Store for DummyStore {
     }
     async fn list_failure_logs(&self, _: &ListQuery) -> Result<Page<FailureLogRecord>, StoreError> {
         Ok(empty())
+    }
+    async fn get_access_log(&self, _: &str) -> Result<Option<AccessLogRecord>, StoreError> {
+        Ok(None)
+    }
+    async fn get_failure_log(&self, _: &str) -> Result<Option<FailureLogRecord>, StoreError> {
+        Ok(None)
     }
     async fn delete_attempts(&self, _: &[String]) -> Result<u64, StoreError> {
         Ok(0)

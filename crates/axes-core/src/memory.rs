@@ -19,7 +19,7 @@ use crate::parameters::{Alternative, Field, LockoutParameters};
 use crate::store::{
     AccessLogRecord, AlternativeCount, AttemptDetails, AttemptRecord, FailureLogRecord,
     FailureQuery, Failures, ListQuery, NewAccessLog, NewFailureLog, Order, Page, RecordKey,
-    Reservation, ReserveOutcome, ResetFilter, Store,
+    Reservation, ReserveOutcome, ResetFilter, Store, plausible_id,
 };
 
 /// Bounds of a [`MemoryStore`].
@@ -67,6 +67,19 @@ struct State {
     next_log_id: u64,
     access: BTreeMap<u64, AccessLogRecord>,
     failure: BTreeMap<u64, FailureLogRecord>,
+}
+
+impl Rec {
+    /// The record as listed, under its id.
+    fn record(&self, id: u64) -> AttemptRecord {
+        AttemptRecord {
+            id: id.to_string(),
+            key: self.key.clone(),
+            details: self.details.clone(),
+            failures: self.failures,
+            attempt_time: self.time,
+        }
+    }
 }
 
 fn live(time: DateTime<Utc>, window: Option<chrono::Duration>, now: DateTime<Utc>) -> bool {
@@ -251,6 +264,14 @@ fn parse_ids(ids: &[String]) -> impl Iterator<Item = u64> + '_ {
     ids.iter().filter_map(|s| s.trim().parse::<u64>().ok())
 }
 
+/// The number of a look-up id: digits only, bounded in length.
+fn lookup_id(id: &str) -> Option<u64> {
+    if !plausible_id(id) || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    id.parse().ok()
+}
+
 impl MemoryStore {
     /// A store with the default bounds.
     pub fn new() -> Self {
@@ -383,21 +404,31 @@ impl Store for MemoryStore {
                     r.time,
                 )
             })
-            .map(|(id, r)| {
-                (
-                    r.time,
-                    *id,
-                    AttemptRecord {
-                        id: id.to_string(),
-                        key: r.key.clone(),
-                        details: r.details.clone(),
-                        failures: r.failures,
-                        attempt_time: r.time,
-                    },
-                )
-            })
+            .map(|(id, r)| (r.time, *id, r.record(*id)))
             .collect();
         Ok(page(rows, q))
+    }
+
+    async fn get_attempt(&self, id: &str) -> Result<Option<AttemptRecord>, StoreError> {
+        let Some(id) = lookup_id(id) else {
+            return Ok(None);
+        };
+        let st = self.lock();
+        Ok(st.records.get(&id).map(|r| r.record(id)))
+    }
+
+    async fn get_access_log(&self, id: &str) -> Result<Option<AccessLogRecord>, StoreError> {
+        let Some(id) = lookup_id(id) else {
+            return Ok(None);
+        };
+        Ok(self.lock().access.get(&id).cloned())
+    }
+
+    async fn get_failure_log(&self, id: &str) -> Result<Option<FailureLogRecord>, StoreError> {
+        let Some(id) = lookup_id(id) else {
+            return Ok(None);
+        };
+        Ok(self.lock().failure.get(&id).cloned())
     }
 
     async fn insert_access_log(&self, entry: &NewAccessLog) -> Result<(), StoreError> {

@@ -18,6 +18,7 @@
 //! missing username or IP matches records where it is missing too).
 
 use std::fmt;
+use std::future::Future;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -355,6 +356,49 @@ pub struct FailureLogRecord {
     pub entry: NewFailureLog,
 }
 
+/// The longest id a look-up by id accepts (in bytes): a longer id is never
+/// an id, and the look-up answers `None` without asking the backend.
+pub const MAX_ID_LEN: usize = 64;
+
+/// Whether `id` can be an id at all: not empty and at most [`MAX_ID_LEN`]
+/// bytes. Look-ups by id answer `None` for anything else.
+pub fn plausible_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= MAX_ID_LEN
+}
+
+/// The default look-up by id: pages through a listing, newest first, until
+/// the row turns up or the listing is exhausted.
+async fn find_listed<T, F, Fut>(
+    id: &str,
+    id_of: fn(&T) -> &str,
+    fetch: F,
+) -> Result<Option<T>, StoreError>
+where
+    F: Fn(ListQuery) -> Fut,
+    Fut: Future<Output = Result<Page<T>, StoreError>>,
+{
+    if !plausible_id(id) {
+        return Ok(None);
+    }
+    let mut offset = 0;
+    loop {
+        let page = fetch(ListQuery {
+            offset,
+            limit: ListQuery::MAX_LIMIT,
+            ..ListQuery::all()
+        })
+        .await?;
+        let n = page.items.len() as u64;
+        if let Some(row) = page.items.into_iter().find(|r| id_of(r) == id) {
+            return Ok(Some(row));
+        }
+        offset = offset.saturating_add(n);
+        if n < ListQuery::MAX_LIMIT || offset >= page.total {
+            return Ok(None);
+        }
+    }
+}
+
 /// Persistence for axes. Implementations make every counter update atomic.
 ///
 /// All times come from the caller; a store never reads the clock.
@@ -444,6 +488,47 @@ pub trait Store: fmt::Debug + Send + Sync + 'static {
         &self,
         query: &ListQuery,
     ) -> Result<Page<FailureLogRecord>, StoreError>;
+
+    /// The attempt record with this id, as [`Store::list_attempts`] lists
+    /// it. Unknown and malformed ids (including any longer than
+    /// [`MAX_ID_LEN`]) give `Ok(None)`.
+    ///
+    /// The default pages through [`Store::list_attempts`]; stores override
+    /// it with a direct look-up.
+    async fn get_attempt(&self, id: &str) -> Result<Option<AttemptRecord>, StoreError> {
+        find_listed(
+            id,
+            |r: &AttemptRecord| &r.id,
+            |q| async move { self.list_attempts(&q).await },
+        )
+        .await
+    }
+
+    /// The access-log row with this id, as [`Store::list_access_logs`]
+    /// lists it; `Ok(None)` for unknown and malformed ids.
+    ///
+    /// The default pages through [`Store::list_access_logs`].
+    async fn get_access_log(&self, id: &str) -> Result<Option<AccessLogRecord>, StoreError> {
+        find_listed(
+            id,
+            |r: &AccessLogRecord| &r.id,
+            |q| async move { self.list_access_logs(&q).await },
+        )
+        .await
+    }
+
+    /// The failure-log row with this id, as [`Store::list_failure_logs`]
+    /// lists it; `Ok(None)` for unknown and malformed ids.
+    ///
+    /// The default pages through [`Store::list_failure_logs`].
+    async fn get_failure_log(&self, id: &str) -> Result<Option<FailureLogRecord>, StoreError> {
+        find_listed(
+            id,
+            |r: &FailureLogRecord| &r.id,
+            |q| async move { self.list_failure_logs(&q).await },
+        )
+        .await
+    }
 
     /// Deletes attempt records by id (admin selection). Unknown ids are skipped.
     async fn delete_attempts(&self, ids: &[String]) -> Result<u64, StoreError>;

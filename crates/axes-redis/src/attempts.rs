@@ -307,6 +307,25 @@ impl RedisStore {
         Ok(deleted)
     }
 
+    /// Reads the record hash of `id` (`None`: not a record id, or gone).
+    pub(crate) async fn do_get_attempt(
+        &self,
+        id: &str,
+    ) -> Result<Option<AttemptRecord>, StoreError> {
+        if !is_record_id(id) {
+            return Ok(None);
+        }
+        let fields: Fields = redis::cmd("HGETALL")
+            .arg(self.keys.record(id))
+            .query_async(&mut self.con())
+            .await
+            .map_err(map)?;
+        if fields.is_empty() {
+            return Ok(None);
+        }
+        AttemptRecord::parse(id, fields).map(Some)
+    }
+
     pub(crate) async fn do_list_attempts(
         &self,
         q: &ListQuery,

@@ -253,6 +253,10 @@ impl Store for RedisStore {
         self.do_list_attempts(query).await
     }
 
+    async fn get_attempt(&self, id: &str) -> Result<Option<AttemptRecord>, StoreError> {
+        self.do_get_attempt(id).await
+    }
+
     async fn insert_access_log(&self, entry: &NewAccessLog) -> Result<(), StoreError> {
         self.do_insert_access_log(entry).await
     }
@@ -295,6 +299,14 @@ impl Store for RedisStore {
         query: &ListQuery,
     ) -> Result<Page<FailureLogRecord>, StoreError> {
         self.list_log(Log::Failure, query).await
+    }
+
+    async fn get_access_log(&self, id: &str) -> Result<Option<AccessLogRecord>, StoreError> {
+        self.get_log_row(Log::Access, id).await
+    }
+
+    async fn get_failure_log(&self, id: &str) -> Result<Option<FailureLogRecord>, StoreError> {
+        self.get_log_row(Log::Failure, id).await
     }
 
     async fn delete_attempts(&self, ids: &[String]) -> Result<u64, StoreError> {

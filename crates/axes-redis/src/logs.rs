@@ -189,6 +189,26 @@ impl RedisStore {
         Ok(deleted)
     }
 
+    /// Reads the row hash of public id `id` (`None`: not a log id, or gone).
+    pub(crate) async fn get_log_row<T: Row>(
+        &self,
+        log: Log,
+        id: &str,
+    ) -> Result<Option<T>, StoreError> {
+        let Some(member) = log_member_of_public(id) else {
+            return Ok(None);
+        };
+        let fields: Fields = redis::cmd("HGETALL")
+            .arg(format!("{}{member}", self.keys.log_row_prefix(log)))
+            .query_async(&mut self.con())
+            .await
+            .map_err(map)?;
+        if fields.is_empty() {
+            return Ok(None);
+        }
+        T::parse(&member, fields).map(Some)
+    }
+
     pub(crate) async fn list_log<T: Row>(
         &self,
         log: Log,

@@ -5,7 +5,7 @@ use axes_core::error::StoreError;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 use axes_core::parameters::LockoutParameters;
 use axes_core::parameters::{Alternative, Field};
-use axes_core::store::{AlternativeCount, Failures, RecordKey};
+use axes_core::store::{AlternativeCount, Failures, RecordKey, plausible_id};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 
 /// Column sizes (in characters) of the schema.
@@ -175,6 +175,16 @@ pub(crate) fn parse_ids(ids: &[String]) -> Vec<i64> {
     out
 }
 
+/// The integer id of a look-up, or `None` when `id` is not one (digits only,
+/// at most [`MAX_ID_LEN`](axes_core::store::MAX_ID_LEN) of them, within
+/// `i64`).
+pub(crate) fn parse_id(id: &str) -> Option<i64> {
+    if !plausible_id(id) || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    id.parse().ok()
+}
+
 /// Paging of a listing as bound values.
 pub(crate) fn paging(limit: u64, offset: u64) -> (i64, i64) {
     (
@@ -274,6 +284,16 @@ mod tests {
             seen.push(alt_index(&alt));
         }
         assert_eq!(seen, (0..7).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn look_up_ids_are_plain_integers() {
+        assert_eq!(parse_id("42"), Some(42));
+        assert_eq!(parse_id("007"), Some(7));
+        for bad in ["", "x", " 1", "-1", "+1", "1.0", "99999999999999999999"] {
+            assert_eq!(parse_id(bad), None, "{bad:?}");
+        }
+        assert_eq!(parse_id(&"9".repeat(10_000)), None);
     }
 
     #[test]

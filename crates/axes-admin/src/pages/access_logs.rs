@@ -10,7 +10,7 @@ use minijinja::value::Serde;
 use serde::Serialize;
 
 use super::attempts::urlencode;
-use super::{Filters, Pager, find, list_query, not_found, notice, store_error};
+use super::{Filters, Pager, list_query, not_found, notice, store_error};
 use crate::Shared;
 use crate::render::{Ctx, iso, span, time};
 
@@ -91,14 +91,7 @@ pub(crate) async fn detail(
     Extension(ctx): Extension<Ctx>,
     Path(id): Path<String>,
 ) -> Response {
-    let axes = &state.axes;
-    let found = find(
-        |q| async move { axes.list_access_logs(&q).await },
-        &id,
-        |r: &AccessLogRecord| &r.id,
-    )
-    .await;
-    let r = match found {
+    let r = match state.axes.get_access_log(&id).await {
         Ok(Some(r)) => r,
         Ok(None) => return not_found(&state, &ctx, "access log entry"),
         Err(e) => return store_error(&state, &ctx, &e),

@@ -12,7 +12,7 @@ use minijinja::context;
 use minijinja::value::Serde;
 use serde::Serialize;
 
-use super::{Filters, Pager, find, list_query, not_found, notice, store_error};
+use super::{Filters, Pager, list_query, not_found, notice, store_error};
 use crate::Shared;
 use crate::render::{Ctx, iso, span, time};
 
@@ -106,14 +106,7 @@ pub(crate) async fn detail(
     Extension(ctx): Extension<Ctx>,
     Path(id): Path<String>,
 ) -> Response {
-    let axes = &state.axes;
-    let found = find(
-        |q| async move { axes.list_attempts(&q).await },
-        &id,
-        |r: &AttemptRecord| &r.id,
-    )
-    .await;
-    let r = match found {
+    let r = match state.axes.get_attempt(&id).await {
         Ok(Some(r)) => r,
         Ok(None) => return not_found(&state, &ctx, "access attempt"),
         Err(e) => return store_error(&state, &ctx, &e),

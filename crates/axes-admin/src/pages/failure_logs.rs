@@ -11,7 +11,7 @@ use minijinja::value::Serde;
 use serde::Serialize;
 
 use super::attempts::urlencode;
-use super::{Filters, Pager, find, list_query, not_found, notice, store_error};
+use super::{Filters, Pager, list_query, not_found, notice, store_error};
 use crate::Shared;
 use crate::render::{Ctx, iso, time};
 
@@ -90,14 +90,7 @@ pub(crate) async fn detail(
     Extension(ctx): Extension<Ctx>,
     Path(id): Path<String>,
 ) -> Response {
-    let axes = &state.axes;
-    let found = find(
-        |q| async move { axes.list_failure_logs(&q).await },
-        &id,
-        |r: &FailureLogRecord| &r.id,
-    )
-    .await;
-    let r = match found {
+    let r = match state.axes.get_failure_log(&id).await {
         Ok(Some(r)) => r,
         Ok(None) => return not_found(&state, &ctx, "failure log entry"),
         Err(e) => return store_error(&state, &ctx, &e),

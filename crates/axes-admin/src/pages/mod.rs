@@ -5,10 +5,8 @@ pub(crate) mod attempts;
 pub(crate) mod dashboard;
 pub(crate) mod failure_logs;
 
-use std::future::Future;
-
 use axes_core::Error;
-use axes_core::store::{ListQuery, Page};
+use axes_core::store::ListQuery;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Serialize;
@@ -17,12 +15,8 @@ use crate::State;
 use crate::query::{self, ListParams};
 use crate::render::{Ctx, format_opt};
 
-/// How many rows a detail look-up scans for an id (the store has no
-/// look-up by id; the newest rows are the ones operators open).
-const FIND_SCAN_PAGES: u64 = 20;
-
-/// Longest id accepted in a path.
-pub(crate) const MAX_ID_LEN: usize = 64;
+/// Longest id accepted in a path (longer ids are never ids).
+pub(crate) const MAX_ID_LEN: usize = axes_core::store::MAX_ID_LEN;
 
 /// The pager of a listing.
 #[derive(Debug, Serialize)]
@@ -151,37 +145,6 @@ pub(crate) fn list_query(
         }
     };
     (params, query, errors)
-}
-
-/// Finds a row by id among the newest rows.
-pub(crate) async fn find<T, F, Fut>(
-    fetch: F,
-    id: &str,
-    id_of: fn(&T) -> &str,
-) -> Result<Option<T>, Error>
-where
-    F: Fn(ListQuery) -> Fut,
-    Fut: Future<Output = Result<Page<T>, Error>>,
-{
-    if id.is_empty() || id.len() > MAX_ID_LEN {
-        return Ok(None);
-    }
-    for page in 0..FIND_SCAN_PAGES {
-        let q = ListQuery {
-            offset: page * ListQuery::MAX_LIMIT,
-            limit: ListQuery::MAX_LIMIT,
-            ..ListQuery::all()
-        };
-        let got = fetch(q).await?;
-        let n = got.items.len() as u64;
-        if let Some(row) = got.items.into_iter().find(|r| id_of(r) == id) {
-            return Ok(Some(row));
-        }
-        if n < ListQuery::MAX_LIMIT {
-            break;
-        }
-    }
-    Ok(None)
 }
 
 /// The page for a store that did not answer.

@@ -465,8 +465,45 @@ fn key(ip: Option<&str>, user: Option<&str>, ua: &str) -> RecordKey {
     }
 }
 
-/// The store API beyond scenarios: listing, paging, search, deletes by id,
-/// release, log caps and log closing.
+/// Ids that no store may take for one of its own: look-ups by them answer
+/// `None` (and never fail).
+fn bogus_ids() -> Vec<String> {
+    vec![
+        "not-an-id".into(),
+        String::new(),
+        "x".repeat(10_000),
+        "9".repeat(10_000),
+        "999999".into(),
+        "0".repeat(32),
+        "-1".into(),
+        "../../etc".into(),
+    ]
+}
+
+/// Look-ups by `bogus_ids` on every kind of row answer `None`.
+async fn assert_bogus_ids_unknown(store: &dyn Store) {
+    for id in bogus_ids() {
+        let shown: String = id.chars().take(40).collect();
+        assert_eq!(
+            store.get_attempt(&id).await.expect("get_attempt"),
+            None,
+            "attempt {shown:?}"
+        );
+        assert_eq!(
+            store.get_access_log(&id).await.expect("get_access_log"),
+            None,
+            "access log {shown:?}"
+        );
+        assert_eq!(
+            store.get_failure_log(&id).await.expect("get_failure_log"),
+            None,
+            "failure log {shown:?}"
+        );
+    }
+}
+
+/// The store API beyond scenarios: listing, paging, search, look-ups and
+/// deletes by id, release, log caps and log closing.
 pub async fn run_store_api<F, Fut>(make: F)
 where
     F: Fn() -> Fut,
@@ -529,6 +566,38 @@ where
     );
     assert!(all.items.iter().any(|r| r.key.username.is_none()));
     assert!(all.items.iter().any(|r| r.key.ip_address.is_none()));
+
+    // Look-up by id gives the record as listed.
+    for r in &all.items {
+        assert_eq!(
+            store
+                .get_attempt(&r.id)
+                .await
+                .expect("get_attempt")
+                .as_ref(),
+            Some(r),
+            "get_attempt({:?})",
+            r.id
+        );
+    }
+    // The engine reads through the same look-up.
+    let axes = Axes::builder(Settings::default())
+        .store(store.clone())
+        .build()
+        .expect("engine");
+    assert_eq!(
+        axes.get_attempt(&all.items[0].id)
+            .await
+            .expect("engine get"),
+        Some(all.items[0].clone())
+    );
+    assert_eq!(
+        axes.get_attempt(&"x".repeat(10_000))
+            .await
+            .expect("engine get"),
+        None
+    );
+    assert_bogus_ids_unknown(&*store).await;
 
     let oldest = store
         .list_attempts(&ListQuery {
@@ -625,10 +694,31 @@ where
         .map(|r| r.id.clone())
         .expect("carol");
     let n = store
-        .delete_attempts(&[carol, "not-an-id".into(), "999999".into()])
+        .delete_attempts(&[carol.clone(), "not-an-id".into(), "999999".into()])
         .await
         .expect("delete");
     assert_eq!(n, 1);
+    assert_eq!(
+        store.get_attempt(&carol).await.expect("get deleted"),
+        None,
+        "a deleted record is unknown"
+    );
+    // A record updated after listing is read as it is now.
+    let alice = store
+        .list_attempts(&ListQuery {
+            username: Some("alice".into()),
+            ..ListQuery::all()
+        })
+        .await
+        .expect("alice")
+        .items
+        .pop()
+        .expect("alice listed");
+    assert_eq!(alice.failures, 1);
+    assert_eq!(
+        store.get_attempt(&alice.id).await.expect("get alice"),
+        Some(alice)
+    );
 
     // clear_client deletes records matching on any alternative.
     let n = store
@@ -670,12 +760,33 @@ where
         .find(|r| r.entry.session_hash == "h2")
         .expect("h2");
     assert_eq!(h2.logout_time, Some(t0 + chrono::Duration::seconds(50)));
+    for r in &logs.items {
+        assert_eq!(
+            store
+                .get_access_log(&r.id)
+                .await
+                .expect("get_access_log")
+                .as_ref(),
+            Some(r),
+            "get_access_log({:?})",
+            r.id
+        );
+    }
+    assert_eq!(
+        axes.get_access_log(&h2.id).await.expect("engine get"),
+        Some(h2.clone())
+    );
+    assert_bogus_ids_unknown(&*store).await;
     assert_eq!(
         store
             .delete_access_logs(std::slice::from_ref(&h2.id))
             .await
             .expect("delete log"),
         1
+    );
+    assert_eq!(
+        store.get_access_log(&h2.id).await.expect("get deleted log"),
+        None
     );
     assert_eq!(store.reset_access_logs(None).await.expect("reset logs"), 1);
 
@@ -722,6 +833,25 @@ where
         t0 + chrono::Duration::seconds(2)
     );
     assert!(fl.items[2].entry.locked_out);
+    for r in &fl.items {
+        assert_eq!(
+            store
+                .get_failure_log(&r.id)
+                .await
+                .expect("get_failure_log")
+                .as_ref(),
+            Some(r),
+            "get_failure_log({:?})",
+            r.id
+        );
+    }
+    assert_eq!(
+        axes.get_failure_log(&fl.items[2].id)
+            .await
+            .expect("engine get"),
+        Some(fl.items[2].clone())
+    );
+    assert_bogus_ids_unknown(&*store).await;
     let removed = store
         .reset_failure_logs(Some(t0 + chrono::Duration::seconds(2)))
         .await
@@ -729,6 +859,14 @@ where
     assert_eq!(
         removed, 2,
         "alice's row at t0 and bob's at t0+2 (inclusive)"
+    );
+    assert_eq!(
+        store
+            .get_failure_log(&fl.items[0].id)
+            .await
+            .expect("get removed row"),
+        None,
+        "a removed row is unknown"
     );
     let id = store
         .list_failure_logs(&ListQuery::all())
@@ -739,4 +877,10 @@ where
         .map(|r| r.id.clone())
         .collect::<Vec<_>>();
     assert_eq!(store.delete_failure_logs(&id).await.expect("delete"), 2);
+    for id in &id {
+        assert_eq!(
+            store.get_failure_log(id).await.expect("get deleted row"),
+            None
+        );
+    }
 }

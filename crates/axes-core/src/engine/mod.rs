@@ -31,7 +31,7 @@ use crate::memory::MemoryStore;
 use crate::settings::{Handler, Settings};
 use crate::store::{
     AccessLogRecord, AttemptRecord, FailureLogRecord, FailureQuery, Failures, ListQuery,
-    NewAccessLog, Page, ResetFilter, Store,
+    NewAccessLog, Page, ResetFilter, Store, plausible_id,
 };
 use health::Health;
 
@@ -575,6 +575,30 @@ impl Axes {
     /// Deletes failure-log rows by id.
     pub async fn delete_failure_logs(&self, ids: &[String]) -> Result<u64, Error> {
         Ok(self.call(self.inner.store.delete_failure_logs(ids)).await?)
+    }
+
+    /// The attempt record with this id (`None`: unknown or malformed id).
+    pub async fn get_attempt(&self, id: &str) -> Result<Option<AttemptRecord>, Error> {
+        if !plausible_id(id) {
+            return Ok(None);
+        }
+        Ok(self.call(self.inner.store.get_attempt(id)).await?)
+    }
+
+    /// The access-log row with this id (`None`: unknown or malformed id).
+    pub async fn get_access_log(&self, id: &str) -> Result<Option<AccessLogRecord>, Error> {
+        if !plausible_id(id) {
+            return Ok(None);
+        }
+        Ok(self.call(self.inner.store.get_access_log(id)).await?)
+    }
+
+    /// The failure-log row with this id (`None`: unknown or malformed id).
+    pub async fn get_failure_log(&self, id: &str) -> Result<Option<FailureLogRecord>, Error> {
+        if !plausible_id(id) {
+            return Ok(None);
+        }
+        Ok(self.call(self.inner.store.get_failure_log(id)).await?)
     }
 
     /// Lists attempt records.

@@ -65,9 +65,29 @@ macro_rules! filter {
     };
 }
 
+/// The columns of each listing (and look-up), in the order of the row
+/// tuples of `rows.rs`.
+macro_rules! attempt_columns {
+    () => {
+        "id, username, ip_address, user_agent, http_accept, path_info, get_data, post_data, failures_since_start, attempt_time"
+    };
+}
+
+macro_rules! access_log_columns {
+    () => {
+        "id, username, ip_address, user_agent, http_accept, path_info, attempt_time, logout_time, session_hash"
+    };
+}
+
+macro_rules! failure_log_columns {
+    () => {
+        "id, username, ip_address, user_agent, http_accept, path_info, attempt_time, locked_out"
+    };
+}
+
 /// A listing: then limit, offset; `[newest first, oldest first]`.
 macro_rules! listing {
-    ($columns:literal, $table:literal) => {
+    ($columns:expr, $table:literal) => {
         [
             concat!(
                 "SELECT ",
@@ -91,31 +111,40 @@ macro_rules! listing {
     };
 }
 
-pub(super) const LIST_ATTEMPTS: [&str; 2] = listing!(
-    "id, username, ip_address, user_agent, http_accept, path_info, get_data, post_data, failures_since_start, attempt_time",
-    "axes_accessattempt"
-);
+pub(super) const LIST_ATTEMPTS: [&str; 2] = listing!(attempt_columns!(), "axes_accessattempt");
 pub(super) const COUNT_ATTEMPTS: &str = concat!(
     "SELECT CAST(COUNT(*) AS SIGNED) FROM axes_accessattempt WHERE ",
     filter!()
 );
 
-pub(super) const LIST_ACCESS_LOGS: [&str; 2] = listing!(
-    "id, username, ip_address, user_agent, http_accept, path_info, attempt_time, logout_time, session_hash",
-    "axes_accesslog"
-);
+pub(super) const LIST_ACCESS_LOGS: [&str; 2] = listing!(access_log_columns!(), "axes_accesslog");
 pub(super) const COUNT_ACCESS_LOGS: &str = concat!(
     "SELECT CAST(COUNT(*) AS SIGNED) FROM axes_accesslog WHERE ",
     filter!()
 );
 
-pub(super) const LIST_FAILURE_LOGS: [&str; 2] = listing!(
-    "id, username, ip_address, user_agent, http_accept, path_info, attempt_time, locked_out",
-    "axes_accessfailurelog"
-);
+pub(super) const LIST_FAILURE_LOGS: [&str; 2] =
+    listing!(failure_log_columns!(), "axes_accessfailurelog");
 pub(super) const COUNT_FAILURE_LOGS: &str = concat!(
     "SELECT CAST(COUNT(*) AS SIGNED) FROM axes_accessfailurelog WHERE ",
     filter!()
+);
+
+/// Look-ups by id, with the listing's columns.
+pub(super) const GET_ATTEMPT: &str = concat!(
+    "SELECT ",
+    attempt_columns!(),
+    " FROM axes_accessattempt WHERE id = ?"
+);
+pub(super) const GET_ACCESS_LOG: &str = concat!(
+    "SELECT ",
+    access_log_columns!(),
+    " FROM axes_accesslog WHERE id = ?"
+);
+pub(super) const GET_FAILURE_LOG: &str = concat!(
+    "SELECT ",
+    failure_log_columns!(),
+    " FROM axes_accessfailurelog WHERE id = ?"
 );
 
 pub(super) const INSERT_ACCESS_LOG: &str = "INSERT INTO axes_accesslog \

@@ -21,7 +21,7 @@ use tokio::sync::OnceCell;
 
 use crate::common::{
     self, ACCEPT_LEN, DATA_LEN, KeyCols, PATH_LEN, SESSION_HASH_LEN, alt_index, clip, like_pattern,
-    lock_keys, micros, paging, parse_ids, threshold,
+    lock_keys, micros, paging, parse_id, parse_ids, threshold,
 };
 use crate::error::{map_migrate, map_sqlx};
 use crate::guard::CloseGuard;
@@ -122,6 +122,28 @@ impl PostgresStore {
             return Ok(0);
         }
         self.execute(sqlx::query(sql).bind(ids)).await
+    }
+
+    /// The row with id `id` of a look-up statement (`None`: no such row, or
+    /// not an id).
+    async fn get<R, T>(
+        &self,
+        sql: &'static str,
+        id: &str,
+        convert: impl Fn(R) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError>
+    where
+        R: for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin,
+    {
+        let Some(id) = parse_id(id) else {
+            return Ok(None);
+        };
+        let row: Option<R> = sqlx::query_as(sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_sqlx)?;
+        row.map(convert).transpose()
     }
 
     async fn list<R, T>(
@@ -329,6 +351,13 @@ impl Store for PostgresStore {
         .await
     }
 
+    async fn get_attempt(&self, id: &str) -> Result<Option<AttemptRecord>, StoreError> {
+        self.get(sql::GET_ATTEMPT, id, |r: AttemptRow<DateTime<Utc>>| {
+            rows::attempt(r, ok)
+        })
+        .await
+    }
+
     async fn insert_access_log(&self, entry: &NewAccessLog) -> Result<(), StoreError> {
         let key = KeyCols::of(&entry.key);
         self.execute(
@@ -432,6 +461,22 @@ impl Store for PostgresStore {
             &sql::LIST_FAILURE_LOGS,
             sql::COUNT_FAILURE_LOGS,
             query,
+            |r: FailureLogRow<DateTime<Utc>>| rows::failure_log(r, ok),
+        )
+        .await
+    }
+
+    async fn get_access_log(&self, id: &str) -> Result<Option<AccessLogRecord>, StoreError> {
+        self.get(sql::GET_ACCESS_LOG, id, |r: AccessLogRow<DateTime<Utc>>| {
+            rows::access_log(r, ok)
+        })
+        .await
+    }
+
+    async fn get_failure_log(&self, id: &str) -> Result<Option<FailureLogRecord>, StoreError> {
+        self.get(
+            sql::GET_FAILURE_LOG,
+            id,
             |r: FailureLogRow<DateTime<Utc>>| rows::failure_log(r, ok),
         )
         .await

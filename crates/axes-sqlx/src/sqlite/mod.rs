@@ -25,7 +25,7 @@ use tokio::sync::{Mutex, MutexGuard};
 
 use crate::common::{
     self, ACCEPT_LEN, DATA_LEN, KeyCols, PATH_LEN, SESSION_HASH_LEN, alt_index, clip, like_pattern,
-    micros, paging, parse_ids, threshold,
+    micros, paging, parse_id, parse_ids, threshold,
 };
 use crate::error::{map_migrate, map_sqlx};
 use crate::rows::{self, AccessLogRow, AttemptRow, FailureLogRow};
@@ -188,6 +188,28 @@ impl SqliteStore {
         }
         w.commit().await?;
         Ok(n)
+    }
+
+    /// The row with id `id` of a look-up statement (`None`: no such row, or
+    /// not an id).
+    async fn get<R, T>(
+        &self,
+        sql: &'static str,
+        id: &str,
+        convert: impl Fn(R) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError>
+    where
+        R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + Send + Unpin,
+    {
+        let Some(id) = parse_id(id) else {
+            return Ok(None);
+        };
+        let row: Option<R> = sqlx::query_as(sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_sqlx)?;
+        row.map(convert).transpose()
     }
 
     async fn list<R, T>(
@@ -414,6 +436,13 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn get_attempt(&self, id: &str) -> Result<Option<AttemptRecord>, StoreError> {
+        self.get(sql::GET_ATTEMPT, id, |r: AttemptRow<i64>| {
+            rows::attempt(r, dec)
+        })
+        .await
+    }
+
     async fn insert_access_log(&self, entry: &NewAccessLog) -> Result<(), StoreError> {
         let key = KeyCols::of(&entry.key);
         self.execute(
@@ -519,6 +548,20 @@ impl Store for SqliteStore {
             query,
             |r: FailureLogRow<i64>| rows::failure_log(r, dec),
         )
+        .await
+    }
+
+    async fn get_access_log(&self, id: &str) -> Result<Option<AccessLogRecord>, StoreError> {
+        self.get(sql::GET_ACCESS_LOG, id, |r: AccessLogRow<i64>| {
+            rows::access_log(r, dec)
+        })
+        .await
+    }
+
+    async fn get_failure_log(&self, id: &str) -> Result<Option<FailureLogRecord>, StoreError> {
+        self.get(sql::GET_FAILURE_LOG, id, |r: FailureLogRow<i64>| {
+            rows::failure_log(r, dec)
+        })
         .await
     }
 
