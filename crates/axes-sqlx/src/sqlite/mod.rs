@@ -57,6 +57,17 @@ impl fmt::Debug for SqliteStore {
 }
 
 /// A time as stored: unix microseconds.
+/// Whether `e` is SQLITE_BUSY (or one of its extended codes).
+fn is_busy(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => db
+            .code()
+            .and_then(|c| c.parse::<i64>().ok())
+            .is_some_and(|c| c & 0xff == 5),
+        _ => false,
+    }
+}
+
 fn enc(t: DateTime<Utc>) -> i64 {
     t.timestamp_micros()
 }
@@ -113,12 +124,23 @@ impl SqliteStore {
         } else {
             pool.max_connections(options.max_connections.max(1))
         };
-        let pool = if options.lazy {
-            pool.connect_lazy_with(connect)
-        } else {
-            pool.connect_with(connect).await.map_err(map_sqlx)?
-        };
-        Ok(Self::from_pool(pool))
+        if options.lazy {
+            return Ok(Self::from_pool(pool.connect_lazy_with(connect)));
+        }
+        // Switching a brand-new file to WAL needs a lock that SQLite does not
+        // wait for (the busy timeout does not apply): when several processes
+        // open a fresh file at once, the losers get SQLITE_BUSY. Try again.
+        let mut attempt = 0u64;
+        loop {
+            match pool.clone().connect_with(connect.clone()).await {
+                Ok(pool) => return Ok(Self::from_pool(pool)),
+                Err(e) if is_busy(&e) && attempt < 20 => {
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(25 * attempt)).await;
+                }
+                Err(e) => return Err(map_sqlx(e)),
+            }
+        }
     }
 
     /// Wraps an existing pool (configure WAL and a busy timeout on it).
