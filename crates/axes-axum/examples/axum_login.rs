@@ -12,7 +12,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axes_axum::{
-    AxesAttempt, AxesBackend, AxesBackendError, AxesCredentials, AxesLayer, escape_html,
+    AxesAttempt, AxesBackend, AxesBackendError, AxesCredentials, AxesLayer, CredentialsUsername,
+    escape_html,
 };
 use axes_core::{Axes, Handler, Settings};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -56,6 +57,13 @@ impl AuthUser for User {
 struct Credentials {
     username: String,
     password: String,
+}
+
+/// The name axes counts is the one the backend checks.
+impl CredentialsUsername for Credentials {
+    fn username(&self) -> &str {
+        &self.username
+    }
 }
 
 /// The app's own backend: users in memory (a real one hashes passwords).

@@ -27,8 +27,8 @@ struct Login {
 
 async fn login(attempt: AxesAttempt, Form(form): Form<Login>) -> Response {
     match attempt
-        .authenticate(|| async move {
-            let ok = !form.username.is_empty() && form.password == "right";
+        .authenticate(&form.username, |username| async move {
+            let ok = !username.is_empty() && form.password == "right";
             Ok::<_, std::convert::Infallible>(ok.then_some(()))
         })
         .await

@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use axes_core::{Attempt, AuthError, Axes, Lockout, Ticket};
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
@@ -18,16 +18,27 @@ use crate::response::{LockoutResponse, RequestInfo};
 /// The attempt of the current request, put there by
 /// [`AxesLayer`](crate::AxesLayer), with the engine to report its outcome to.
 ///
+/// **One identity**: [`authenticate`](Self::authenticate) takes the username
+/// the handler is about to check, and that is the name axes counts and
+/// refuses. The layer already reserved under the username it read from the
+/// body; when the handler's differs (its own parser read the body another
+/// way, or it reads the name from elsewhere), the layer's reservation is
+/// given back and the checked name is reserved — and refused if it is
+/// locked out — before the check runs.
+///
 /// ```
 /// use axes_axum::{AuthRejection, AxesAttempt};
 /// use axum::response::{IntoResponse, Response};
 ///
-/// async fn login(attempt: AxesAttempt, axum::Form(form): axum::Form<Vec<(String, String)>>) -> Response {
-///     let password = form.iter().find(|(k, _)| k == "password").map(|(_, v)| v.clone());
+/// #[derive(serde::Deserialize)]
+/// struct Login { username: String, password: String }
+///
+/// async fn login(attempt: AxesAttempt, axum::Form(form): axum::Form<Login>) -> Response {
 ///     let result = attempt
-///         .authenticate(|| async move {
+///         .authenticate(&form.username, |username| async move {
 ///             // The app's own credential check: Ok(Some(user)) when right.
-///             Ok::<_, std::convert::Infallible>((password.as_deref() == Some("s3cret")).then_some("alice"))
+///             let ok = username == "alice" && form.password == "s3cret";
+///             Ok::<_, std::convert::Infallible>(ok.then_some(username))
 ///         })
 ///         .await;
 ///     match result {
@@ -43,6 +54,8 @@ pub struct AxesAttempt {
     shared: Arc<Shared>,
     request: Arc<RequestInfo>,
     pending: Arc<Pending>,
+    /// The username last passed to `authenticate`/`begin`.
+    checked: Arc<Mutex<Option<String>>>,
 }
 
 impl fmt::Debug for AxesAttempt {
@@ -69,6 +82,7 @@ impl AxesAttempt {
             shared,
             request,
             pending,
+            checked: Arc::default(),
         }
     }
 
@@ -77,25 +91,24 @@ impl AxesAttempt {
         &self.pending
     }
 
-    /// The ticket for this attempt: the one the layer reserved, or a new one.
-    pub(crate) async fn ticket(&self) -> Result<Ticket, Lockout> {
-        take_or_begin(&self.shared.axes, &self.pending, &self.attempt).await
-    }
-
-    /// The attempt as built from the request (sensitive fields masked).
+    /// The attempt as read by the layer (sensitive fields masked). Its
+    /// username is the one the layer read from the body, which is not
+    /// necessarily the one checked: see [`attempt_for`](Self::attempt_for).
     pub fn attempt(&self) -> &Attempt {
         &self.attempt
     }
 
-    /// The username as posted, if any.
-    pub fn username(&self) -> Option<&str> {
-        self.attempt.username.as_deref()
+    /// This request's attempt for the username `username` (the name a
+    /// credential check is about to use).
+    pub fn attempt_for(&self, username: &str) -> Attempt {
+        let mut attempt = self.attempt.clone();
+        attempt.username = Some(username.to_owned());
+        attempt
     }
 
-    /// Replaces the attempt's username, for apps that read it from
-    /// elsewhere than `username_form_field` (a header, a multipart body, …).
-    pub fn set_username(&mut self, username: Option<String>) {
-        self.attempt.username = username;
+    /// The username the layer read from the body, if any.
+    pub fn username(&self) -> Option<&str> {
+        self.attempt.username.as_deref()
     }
 
     /// The engine.
@@ -108,23 +121,32 @@ impl AxesAttempt {
         &self.request
     }
 
-    /// Runs the app's credential check under axes (SPEC §3): reserve an
-    /// admission slot, call `check`, record the outcome. `Ok(Some(user))`
-    /// from `check` means the credentials were right, `Ok(None)` wrong.
+    /// Runs the app's credential check for `username` under axes (SPEC §3):
+    /// reserve an admission slot for exactly that username (refusing it
+    /// when it is locked out), call `check` with it, record the outcome.
+    /// `Ok(Some(user))` from `check` means the credentials were right,
+    /// `Ok(None)` wrong.
+    ///
+    /// Pass the username your check uses, and check the one `check` gets:
+    /// that is what makes the name counted the name checked.
     ///
     /// `Err(AuthRejection::LockedOut)` renders as the lockout response;
     /// `Err(AuthRejection::InvalidCredentials)` is for the app to render
     /// (its login form with an error, typically).
-    pub async fn authenticate<U, E, F, Fut>(&self, check: F) -> Result<U, AuthRejection<E>>
+    pub async fn authenticate<U, E, F, Fut>(
+        &self,
+        username: &str,
+        check: F,
+    ) -> Result<U, AuthRejection<E>>
     where
-        F: FnOnce() -> Fut,
+        F: FnOnce(String) -> Fut,
         Fut: Future<Output = Result<Option<U>, E>>,
     {
-        let ticket = match self.ticket().await {
-            Ok(t) => t,
-            Err(lockout) => return Err(AuthRejection::LockedOut(self.lockout_response(lockout))),
-        };
-        match ticket.run(check).await {
+        let ticket = self
+            .begin(username)
+            .await
+            .map_err(AuthRejection::LockedOut)?;
+        match ticket.run(|| check(username.to_owned())).await {
             Ok(user) => Ok(user),
             Err(AuthError::LockedOut(lockout)) => {
                 Err(AuthRejection::LockedOut(self.lockout_response(lockout)))
@@ -134,17 +156,31 @@ impl AxesAttempt {
         }
     }
 
-    /// The reservation step alone, for flows [`authenticate`](Self::authenticate)
-    /// does not fit: finish the ticket with `succeeded()`, `failed()` or
-    /// `abandon()`.
-    pub async fn begin(&self) -> Result<Ticket, LockoutResponse> {
-        self.ticket().await.map_err(|l| self.lockout_response(l))
+    /// The reservation step alone for `username`, for flows
+    /// [`authenticate`](Self::authenticate) does not fit: finish the ticket
+    /// with `succeeded()`, `failed()` or `abandon()`.
+    pub async fn begin(&self, username: &str) -> Result<Ticket, LockoutResponse> {
+        let attempt = self.attempt_for(username);
+        *self.checked.lock().unwrap_or_else(|e| e.into_inner()) = Some(username.to_owned());
+        take_or_begin(&self.shared.axes, &self.pending, &attempt)
+            .await
+            .map_err(|l| self.lockout_response(l))
     }
 
     /// Records the successful login in the access log (after the session is
-    /// established). `session_id` is stored only as its SHA-256 hash.
+    /// established), under the username that was checked. `session_id` is
+    /// stored only as its SHA-256 hash.
     pub async fn logged_in(&self, session_id: Option<&str>) {
-        self.shared.axes.logged_in(&self.attempt, session_id).await;
+        let checked = self
+            .checked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let attempt = match checked {
+            Some(username) => self.attempt_for(&username),
+            None => self.attempt.clone(),
+        };
+        self.shared.axes.logged_in(&attempt, session_id).await;
     }
 
     /// The lockout response to this request for `lockout`.

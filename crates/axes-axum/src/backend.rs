@@ -7,6 +7,10 @@
 //! [`AxesCredentials`] from the [`AxesAttempt`] extractor (the route carries
 //! [`AxesLayer`](crate::AxesLayer)) and the app's own credentials.
 //!
+//! **One identity**: the inner credentials name their username
+//! ([`CredentialsUsername`]), and that — the name the inner backend checks —
+//! is the one counted and refused, whatever the layer read from the body.
+//!
 //! - right credentials: `Ok(Some(user))`, the slot given back;
 //! - wrong credentials: `Ok(None)`, the failure counted;
 //! - locked out (before the check, or by this failure):
@@ -26,11 +30,30 @@ use axum_login::{AuthnBackend, UserId};
 use crate::attempt::{AxesAttempt, take_or_begin};
 use crate::pending::Pending;
 
+/// Credentials that name the user they are for: the username
+/// [`AxesBackend`] counts is the one the inner backend checks.
+///
+/// ```
+/// use axes_axum::CredentialsUsername;
+///
+/// #[derive(Clone)]
+/// struct Credentials { username: String, password: String }
+///
+/// impl CredentialsUsername for Credentials {
+///     fn username(&self) -> &str { &self.username }
+/// }
+/// ```
+pub trait CredentialsUsername {
+    /// The username these credentials are checked for.
+    fn username(&self) -> &str;
+}
+
 /// Credentials for [`AxesBackend`]: the attempt they belong to, and the
 /// inner backend's credentials.
 #[derive(Clone)]
 pub struct AxesCredentials<C> {
-    /// The request's attempt (from [`AxesAttempt::attempt`]).
+    /// The request's attempt (from [`AxesAttempt::attempt`]); its username
+    /// is replaced by the inner credentials' when they are checked.
     pub attempt: Attempt,
     /// The inner backend's credentials.
     pub inner: C,
@@ -122,6 +145,7 @@ impl<B> AxesBackend<B> {
 impl<B> AuthnBackend for AxesBackend<B>
 where
     B: AuthnBackend,
+    B::Credentials: CredentialsUsername,
     B::Error: 'static,
 {
     type User = B::User;
@@ -133,10 +157,12 @@ where
         creds: Self::Credentials,
     ) -> Result<Option<Self::User>, Self::Error> {
         let AxesCredentials {
-            attempt,
+            mut attempt,
             inner,
             pending,
         } = creds;
+        // Count exactly the name the inner backend is about to check.
+        attempt.username = Some(inner.username().to_owned());
         let ticket = match pending {
             Some(pending) => take_or_begin(&self.axes, &pending, &attempt).await,
             None => self.axes.begin(&attempt).await,

@@ -12,37 +12,6 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 /// The default bound on a login request's body: 64 KiB.
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 
-/// The kinds of body the layer reads the username from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BodyKind {
-    /// `application/x-www-form-urlencoded`.
-    Form,
-    /// `application/json` or any `application/*+json`.
-    Json,
-}
-
-impl BodyKind {
-    /// The kind announced by the `Content-Type` header, if one the layer reads.
-    pub fn of(headers: &HeaderMap) -> Option<Self> {
-        let ct = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
-        let mime = ct
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        if mime == "application/x-www-form-urlencoded" {
-            Some(BodyKind::Form)
-        } else if mime == "application/json"
-            || (mime.starts_with("application/") && mime.ends_with("+json"))
-        {
-            Some(BodyKind::Json)
-        } else {
-            None
-        }
-    }
-}
-
 /// A body that could not be read.
 #[derive(Debug)]
 pub enum BodyError {
@@ -121,33 +90,6 @@ pub async fn read_bounded(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn headers(ct: &str) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        h.insert(header::CONTENT_TYPE, ct.parse().unwrap());
-        h
-    }
-
-    #[test]
-    fn kinds() {
-        assert_eq!(
-            BodyKind::of(&headers("application/x-www-form-urlencoded; charset=UTF-8")),
-            Some(BodyKind::Form)
-        );
-        assert_eq!(
-            BodyKind::of(&headers("Application/JSON")),
-            Some(BodyKind::Json)
-        );
-        assert_eq!(
-            BodyKind::of(&headers("application/vnd.api+json")),
-            Some(BodyKind::Json)
-        );
-        assert_eq!(
-            BodyKind::of(&headers("multipart/form-data; boundary=x")),
-            None
-        );
-        assert_eq!(BodyKind::of(&HeaderMap::new()), None);
-    }
 
     #[tokio::test]
     async fn bounded_reads() {

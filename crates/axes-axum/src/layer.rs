@@ -14,9 +14,10 @@ use http::request::Parts;
 use tower::{Layer, Service};
 
 use crate::attempt::AxesAttempt;
-use crate::body::{BodyKind, DEFAULT_BODY_LIMIT, read_bounded};
+use crate::body::{DEFAULT_BODY_LIMIT, read_bounded};
 use crate::client_ip::{ClientIp, ClientIpSource};
 use crate::error::LayerError;
+use crate::login_body::{BodyKind, DEFAULT_MAX_FIELDS, LoginBody, LoginBodyError};
 use crate::pending::Pending;
 use crate::request::attempt_from_parts;
 use crate::response::{LockoutResponder, RequestInfo};
@@ -28,6 +29,7 @@ pub(crate) struct Shared {
     pub(crate) client_ip: ClientIpSource,
     pub(crate) responder: LockoutResponder,
     pub(crate) body_limit: usize,
+    pub(crate) max_fields: usize,
 }
 
 /// Protects login routes: put it on the routes that check credentials
@@ -37,17 +39,22 @@ pub(crate) struct Shared {
 ///
 /// 1. resolves the client IP ([`ClientIpSource`]) and inserts it as a
 ///    [`ClientIp`] extension;
-/// 2. for methods that carry credentials — `POST`, `PUT`, `PATCH` — with a
-///    form (`application/x-www-form-urlencoded`) or JSON body, reads the
-///    body with a bound (default 64 KiB; more is answered with
+/// 2. for methods that carry credentials — `POST`, `PUT`, `PATCH` — reads
+///    the body with a bound (default 64 KiB; more is answered with
 ///    `413 Payload Too Large`), takes the username from
-///    `username_form_field`, and puts the body back for the handler;
+///    `username_form_field`, and puts the body back for the handler. The
+///    body must be exactly a form (`application/x-www-form-urlencoded`) or
+///    exactly JSON (`application/json`), or empty; it is refused when it
+///    can be read more than one way (see [`LoginBody`]): another type is
+///    `415`, a credential field given twice or too many fields `400`;
 /// 3. for those methods, refuses a locked-out client with the lockout
 ///    response before the handler runs (the refusal is recorded through the
 ///    engine, so with `reset_cool_off_on_failure_during_lockout` it restarts
 ///    the cool-off, and it is failure-logged and emits `locked_out`);
 /// 4. inserts an [`AxesAttempt`] for the handler to run the credential
-///    check with ([`AxesAttempt::authenticate`]).
+///    check with ([`AxesAttempt::authenticate`], which counts the username
+///    the handler checks — if that is not the one read here, the
+///    reservation is taken anew under the checked name).
 ///
 /// Other methods (a `GET` of the login page, `HEAD`, `OPTIONS`, …) are never
 /// refused by the layer: they carry no credentials. Their `AxesAttempt` is
@@ -71,6 +78,7 @@ impl AxesLayer {
                 client_ip,
                 responder,
                 body_limit: DEFAULT_BODY_LIMIT,
+                max_fields: DEFAULT_MAX_FIELDS,
             }),
         })
     }
@@ -115,6 +123,13 @@ impl AxesLayer {
         Arc::make_mut(&mut self.shared).body_limit = bytes;
         self
     }
+
+    /// Sets the most fields a login body may hold (default
+    /// [`DEFAULT_MAX_FIELDS`]); more is refused with `400 Bad Request`.
+    pub fn max_fields(mut self, fields: usize) -> Self {
+        Arc::make_mut(&mut self.shared).max_fields = fields;
+        self
+    }
 }
 
 impl<S> Layer<S> for AxesLayer {
@@ -133,6 +148,35 @@ impl<S> Layer<S> for AxesLayer {
 pub struct AxesService<S> {
     inner: S,
     shared: Arc<Shared>,
+}
+
+/// Reads the body of a request that carries credentials: bounded, and only
+/// when it can be read one way ([`LoginBody`]); `Err` is the refusal.
+async fn read_login_body(
+    shared: &Shared,
+    parts: &Parts,
+    body: Body,
+) -> Result<(Option<LoginBody>, Body), Response> {
+    let refuse = |e: LoginBodyError| {
+        tracing::debug!("axes: refused a login request: {e}");
+        e.into_response()
+    };
+    let kind = BodyKind::of(&parts.headers).map_err(refuse)?;
+    let bytes = read_bounded(&parts.headers, body, shared.body_limit)
+        .await
+        .map_err(|e| {
+            tracing::debug!("axes: {e}");
+            e.into_response()
+        })?;
+    let login = match kind {
+        Some(kind) => Some(
+            LoginBody::parse(kind, &bytes, shared.axes.settings(), shared.max_fields)
+                .map_err(refuse)?,
+        ),
+        None if bytes.is_empty() => None,
+        None => return Err(refuse(LoginBodyError::UnsupportedMediaType)),
+    };
+    Ok((login, Body::from(bytes)))
 }
 
 /// Whether requests of `method` carry credentials and so are checked.
@@ -165,19 +209,15 @@ where
             parts.extensions.insert(ClientIp(ip));
             let checked = carries_credentials(&parts.method);
 
-            let (buffered, body) = if checked && BodyKind::of(&parts.headers).is_some() {
-                match read_bounded(&parts.headers, body, shared.body_limit).await {
-                    Ok(bytes) => (Some(bytes.clone()), Body::from(bytes)),
-                    Err(e) => {
-                        tracing::debug!("axes: {e}");
-                        return Ok(e.into_response());
-                    }
+            let (login, body) = if checked {
+                match read_login_body(&shared, &parts, body).await {
+                    Ok(read) => read,
+                    Err(refused) => return Ok(refused),
                 }
             } else {
                 (None, body)
             };
-            let attempt =
-                attempt_from_parts(&parts, buffered.as_deref(), ip, shared.axes.settings());
+            let attempt = attempt_from_parts(&parts, login, ip, shared.axes.settings());
             let request = Arc::new(RequestInfo::from_parts(&parts));
 
             // One reservation both refuses a locked-out client before the

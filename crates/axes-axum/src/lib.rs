@@ -6,10 +6,12 @@
 //! - [`AxesLayer`] goes on login routes. It resolves the client IP
 //!   ([`ClientIpSource`]: the socket peer, or the forwarded header when the
 //!   peer is a trusted proxy), reads the username from form or JSON bodies
-//!   (bounded, then handed on to the handler), refuses locked-out clients
-//!   before the handler runs, and hands the handler an [`AxesAttempt`].
-//! - [`AxesAttempt::authenticate`] wraps the app's credential check: it
-//!   reserves an admission slot, runs the check, records the outcome, and
+//!   (bounded, then handed on to the handler; ambiguous bodies refused, see
+//!   [`login_body`]), refuses locked-out clients before the handler runs,
+//!   and hands the handler an [`AxesAttempt`].
+//! - [`AxesAttempt::authenticate`] wraps the app's credential check for the
+//!   username the app checks (one identity: that name is the one counted):
+//!   it reserves an admission slot, runs the check, records the outcome, and
 //!   returns the user or an [`AuthRejection`] that renders as the lockout
 //!   response ([`LockoutResponse`]: status, JSON, redirect or page per the
 //!   settings, with `Retry-After`).
@@ -39,11 +41,12 @@
 //! }
 //!
 //! async fn login(attempt: AxesAttempt, Form(form): Form<Login>) -> Response {
+//!     // axes counts the username you pass, and hands it to your check.
 //!     let outcome = attempt
-//!         .authenticate(|| async move {
+//!         .authenticate(&form.username, |username| async move {
 //!             // Your credential check: Ok(Some(user)) when right, Ok(None) when wrong.
-//!             let ok = form.username == "alice" && form.password == "s3cret";
-//!             Ok::<_, std::convert::Infallible>(ok.then_some(form.username))
+//!             let ok = username == "alice" && form.password == "s3cret";
+//!             Ok::<_, std::convert::Infallible>(ok.then_some(username))
 //!         })
 //!         .await;
 //!     match outcome {
@@ -100,6 +103,7 @@ pub mod client_ip;
 pub mod error;
 pub mod html;
 pub mod layer;
+pub mod login_body;
 mod pending;
 pub mod request;
 pub mod response;
@@ -107,12 +111,13 @@ pub mod response;
 pub use attempt::{AxesAttempt, MissingAxesLayer};
 pub use auth::AuthRejection;
 #[cfg(feature = "axum-login")]
-pub use backend::{AxesBackend, AxesBackendError, AxesCredentials};
+pub use backend::{AxesBackend, AxesBackendError, AxesCredentials, CredentialsUsername};
 pub use body::{BodyError, DEFAULT_BODY_LIMIT};
 pub use client_ip::{ClientIp, ClientIpHook, ClientIpSource};
 pub use error::LayerError;
 pub use html::escape_html;
 pub use layer::{AxesLayer, AxesService};
+pub use login_body::{LoginBody, LoginBodyError};
 pub use request::attempt_from_parts;
 pub use response::{LockoutHook, LockoutResponder, LockoutResponse, RequestInfo};
 

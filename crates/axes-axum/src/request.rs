@@ -7,19 +7,17 @@ use axes_core::{Attempt, Settings};
 use http::request::Parts;
 use http::{HeaderMap, HeaderValue, header};
 
-use crate::body::BodyKind;
+use crate::login_body::LoginBody;
 
-/// The most query or form fields kept in an attempt (the engine bounds the
-/// stored rendering anyway; this bounds the work).
-const MAX_FIELDS: usize = 64;
+/// The most query fields kept in an attempt (the engine bounds the stored
+/// rendering anyway; this bounds the work).
+const MAX_QUERY_FIELDS: usize = 64;
 
 /// Builds the [`Attempt`] of a request.
 ///
 /// - `ip`: the resolved client IP (see [`ClientIpSource`](crate::ClientIpSource)).
-/// - `body`: the buffered body, when it was read; for
-///   `application/x-www-form-urlencoded` and JSON object bodies the username
-///   is taken from the field named by `settings.username_form_field`, and the
-///   fields are kept for the record.
+/// - `login`: the body's fields, read once by [`LoginBody::parse`] (which
+///   refuses ambiguous bodies); the username is the one it found.
 ///
 /// Values of sensitive fields (`password_form_field`,
 /// `sensitive_parameters`) are replaced by `********` here already, so the
@@ -27,6 +25,7 @@ const MAX_FIELDS: usize = 64;
 ///
 /// ```
 /// use axes_axum::attempt_from_parts;
+/// use axes_axum::login_body::{BodyKind, LoginBody};
 /// use axes_core::Settings;
 ///
 /// let req = http::Request::post("/login?next=/home")
@@ -35,8 +34,9 @@ const MAX_FIELDS: usize = 64;
 ///     .body(())
 ///     .unwrap();
 /// let (parts, ()) = req.into_parts();
-/// let body = b"username=alice&password=hunter2";
-/// let a = attempt_from_parts(&parts, Some(body), "192.0.2.1".parse().ok(), &Settings::default());
+/// let s = Settings::default();
+/// let body = LoginBody::parse(BodyKind::Form, b"username=alice&password=hunter2", &s, 64).unwrap();
+/// let a = attempt_from_parts(&parts, Some(body), "192.0.2.1".parse().ok(), &s);
 /// assert_eq!(a.username.as_deref(), Some("alice"));
 /// assert_eq!(a.path, "/login");
 /// assert_eq!(a.query, vec![("next".to_owned(), "/home".to_owned())]);
@@ -44,24 +44,16 @@ const MAX_FIELDS: usize = 64;
 /// ```
 pub fn attempt_from_parts(
     parts: &Parts,
-    body: Option<&[u8]>,
+    login: Option<LoginBody>,
     ip: Option<IpAddr>,
     settings: &Settings,
 ) -> Attempt {
     let query = parts
         .uri
         .query()
-        .map(|q| masked(parse_urlencoded(q.as_bytes()), settings))
+        .map(|q| masked(parse_query(q.as_bytes()), settings))
         .unwrap_or_default();
-    let form = match (body, BodyKind::of(&parts.headers)) {
-        (Some(body), Some(BodyKind::Form)) => parse_urlencoded(body),
-        (Some(body), Some(BodyKind::Json)) => parse_json_object(body),
-        _ => Vec::new(),
-    };
-    let username = form
-        .iter()
-        .find(|(k, _)| *k == settings.username_form_field)
-        .map(|(_, v)| v.clone());
+    let LoginBody { username, fields } = login.unwrap_or_default();
     Attempt {
         ip_address: ip,
         username,
@@ -76,37 +68,15 @@ pub fn attempt_from_parts(
         http_accept: all_header_text(&parts.headers, header::ACCEPT),
         method: parts.method.as_str().to_owned(),
         query,
-        form: masked(form, settings),
+        form: masked(fields, settings),
     }
 }
 
-fn parse_urlencoded(data: &[u8]) -> Vec<(String, String)> {
-    form_pairs(data).take(MAX_FIELDS).collect()
-}
-
-fn form_pairs(data: &[u8]) -> impl Iterator<Item = (String, String)> + '_ {
-    // serde_urlencoded decodes percent-escapes and `+`, lossily for bad UTF-8.
-    data.split(|b| *b == b'&')
-        .filter(|pair| !pair.is_empty())
-        .filter_map(|pair| {
-            let one: Vec<(String, String)> = serde_urlencoded::from_bytes(pair).ok()?;
-            one.into_iter().next()
-        })
-}
-
-fn parse_json_object(data: &[u8]) -> Vec<(String, String)> {
-    let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(data)
-    else {
-        return Vec::new();
-    };
-    map.into_iter()
-        .filter_map(|(k, v)| match v {
-            serde_json::Value::String(s) => Some((k, s)),
-            serde_json::Value::Number(n) => Some((k, n.to_string())),
-            serde_json::Value::Bool(b) => Some((k, b.to_string())),
-            _ => None,
-        })
-        .take(MAX_FIELDS)
+/// The query's fields, for the record only (never for the username).
+fn parse_query(data: &[u8]) -> Vec<(String, String)> {
+    form_urlencoded::parse(data)
+        .take(MAX_QUERY_FIELDS)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect()
 }
 
@@ -141,6 +111,7 @@ fn all_header_text(headers: &HeaderMap, name: header::HeaderName) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::login_body::BodyKind;
 
     fn parts(method: &str, uri: &str, headers: &[(&str, &str)]) -> Parts {
         let mut b = http::Request::builder().method(method).uri(uri);
@@ -166,12 +137,14 @@ mod tests {
                 ("accept", "*/*"),
             ],
         );
-        let a = attempt_from_parts(
-            &p,
-            Some(b"email=Alice%40example.org+&pw=x&other=1"),
-            None,
+        let body = LoginBody::parse(
+            BodyKind::Form,
+            b"email=Alice%40example.org+&pw=x&other=1",
             &settings,
-        );
+            64,
+        )
+        .unwrap();
+        let a = attempt_from_parts(&p, Some(body), None, &settings);
         assert_eq!(a.username.as_deref(), Some("Alice@example.org "));
         assert_eq!(a.http_accept, "text/html, */*");
         assert_eq!(a.method, "POST");
@@ -180,68 +153,44 @@ mod tests {
     }
 
     #[test]
-    fn json_body() {
+    fn json_body_is_masked() {
         let p = parts(
             "POST",
             "/api/login",
             &[("content-type", "application/json")],
         );
-        let a = attempt_from_parts(
-            &p,
-            Some(br#"{"username":"bob","password":"secret","remember":true}"#),
-            None,
-            &Settings::default(),
-        );
+        let s = Settings::default();
+        let body = LoginBody::parse(
+            BodyKind::Json,
+            br#"{"username":"bob","password":"secret","remember":true}"#,
+            &s,
+            64,
+        )
+        .unwrap();
+        let a = attempt_from_parts(&p, Some(body), None, &s);
         assert_eq!(a.username.as_deref(), Some("bob"));
         assert!(a.form.contains(&("password".into(), MASK.into())));
         assert!(a.form.contains(&("remember".into(), "true".into())));
-        // Not an object, not JSON: no username, no panic.
-        for body in [&b"[1,2]"[..], b"{not json", b"\xff\xfe"] {
-            let a = attempt_from_parts(&p, Some(body), None, &Settings::default());
-            assert_eq!(a.username, None);
-        }
     }
 
     #[test]
     fn no_body_and_sensitive_query() {
         let p = parts(
             "GET",
-            "/login?password=oops&next=%2F",
+            "/login?password=oops&next=%2F&username=mallory",
             &[("user-agent", "UA")],
         );
         let a = attempt_from_parts(&p, None, "192.0.2.1".parse().ok(), &Settings::default());
+        // The query is recorded, never read for the username.
         assert_eq!(a.username, None);
         assert_eq!(a.user_agent.as_deref(), Some("UA"));
         assert_eq!(
             a.query,
             vec![
                 ("password".into(), MASK.into()),
-                ("next".into(), "/".into())
+                ("next".into(), "/".into()),
+                ("username".into(), "mallory".into())
             ]
         );
-    }
-
-    #[test]
-    fn other_content_types_are_not_parsed() {
-        let p = parts("POST", "/login", &[("content-type", "text/plain")]);
-        let a = attempt_from_parts(&p, Some(b"username=x"), None, &Settings::default());
-        assert_eq!(a.username, None);
-        assert!(a.form.is_empty());
-    }
-
-    #[test]
-    fn malformed_form_is_tolerated() {
-        let p = parts(
-            "POST",
-            "/login",
-            &[("content-type", "application/x-www-form-urlencoded")],
-        );
-        let a = attempt_from_parts(
-            &p,
-            Some(b"&&=&username=%ZZ%&\xff=1"),
-            None,
-            &Settings::default(),
-        );
-        assert_eq!(a.username.as_deref(), Some("%ZZ%"));
     }
 }

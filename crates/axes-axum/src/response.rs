@@ -172,6 +172,7 @@ impl LockoutResponder {
     pub fn default_response(&self, lockout: &Lockout, request: &RequestInfo) -> Response {
         let status = match lockout.reason {
             LockoutReason::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            LockoutReason::Unidentified => StatusCode::BAD_REQUEST,
             _ => self.status,
         };
         let mut response = if request.wants_json() {
@@ -200,7 +201,10 @@ impl LockoutResponder {
     }
 
     fn redirect_location(&self, lockout: &Lockout) -> Option<HeaderValue> {
-        if lockout.reason == LockoutReason::StoreUnavailable {
+        if matches!(
+            lockout.reason,
+            LockoutReason::StoreUnavailable | LockoutReason::Unidentified
+        ) {
             return None;
         }
         let url = self.lockout_url.as_deref()?;
@@ -239,6 +243,7 @@ h1{font-size:1.3rem;margin-top:0}p{line-height:1.5}.muted{color:#5b6475;font-siz
 fn builtin_page(lockout: &Lockout) -> String {
     let title = match lockout.reason {
         LockoutReason::StoreUnavailable => "Login unavailable",
+        LockoutReason::Unidentified => "Bad request",
         _ => "Locked out",
     };
     let mut page = String::with_capacity(1024);

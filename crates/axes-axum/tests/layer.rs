@@ -20,12 +20,16 @@ use tower::ServiceExt;
 const PEER: [u8; 4] = [203, 0, 113, 7];
 
 async fn login(attempt: AxesAttempt, Form(form): Form<Vec<(String, String)>>) -> Response {
-    let password = form
-        .iter()
-        .find(|(k, _)| k == "password")
-        .map(|(_, v)| v.clone());
+    let field = |name: &str| {
+        form.iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let password = field("password");
+    let username = field("username").unwrap_or_default();
     match attempt
-        .authenticate(|| async move {
+        .authenticate(&username, |_| async move {
             Ok::<_, std::convert::Infallible>((password.as_deref() == Some("right")).then_some(()))
         })
         .await
@@ -319,6 +323,7 @@ async fn trusted_proxy_header_and_hook() {
     let echo = |xff: &str| {
         Request::post("/echo")
             .header("x-forwarded-for", xff)
+            .header("content-type", "application/x-www-form-urlencoded")
             .body(Body::from("hi"))
             .unwrap()
     };
@@ -358,7 +363,7 @@ async fn backend_error_is_500_and_not_counted() {
         .route(
             "/login",
             post(|a: AxesAttempt| async move {
-                a.authenticate(|| async { Err::<Option<()>, _>("db down") })
+                a.authenticate("bob", |_| async { Err::<Option<()>, _>("db down") })
                     .await
                     .map(|()| "ok")
             }),
@@ -436,10 +441,9 @@ async fn a_username_changed_by_the_handler_is_counted_on_the_new_name() {
     let app = Router::new()
         .route(
             "/login",
-            post(|mut attempt: AxesAttempt| async move {
-                attempt.set_username(Some("from-a-header".into()));
+            post(|attempt: AxesAttempt| async move {
                 match attempt
-                    .authenticate(|| async { Ok::<Option<()>, ()>(None) })
+                    .authenticate("from-a-header", |_| async { Ok::<Option<()>, ()>(None) })
                     .await
                 {
                     Err(AuthRejection::InvalidCredentials) => StatusCode::UNAUTHORIZED,
@@ -458,4 +462,229 @@ async fn a_username_changed_by_the_handler_is_counted_on_the_new_name() {
     assert_eq!(page.total, 1);
     assert_eq!(page.items[0].key.username.as_deref(), Some("from-a-header"));
     assert_eq!(page.items[0].failures, 1);
+}
+
+/// One identity: the bypasses found against the old layer, each now refused
+/// or counted under the name that is checked.
+mod one_identity {
+    use super::*;
+
+    /// alice is locked out by username (3 wrong passwords); the handler
+    /// checks the LAST `username` field of axum's own form parser, so any
+    /// request on which the layer and the handler disagree would let a
+    /// guess through.
+    async fn locked_alice() -> (Router, Axes) {
+        let axes = Axes::builder(Settings {
+            lockout_parameters: axes_core::LockoutParameters::any_of(&[axes_core::Field::Username]),
+            ..settings()
+        })
+        .build()
+        .unwrap();
+        let app = Router::new()
+            .route("/login", post(login))
+            .route_layer(AxesLayer::new(axes.clone()).unwrap())
+            .layer(MockConnectInfo(SocketAddr::from((PEER, 5000))));
+        for _ in 0..3 {
+            let r = app
+                .clone()
+                .oneshot(raw(
+                    "application/x-www-form-urlencoded",
+                    "username=alice&password=x",
+                ))
+                .await
+                .unwrap();
+            assert_ne!(r.status(), StatusCode::OK);
+        }
+        let r = app
+            .clone()
+            .oneshot(raw(
+                "application/x-www-form-urlencoded",
+                "username=alice&password=right",
+            ))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+        (app, axes)
+    }
+
+    fn raw(content_type: &str, body: &str) -> Request<Body> {
+        Request::post("/login")
+            .header("content-type", content_type)
+            .body(Body::from(body.to_owned()))
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn crafted_bodies_are_refused_never_checked() {
+        let (app, _axes) = locked_alice().await;
+        let smuggled = r#"{"username":"d1","x":"&username=alice&password=right&y="}"#;
+        let many: String = (0..64).map(|i| format!("a{i:02}=1&")).collect();
+        let many_json: String = (0..64).map(|i| format!("\"a{i:02}\":1,")).collect();
+        let cases: Vec<(&str, String, StatusCode)> = vec![
+            // A content type the layer took for JSON, axum's Form for a form.
+            (
+                "application/x-www-form-urlencoded+json",
+                smuggled.into(),
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ),
+            (
+                "application/x-www-form-urlencodedX",
+                "username=alice&password=right".into(),
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ),
+            (
+                "application/x-www-form-urlencoded, application/json",
+                "username=alice&password=right".into(),
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ),
+            // Duplicate credential fields, in both orders.
+            (
+                "application/x-www-form-urlencoded",
+                "username=decoy&username=alice&password=right".into(),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "application/x-www-form-urlencoded",
+                "username=alice&password=right&username=decoy".into(),
+                StatusCode::BAD_REQUEST,
+            ),
+            // The username after the old 64-field cap.
+            (
+                "application/x-www-form-urlencoded",
+                format!("{many}username=alice&password=right"),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "application/json",
+                format!(r#"{{{many_json}"username":"alice","password":"right"}}"#),
+                StatusCode::BAD_REQUEST,
+            ),
+            // A JSON type with a form body.
+            (
+                "application/json",
+                "username=alice&password=right".into(),
+                StatusCode::BAD_REQUEST,
+            ),
+        ];
+        for (ct, body, status) in cases {
+            let r = app.clone().oneshot(raw(ct, &body)).await.unwrap();
+            assert_eq!(r.status(), status, "{ct}: {body}");
+        }
+        // An upper-case type with a charset is the same form: still locked.
+        let r = app
+            .clone()
+            .oneshot(raw(
+                "APPLICATION/X-WWW-FORM-URLENCODED; charset=UTF-8",
+                "username=alice&password=right",
+            ))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+
+    #[tokio::test]
+    async fn the_checked_name_is_counted_whatever_the_layer_read() {
+        let (_, axes) = locked_alice().await;
+        // A handler that takes the username from somewhere the layer never
+        // reads (the query string here): the layer reserved for "decoy",
+        // the handler checks alice — and alice is refused.
+        let app = Router::new()
+            .route(
+                "/login",
+                post(
+                    |attempt: AxesAttempt,
+                     uri: http::Uri,
+                     Form(form): Form<Vec<(String, String)>>| async move {
+                        let user = uri
+                            .query()
+                            .unwrap_or("")
+                            .trim_start_matches("u=")
+                            .to_owned();
+                        let password = form
+                            .into_iter()
+                            .find(|(k, _)| k == "password")
+                            .map(|(_, v)| v);
+                        match attempt
+                            .authenticate(&user, |_| async move {
+                                Ok::<_, std::convert::Infallible>(
+                                    (password.as_deref() == Some("right")).then_some(()),
+                                )
+                            })
+                            .await
+                        {
+                            Ok(()) => "welcome".into_response(),
+                            Err(AuthRejection::InvalidCredentials) => {
+                                StatusCode::UNAUTHORIZED.into_response()
+                            }
+                            Err(e) => e.into_response(),
+                        }
+                    },
+                ),
+            )
+            .route_layer(AxesLayer::new(axes.clone()).unwrap())
+            .layer(MockConnectInfo(SocketAddr::from((PEER, 5000))));
+        let r = app
+            .clone()
+            .oneshot(
+                Request::post("/login?u=alice")
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(Body::from("username=decoy&password=right"))
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+        // The decoy's reservation was given back: nothing counted for it.
+        let page = axes
+            .list_attempts(&axes_core::store::ListQuery::all())
+            .await
+            .unwrap();
+        assert!(
+            page.items
+                .iter()
+                .all(|r| r.key.username.as_deref() == Some("alice")),
+            "{:?}",
+            page.items
+        );
+    }
+
+    #[tokio::test]
+    async fn unknown_client_ip_is_refused_not_pooled() {
+        let axes = Axes::builder(Settings {
+            trusted_proxies: vec!["10.0.0.0/8".parse().unwrap()],
+            ..settings()
+        })
+        .build()
+        .unwrap();
+        let app = app_with(AxesLayer::new(axes.clone()).unwrap(), [10, 0, 0, 1]);
+        for bad in ["unknown", "3405803783", "203.000.113.007", "fe80::1%eth0"] {
+            let r = app
+                .clone()
+                .oneshot(form_with("wrong", &[("x-forwarded-for", bad)]))
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{bad}");
+        }
+        assert_eq!(stored(&axes).await, 0, "nothing counted under the proxy");
+        // A well-formed client behind the proxy is counted as itself.
+        let r = app
+            .clone()
+            .oneshot(form_with("wrong", &[("x-forwarded-for", "198.51.100.9")]))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        let page = axes
+            .list_attempts(&axes_core::store::ListQuery::all())
+            .await
+            .unwrap();
+        assert_eq!(
+            page.items[0].key.ip_address.as_deref(),
+            Some("198.51.100.9")
+        );
+
+        // A client_ip hook that answers None: refused under IP lockout.
+        let hooked = AxesLayer::new(axes.clone()).unwrap().client_ip(|_| None);
+        let r = app_with(hooked, PEER).oneshot(form("wrong")).await.unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    }
 }

@@ -37,6 +37,14 @@ impl ClientIpResolver {
 
     /// The client IP. `forwarded` holds the values of every instance of the
     /// configured header, in the order received.
+    ///
+    /// `None` (unknown) when there is no peer, or when the peer is a trusted
+    /// proxy and the entry it vouches for is malformed (`unknown`, an
+    /// obfuscated identifier, a zone index, a decimal or zero-padded IPv4…):
+    /// such an attempt is never counted under the proxy's own address, which
+    /// would let one client lock out everyone behind the proxy. A chain of
+    /// more than [`MAX_FORWARDED_HOPS`] trusted hops is unknown too. A
+    /// trusted peer that sends no header is itself the client.
     pub fn resolve<'a>(
         &self,
         peer: Option<IpAddr>,
@@ -46,26 +54,32 @@ impl ClientIpResolver {
         if !self.is_trusted(peer) {
             return Some(peer);
         }
-        let hops: Vec<&str> = forwarded
-            .into_iter()
-            .flat_map(|v| v.split(','))
+        let values: Vec<&str> = forwarded.into_iter().collect();
+        // Right to left: the right-most entries were appended by our proxies.
+        let mut hops = values
+            .iter()
+            .rev()
+            .flat_map(|v| v.rsplit(','))
             .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .take(64)
-            .collect();
+            .filter(|s| !s.is_empty());
         let mut last = peer;
-        for hop in hops.iter().rev() {
+        for _ in 0..MAX_FORWARDED_HOPS {
+            let Some(hop) = hops.next() else {
+                return Some(last);
+            };
             match parse_hop(hop) {
                 Some(ip) if self.is_trusted(ip) => last = ip,
                 Some(ip) => return Some(ip),
-                // A malformed entry can only come from the untrusted side:
-                // stop at the last address a trusted proxy vouched for.
-                None => return Some(last),
+                // The entry a trusted proxy vouches for is not an address.
+                None => return None,
             }
         }
-        Some(last)
+        None
     }
 }
+
+/// The most forwarded-header entries read, from the right.
+pub const MAX_FORWARDED_HOPS: usize = 64;
 
 /// Parses one entry of a forwarded header: `1.2.3.4`, `1.2.3.4:80`,
 /// `::1`, `[::1]:80`.
@@ -166,12 +180,42 @@ mod tests {
     }
 
     #[test]
-    fn garbage_in_header_stops_at_trusted_hop() {
+    fn garbage_vouched_for_by_a_proxy_is_unknown_not_the_proxy() {
         let r = ClientIpResolver::new(vec![net("10.0.0.0/8")]);
-        let ip = r.resolve(Some("10.0.0.1".parse().unwrap()), ["nonsense, 10.0.0.2"]);
-        assert_eq!(ip, Some("10.0.0.2".parse().unwrap()));
-        let ip = r.resolve(Some("10.0.0.1".parse().unwrap()), std::iter::empty());
-        assert_eq!(ip, Some("10.0.0.1".parse().unwrap()));
+        let proxy = Some("10.0.0.1".parse().unwrap());
+        for bad in [
+            "nonsense, 10.0.0.2",
+            "unknown",
+            "3405803783",
+            "203.000.113.007",
+            "fe80::1%eth0",
+            "_hidden",
+            "1.2.3.4:http",
+        ] {
+            assert_eq!(r.resolve(proxy, [bad]), None, "{bad}");
+        }
+        // Garbage left of a real client is the client's own business.
+        assert_eq!(
+            r.resolve(proxy, ["garbage, 198.51.100.7"]),
+            Some("198.51.100.7".parse().unwrap())
+        );
+        // A trusted peer with no header is the client itself.
+        assert_eq!(r.resolve(proxy, std::iter::empty()), proxy);
+    }
+
+    #[test]
+    fn long_headers_are_read_from_the_right() {
+        let r = ClientIpResolver::new(vec![net("10.0.0.0/8")]);
+        let proxy = Some("10.0.0.1".parse().unwrap());
+        // A client that pads the header cannot push our proxy's entry out.
+        let padded = format!("{}198.51.100.7", "6.6.6.6, ".repeat(500));
+        assert_eq!(
+            r.resolve(proxy, [padded.as_str()]),
+            Some("198.51.100.7".parse().unwrap())
+        );
+        // More trusted hops than are read: unknown.
+        let chain = vec!["10.0.0.9"; MAX_FORWARDED_HOPS + 1].join(",");
+        assert_eq!(r.resolve(proxy, [chain.as_str()]), None);
     }
 
     #[test]

@@ -59,9 +59,10 @@ pub async fn login(
     let password = field(&settings.password_form_field);
 
     let users = state.users.clone();
-    let name = username.clone();
     let outcome = attempt
-        .authenticate(|| async move { users.verify(&name, password).await })
+        .authenticate(&username, |name| async move {
+            users.verify(&name, password).await
+        })
         .await;
     match outcome {
         Ok(user) => {
@@ -216,7 +217,7 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
 pub async fn api_me(
     State(state): State<DemoState>,
     headers: HeaderMap,
-    mut attempt: AxesAttempt,
+    attempt: AxesAttempt,
 ) -> Response {
     let unauthorized = || {
         let mut r = (
@@ -233,10 +234,11 @@ pub async fn api_me(
     let Some((username, password)) = basic_credentials(&headers) else {
         return unauthorized();
     };
-    attempt.set_username(Some(username.clone()));
     let users = state.users.clone();
     match attempt
-        .authenticate(|| async move { users.verify(&username, password).await })
+        .authenticate(&username, |username| async move {
+            users.verify(&username, password).await
+        })
         .await
     {
         Ok(user) => axum::Json(serde_json::json!({ "username": user })).into_response(),

@@ -119,9 +119,12 @@ pub async fn login(
         .to_owned();
     let next = safe_next(field(&form, "next"));
     let accounts = state.accounts.clone();
-    let name = username.clone();
+    // The name counted is the name checked (the layer has already refused
+    // bodies that name a user twice).
     let outcome = attempt
-        .authenticate(|| async move { accounts.verify(&name, password).await })
+        .authenticate(&username, |name| async move {
+            accounts.verify(&name, password).await
+        })
         .await;
     match outcome {
         Ok(name) => {

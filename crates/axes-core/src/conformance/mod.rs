@@ -112,6 +112,8 @@ pub enum Outcome {
     Locked,
     /// Refused by the deny list or allow-list-only.
     Denied,
+    /// Refused: it lacks every field the alternatives count by.
+    Unidentified,
 }
 
 /// One step of a scenario.
@@ -278,6 +280,9 @@ pub async fn run_scenario(scenario: &Scenario, store: Arc<dyn Store>) -> Vec<Str
                     Err(AuthError::InvalidCredentials) => Outcome::Invalid,
                     Err(AuthError::LockedOut(l)) if l.reason == LockoutReason::Denied => {
                         Outcome::Denied
+                    }
+                    Err(AuthError::LockedOut(l)) if l.reason == LockoutReason::Unidentified => {
+                        Outcome::Unidentified
                     }
                     Err(AuthError::LockedOut(_)) => Outcome::Locked,
                     Err(AuthError::Backend(e)) => match *e {},

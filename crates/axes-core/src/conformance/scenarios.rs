@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::Outcome::{Denied, Invalid, Locked, Ok};
+use super::Outcome::{Denied, Invalid, Locked, Ok, Unidentified};
 use super::{Scenario, Step, fail, login, who};
 use crate::events::EventKind;
 use crate::parameters::{Alternative, Field, LockoutParameters};
@@ -45,6 +45,24 @@ fn cooloff(secs: u64) -> Option<Duration> {
 }
 
 const IP: &str = "10.0.0.1";
+
+/// A client from `ip` that gives no username.
+fn nobody(ip: &'static str) -> super::Who {
+    super::Who {
+        ip: Some(ip),
+        user: None,
+        ua: "ua1",
+    }
+}
+
+/// `user` from an IP that could not be determined.
+fn unknown_ip(user: &'static str) -> super::Who {
+    super::Who {
+        ip: None,
+        user: Some(user),
+        ua: "ua1",
+    }
+}
 const IP2: &str = "10.0.0.2";
 
 /// Every scenario.
@@ -696,7 +714,7 @@ pub fn all() -> Vec<Scenario> {
             vec![login(a2, Denied), login(a, Ok)],
         ),
         sc(
-            "attempts without a username share the empty-username record",
+            "ip_address+username: attempts without a username are refused, never pooled",
             s(|s| s.lockout_parameters = params(&[&[IpAddress, Username]])),
             vec![
                 fail(
@@ -705,7 +723,7 @@ pub fn all() -> Vec<Scenario> {
                         user: None,
                         ua: "ua1",
                     },
-                    Invalid,
+                    Unidentified,
                 ),
                 fail(
                     super::Who {
@@ -713,10 +731,60 @@ pub fn all() -> Vec<Scenario> {
                         user: Some("   "),
                         ua: "ua1",
                     },
-                    Invalid,
+                    Unidentified,
                 ),
-                Step::Records(1),
+                Step::Records(0),
                 fail(a, Invalid),
+                Step::Records(1),
+            ],
+        ),
+        sc(
+            "ip_address or username: a missing username is counted by IP only, not as a shared username",
+            s(|s| {
+                s.lockout_parameters = params(&[&[IpAddress], &[Username]]);
+                s.failure_limit = 3;
+            }),
+            vec![
+                fail(nobody("10.0.1.1"), Invalid),
+                fail(nobody("10.0.1.2"), Invalid),
+                fail(nobody("10.0.1.3"), Invalid),
+                // Three username-less failures from three IPs: no bucket of
+                // their own reached the limit.
+                fail(nobody("10.0.1.4"), Invalid),
+                fail(nobody("10.0.1.4"), Invalid),
+                fail(nobody("10.0.1.4"), Locked),
+                login(who("10.0.1.5", "alice"), Ok),
+            ],
+        ),
+        sc(
+            "ip_address: an attempt from an unknown IP is refused, never pooled",
+            Settings::default(),
+            vec![
+                fail(unknown_ip("alice"), Unidentified),
+                login(unknown_ip("alice"), Unidentified),
+                Step::Check {
+                    who: unknown_ip("bob"),
+                    refused: true,
+                },
+                Step::Records(0),
+                fail(a, Invalid),
+            ],
+        ),
+        sc(
+            "ip_address or username: an unknown IP is counted by username only",
+            s(|s| {
+                s.lockout_parameters = params(&[&[IpAddress], &[Username]]);
+                s.failure_limit = 2;
+            }),
+            vec![
+                fail(unknown_ip("alice"), Invalid),
+                fail(unknown_ip("bob"), Invalid),
+                // Not one shared "no IP" bucket: carol starts at nothing.
+                fail(unknown_ip("carol"), Invalid),
+                fail(unknown_ip("alice"), Locked),
+                // alice's username lockout holds from a known IP too.
+                login(a, Locked),
+                login(who(IP2, "bob"), Ok),
             ],
         ),
         sc(

@@ -17,6 +17,11 @@ pub enum LockoutReason {
     Denied,
     /// The store could not be reached and `fail_closed` is on.
     StoreUnavailable,
+    /// The attempt lacks every field the lockout parameters count by (an
+    /// unknown client IP under IP lockout, no username under username
+    /// lockout): it cannot be counted without pooling it with strangers, so
+    /// it is refused (an HTTP front answers `400 Bad Request`).
+    Unidentified,
 }
 
 /// A refusal, with everything a lockout response needs.

@@ -9,6 +9,7 @@ mod lockout;
 mod prepare;
 mod ticket;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
@@ -28,10 +29,11 @@ use crate::error::{ConfigError, Error, StoreError};
 use crate::events::{Event, EventBus, EventKind};
 use crate::identity::{UsernameRule, normalize_username, parse_canonical_ip};
 use crate::memory::MemoryStore;
+use crate::parameters::{Alternative, Field, LockoutParameters};
 use crate::settings::{Handler, Settings};
 use crate::store::{
     AccessLogRecord, AttemptRecord, FailureLogRecord, FailureQuery, Failures, ListQuery,
-    NewAccessLog, Page, ResetFilter, Store, plausible_id,
+    NewAccessLog, Page, RecordKey, ResetFilter, Store, plausible_id,
 };
 use health::Health;
 
@@ -173,13 +175,47 @@ pub struct CheckResult {
 }
 
 /// How the policy treats one prepared attempt, before the store is asked.
-enum Gate {
+enum Gate<'a> {
     /// Axes is off, or the client is exempt: never refused, never counted.
     Exempt,
     /// Refused outright (deny list, allow-list-only).
     Denied,
-    /// Counted, and refused at `limit` (None: never refused).
-    Counted { limit: Option<u32> },
+    /// Refused: none of the alternatives can be counted (see
+    /// [`counted_parameters`]).
+    Unidentified,
+    /// Counted by `parameters`, and refused at `limit` (None: never refused).
+    Counted {
+        limit: Option<u32>,
+        parameters: Cow<'a, LockoutParameters>,
+    },
+}
+
+/// The alternatives an attempt can be counted by: those whose fields are all
+/// known. An unknown IP or a missing username is never a value of its own —
+/// counting it would pool every such attempt into one shared bucket, which
+/// lets one client lock out all the others (SPEC §3). `None` when no
+/// alternative is left.
+pub(crate) fn counted_parameters<'a>(
+    parameters: &'a LockoutParameters,
+    key: &RecordKey,
+) -> Option<Cow<'a, LockoutParameters>> {
+    let known = |f: &Field| match f {
+        Field::IpAddress => key.ip_address.is_some(),
+        Field::Username => key.username.is_some(),
+        Field::UserAgent => true,
+    };
+    let usable = |a: &Alternative| a.fields().iter().all(known);
+    if parameters.alternatives().iter().all(usable) {
+        return Some(Cow::Borrowed(parameters));
+    }
+    LockoutParameters::new(
+        parameters
+            .alternatives()
+            .iter()
+            .filter(|a| usable(a))
+            .cloned(),
+    )
+    .map(Cow::Owned)
 }
 
 impl Axes {
@@ -272,7 +308,7 @@ impl Axes {
             .and_then(|d| chrono::Duration::from_std(d).ok())
     }
 
-    fn gate(&self, p: &Prepared) -> Gate {
+    fn gate(&self, p: &Prepared) -> Gate<'_> {
         let s = &self.inner.settings;
         if !s.enabled {
             return Gate::Exempt;
@@ -288,8 +324,35 @@ impl Axes {
         {
             return Gate::Exempt;
         }
-        Gate::Counted {
-            limit: s.lock_out_at_failure.then(|| self.limit_for(p)),
+        match counted_parameters(&s.lockout_parameters, &p.key) {
+            Some(parameters) => Gate::Counted {
+                limit: s.lock_out_at_failure.then(|| self.limit_for(p)),
+                parameters,
+            },
+            None => Gate::Unidentified,
+        }
+    }
+
+    /// The refusal of an attempt that cannot be counted.
+    fn unidentified(&self, p: &Prepared) -> Lockout {
+        tracing::warn!(
+            "axes: refused an attempt without {} (lockout_parameters = \"{}\"): counting it would pool it with every other such attempt",
+            self.missing_fields(p),
+            self.inner.settings.lockout_parameters
+        );
+        self.lockout(
+            p,
+            LockoutReason::Unidentified,
+            &Failures::default(),
+            self.limit_for(p),
+        )
+    }
+
+    fn missing_fields(&self, p: &Prepared) -> &'static str {
+        match (p.key.ip_address.is_none(), p.key.username.is_none()) {
+            (true, true) => "a client IP or username",
+            (true, false) => "a known client IP",
+            _ => "a username",
         }
     }
 
@@ -312,6 +375,9 @@ impl Axes {
         let message = match (reason, retry_after) {
             (LockoutReason::StoreUnavailable, _) => {
                 "Login is temporarily unavailable. Please try again later.".to_owned()
+            }
+            (LockoutReason::Unidentified, _) => {
+                "The login request could not be attributed to a client.".to_owned()
             }
             (_, Some(_)) => s.cooloff_message.clone(),
             (_, None) => s.permalock_message.clone(),
@@ -381,10 +447,14 @@ impl Axes {
             Gate::Denied => {
                 refuse(self.lockout(&p, LockoutReason::Denied, &Failures::default(), limit))
             }
-            Gate::Counted { limit: gate_limit } => {
+            Gate::Unidentified => refuse(self.unidentified(&p)),
+            Gate::Counted {
+                limit: gate_limit,
+                parameters,
+            } => {
                 let query = FailureQuery {
                     key: &p.key,
-                    parameters: &self.inner.settings.lockout_parameters,
+                    parameters: &parameters,
                     window: self.window_for(&p),
                     now: self.now(),
                 };
@@ -423,7 +493,15 @@ impl Axes {
                 self.emit(EventKind::LockedOut, &p, 0);
                 Err(l)
             }
-            Gate::Counted { limit } => ticket::reserve(self.clone(), p, limit).await,
+            Gate::Unidentified => Err(self.unidentified(&p)),
+            Gate::Counted { limit, parameters } => {
+                // The settings' own parameters are not copied per attempt.
+                let narrowed = match parameters {
+                    Cow::Borrowed(_) => None,
+                    Cow::Owned(narrowed) => Some(narrowed),
+                };
+                ticket::reserve(self.clone(), p, limit, narrowed).await
+            }
         }
     }
 

@@ -6,6 +6,7 @@ use std::fmt;
 
 use super::{Axes, Lockout, LockoutReason, Prepared};
 use crate::events::EventKind;
+use crate::parameters::LockoutParameters;
 use crate::store::{Failures, NewFailureLog, Reservation};
 
 /// Why [`Axes::authenticate`] did not return a user.
@@ -52,19 +53,23 @@ pub struct Ticket {
     mode: Mode,
     limit: Option<u32>,
     failures: Failures,
+    /// The alternatives this attempt is counted by, when narrower than the
+    /// settings' (a field of the attempt is unknown).
+    narrowed: Option<LockoutParameters>,
 }
 
 pub(super) async fn reserve(
     axes: Axes,
     p: Prepared,
     limit: Option<u32>,
+    narrowed: Option<LockoutParameters>,
 ) -> Result<Ticket, Lockout> {
     let s = axes.settings();
     let window = axes.window_for(&p);
     let reservation = Reservation {
         key: &p.key,
         details: &p.details,
-        parameters: &s.lockout_parameters,
+        parameters: narrowed.as_ref().unwrap_or(&s.lockout_parameters),
         limit,
         window,
         count_when_locked: s.reset_cool_off_on_failure_during_lockout,
@@ -81,6 +86,7 @@ pub(super) async fn reserve(
                     mode: Mode::Unprotected,
                     limit,
                     failures: Failures::default(),
+                    narrowed,
                 }),
             };
         }
@@ -92,6 +98,7 @@ pub(super) async fn reserve(
             mode: Mode::Reserved,
             limit,
             failures: outcome.failures,
+            narrowed,
         });
     }
     let limit_value = limit.unwrap_or(u32::MAX);
@@ -142,6 +149,7 @@ impl Ticket {
             mode: Mode::Exempt,
             limit: None,
             failures: Failures::default(),
+            narrowed: None,
         }
     }
 
@@ -197,7 +205,10 @@ impl Ticket {
         let store = &axes.inner.store;
         if s.reset_on_success {
             if let Ok(n) = axes
-                .call(store.clear_client(&self.prepared.key, &s.lockout_parameters))
+                .call(store.clear_client(
+                    &self.prepared.key,
+                    self.narrowed.as_ref().unwrap_or(&s.lockout_parameters),
+                ))
                 .await
                 && n > 0
             {
