@@ -13,8 +13,8 @@
 //!    first untrusted address is the answer. Nothing left of it (written by
 //!    the client, or by whoever the client is) is ever returned. When every
 //!    entry is a trusted proxy, the answer is the left-most one (or the peer).
-//! 6. A malformed entry stops the walk (see `MALFORMED HOP RULE` below: the
-//!    one place to adjust when that rule changes).
+//! 6. A malformed entry stops the walk with no answer (see `MALFORMED HOP
+//!    RULE` below), and so do more than `MAX_FORWARDED_HOPS` trusted hops.
 //! 7. Well-formed entries parse to their address: `1.2.3.4`, `1.2.3.4:80`,
 //!    `2001:db8::1`, `[2001:db8::1]:443`, `"1.2.3.4"`, `::ffff:1.2.3.4`,
 //!    with blanks around.
@@ -28,8 +28,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use arbitrary::Arbitrary;
-use axes_core::identity::{ClientIpResolver, fold_mapped};
-use axes_fuzz::check_known_bugs;
+use axes_core::identity::{ClientIpResolver, MAX_FORWARDED_HOPS, fold_mapped};
 use ipnet::IpNet;
 use libfuzzer_sys::fuzz_target;
 
@@ -208,17 +207,15 @@ fuzz_target!(|input: Input| {
         );
     }
 
-    // KNOWN BUG (forwarded-header truncation): the resolver keeps the
-    // LEFT-most 64 entries and walks those, so behind a header of more than
-    // 64 entries it returns one the client wrote. Skipped unless
-    // FUZZ_KNOWN_BUGS=1.
-    if entries.len() > 64 && !check_known_bugs() {
-        return;
-    }
-
-    // 5./6. Walk from the right.
+    // 5./6. Walk from the right, at most MAX_FORWARDED_HOPS entries: a
+    // longer chain of trusted hops is an unknown client (the fixed
+    // truncation bug read the LEFT-most 64, written by the client).
     let mut last = peer;
-    for (entry, ip) in entries.iter().zip(&parsed).rev() {
+    for (hop, (entry, ip)) in entries.iter().zip(&parsed).rev().enumerate() {
+        if hop >= MAX_FORWARDED_HOPS {
+            assert_eq!(got, None, "more than {MAX_FORWARDED_HOPS} trusted hops");
+            return;
+        }
         match ip {
             Some(ip) if trusted(*ip) => last = *ip,
             Some(ip) => {
@@ -230,13 +227,11 @@ fuzz_target!(|input: Input| {
                 return;
             }
             None => {
-                // MALFORMED HOP RULE — the one place to adjust when it
-                // changes. A malformed entry stops the walk. Old rule: the
-                // answer is the last address a trusted proxy vouched for
-                // (`last`). New rule (in progress): no answer. Both never
-                // return anything left of the malformed entry.
+                // MALFORMED HOP RULE: the entry a trusted proxy vouches
+                // for is not an address — an unknown client, never the
+                // proxy's own address (`last`, the old rule's answer).
                 assert!(
-                    got.is_none() || got == Some(last),
+                    got.is_none(),
                     "malformed entry {entry:?}: got {got:?}, last trusted {last}"
                 );
                 return;

@@ -13,7 +13,6 @@
 #![no_main]
 
 use axes_core::identity::{MAX_FIELD_CHARS, bounded, normalize_username};
-use axes_fuzz::check_known_bugs;
 use libfuzzer_sys::fuzz_target;
 use unicode_normalization::UnicodeNormalization;
 
@@ -22,17 +21,14 @@ fuzz_target!(|text: &str| {
     let twice = normalize_username(&once);
     assert_eq!(once.trim(), once, "blanks at the ends");
 
-    // KNOWN BUG (username normalisation not idempotent): lowercasing after
-    // NFKC can leave text that is not in NFKC, e.g. "\u{130}\u{316}" (İ̖) ->
-    // "i\u{307}\u{316}" -> "i\u{316}\u{307}". Skipped unless
-    // FUZZ_KNOWN_BUGS=1; every other way of breaking idempotence is checked.
-    let known = once.nfkc().collect::<String>() != once;
-    if !known || check_known_bugs() {
-        assert_eq!(
-            once, twice,
-            "normalize_username is not idempotent on {text:?}"
-        );
-    }
+    // Idempotent (the fixed bug: lowercasing after NFKC left text NFKC
+    // changes again, e.g. "\u{130}\u{316}" (İ̖) -> "i\u{307}\u{316}" ->
+    // "i\u{316}\u{307}").
+    assert_eq!(
+        once, twice,
+        "normalize_username is not idempotent on {text:?}"
+    );
+    assert_eq!(once.nfkc().collect::<String>(), once, "not in NFKC");
 
     // The username as stored (see engine::prepare): bounded either side.
     let stored = bounded(

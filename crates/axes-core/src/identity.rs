@@ -140,13 +140,27 @@ pub fn parse_canonical_ip(text: &str, ipv6_prefix: u8) -> Result<String, String>
 /// A rule that turns a raw username into the form failures are counted by.
 pub type UsernameRule = std::sync::Arc<dyn Fn(&str) -> String + Send + Sync>;
 
-/// The default username rule: Unicode NFKC, lowercase, trimmed.
+/// The default username rule: Unicode NFKC, lowercase, trimmed — to a
+/// fixed point, so that a stored username normalises to itself (lowercasing
+/// can leave text NFKC changes again: `Y` + ring above lowercases to `y` +
+/// ring above, which composes to `ẙ`; `İ` lowercases to `i` + dot above,
+/// which reorders with a following mark).
 pub fn normalize_username(raw: &str) -> String {
-    raw.nfkc()
-        .collect::<String>()
-        .to_lowercase()
-        .trim()
-        .to_owned()
+    let step = |s: &str| -> String {
+        let lower: String = s.nfkc().collect::<String>().to_lowercase();
+        lower.nfkc().collect::<String>().trim().to_owned()
+    };
+    let mut current = step(raw);
+    // Each step only composes, folds case or trims; two more rounds reach
+    // the fixed point for every input the fuzzer has found.
+    for _ in 0..4 {
+        let next = step(&current);
+        if next == current {
+            break;
+        }
+        current = next;
+    }
+    current
 }
 
 /// Strips NUL bytes and cuts `text` to `max` characters.
