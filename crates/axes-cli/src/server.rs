@@ -8,7 +8,7 @@
 //! | request | `--request-timeout` | 30 s | from the end of the head to the response (reading the body included): `408 Request Timeout`, connection closed |
 //! | sending | `--send-timeout` | 30 s | a connection whose response makes no progress that long (the client does not read) is closed |
 //! | body size | `--max-body-size` | 64 KiB | larger bodies get `413 Payload Too Large` (routes may bound tighter) |
-//! | connections | `--max-connections` | 1024 | when that many are open, no more are accepted: new ones wait in the kernel's listen backlog until one closes |
+//! | connections | `--max-connections` | 1024 | when that many are open, no more are accepted: new ones wait in the kernel's listen backlog ([`LISTEN_BACKLOG`]) until one closes |
 //!
 //! Request heads are further bounded to [`MAX_HEADER_SIZE`] bytes (`431`).
 //! Handlers see the peer address as `ConnectInfo<SocketAddr>`, as with
@@ -37,7 +37,7 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tower::ServiceExt as _;
 
@@ -64,6 +64,11 @@ pub const MAX_CONNECTIONS_LIMIT: u64 = 1_000_000;
 /// The bound on a request head (request line and headers), in bytes:
 /// `431 Request Header Fields Too Large` beyond.
 pub const MAX_HEADER_SIZE: usize = 32 * 1024;
+
+/// The listen backlog: connections the kernel completes and queues while
+/// the server does not accept (all slots taken). Linux caps it at
+/// `net.core.somaxconn`.
+pub const LISTEN_BACKLOG: u32 = 1024;
 
 /// File descriptors kept for everything but client connections (the
 /// listener, the store's pool, standard streams, …) when checking the
@@ -141,6 +146,22 @@ fn parse_timeout(s: &str) -> Result<Duration, String> {
         return Err("must be at most 24h".into());
     }
     Ok(d)
+}
+
+/// A listener on `addr` with a backlog of [`LISTEN_BACKLOG`] (tokio's own
+/// `TcpListener::bind` queues only 128).
+pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    // As std and tokio do: a restarted server can bind at once, even with
+    // connections of the previous one in TIME_WAIT.
+    #[cfg(not(windows))]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 /// Serves `app` on `listener` with `limits` until SIGINT (Ctrl-C) or

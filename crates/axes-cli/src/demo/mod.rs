@@ -166,9 +166,8 @@ pub async fn run(
 pub async fn serve(state: DemoState, listen: SocketAddr, limits: &Limits) -> anyhow::Result<()> {
     let names = state.user_names();
     let admin = state.has_admin();
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
+    let listener =
+        crate::server::bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     println!("axes demo: http://{addr}/");
     println!("  log in at http://{addr}/login as: {}", names.join(", "));

@@ -136,9 +136,8 @@ pub async fn run(axes: Axes, listen: SocketAddr, limits: &Limits) -> anyhow::Res
     }
     let names = accounts.names().join(", ");
     let app = router(axes, accounts.clone(), secret)?;
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
+    let listener =
+        crate::server::bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     println!("axes serve: listening on http://{addr}/");
     println!("  admin:  http://{addr}/admin/");
