@@ -5,3 +5,4 @@
 pub mod cli;
 pub mod demo;
 pub mod serve;
+pub mod server;

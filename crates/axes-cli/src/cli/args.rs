@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::server::Limits;
+
 /// The most days `--age` accepts (about 270 years): far beyond any log, and
 /// well inside the range of the clock's arithmetic.
 pub const MAX_AGE_DAYS: u32 = 100_000;
@@ -94,6 +96,9 @@ pub enum Command {
         /// Address to listen on
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8000")]
         listen: SocketAddr,
+        /// Timeouts and bounds of the HTTP server
+        #[command(flatten)]
+        limits: Limits,
     },
 
     /// Run a small site protected by axes (GET /login, POST /login, POST /logout, /admin/)
@@ -104,6 +109,9 @@ pub enum Command {
         /// A user of the demo site, as NAME:PASSWORD (repeatable) [default: demo:demo]
         #[arg(long = "user", value_name = "NAME:PASSWORD", value_parser = parse_user)]
         users: Vec<(String, String)>,
+        /// Timeouts and bounds of the HTTP server
+        #[command(flatten)]
+        limits: Limits,
     },
 
     /// Hash a password for `admin_users` (prints an argon2id PHC string)

@@ -32,6 +32,8 @@ use axum::http::HeaderMap;
 use axum::routing::{get, post};
 
 pub use session::{Session, Sessions};
+
+use crate::server::Limits;
 pub use users::Users;
 
 /// The demo's state: the engine, its layer, the users and the sessions.
@@ -147,25 +149,25 @@ pub fn router(state: DemoState) -> Router {
     app
 }
 
-/// Serves the demo on `listen` until Ctrl-C, printing its URL and users
-/// (never their passwords).
+/// Serves the demo on `listen` with `limits` until Ctrl-C or SIGTERM,
+/// printing its URL and users (never their passwords).
 pub async fn run(
     axes: Axes,
     listen: SocketAddr,
     users: Vec<(String, String)>,
+    limits: &Limits,
 ) -> anyhow::Result<()> {
     let state = DemoState::new(axes, users)?;
-    serve(state, listen).await
+    serve(state, listen, limits).await
 }
 
-/// Serves `state` (with whatever admin it has mounted) on `listen` until
-/// Ctrl-C.
-pub async fn serve(state: DemoState, listen: SocketAddr) -> anyhow::Result<()> {
+/// Serves `state` (with whatever admin it has mounted) on `listen` with
+/// `limits` until Ctrl-C or SIGTERM (see [`crate::server`]).
+pub async fn serve(state: DemoState, listen: SocketAddr, limits: &Limits) -> anyhow::Result<()> {
     let names = state.user_names();
     let admin = state.has_admin();
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
+    let listener =
+        crate::server::bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     println!("axes demo: http://{addr}/");
     println!("  log in at http://{addr}/login as: {}", names.join(", "));
@@ -173,14 +175,6 @@ pub async fn serve(state: DemoState, listen: SocketAddr) -> anyhow::Result<()> {
         println!("  admin:    http://{addr}/admin/");
     }
     println!("  (Ctrl-C to stop)");
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await
-    .context("serving the demo")?;
+    crate::server::serve(listener, router(state), limits).await;
     Ok(())
 }

@@ -36,6 +36,7 @@ pub use login::safe_next;
 pub use session::SessionKeys;
 
 use crate::demo::DemoState;
+use crate::server::Limits;
 
 /// Refuses addresses beyond loopback unless `api_token` is set (SPEC §8).
 pub fn check_listen(axes: &Axes, listen: SocketAddr) -> Result<(), ConfigError> {
@@ -118,9 +119,9 @@ async fn healthz(State(axes): State<Axes>) -> Response {
     (status, body).into_response()
 }
 
-/// Serves the service on `listen` until Ctrl-C, printing where it listens
-/// and the admin URL.
-pub async fn run(axes: Axes, listen: SocketAddr) -> anyhow::Result<()> {
+/// Serves the service on `listen` with `limits` until Ctrl-C or SIGTERM
+/// (see [`crate::server`]), printing where it listens and the admin URL.
+pub async fn run(axes: Axes, listen: SocketAddr, limits: &Limits) -> anyhow::Result<()> {
     check_listen(&axes, listen)?;
     for warning in axes.settings().inactive_settings() {
         tracing::warn!("setting has no effect in this version: {warning}");
@@ -135,9 +136,8 @@ pub async fn run(axes: Axes, listen: SocketAddr) -> anyhow::Result<()> {
     }
     let names = accounts.names().join(", ");
     let app = router(axes, accounts.clone(), secret)?;
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
+    let listener =
+        crate::server::bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     println!("axes serve: listening on http://{addr}/");
     println!("  admin:  http://{addr}/admin/");
@@ -146,15 +146,7 @@ pub async fn run(axes: Axes, listen: SocketAddr) -> anyhow::Result<()> {
     }
     println!("  health: http://{addr}/healthz");
     println!("  (Ctrl-C to stop)");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await
-    .context("serving")?;
+    crate::server::serve(listener, app, limits).await;
     Ok(())
 }
 

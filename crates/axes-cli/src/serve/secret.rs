@@ -3,7 +3,8 @@
 //! `secret_key` from the settings when set; otherwise a random key kept in
 //! `axes.secret` in the data folder (the folder of the SQLite database, or
 //! the working directory for other stores), created with mode 0600 on first
-//! start and reused afterwards, so sessions survive restarts.
+//! start and reused afterwards, so sessions survive restarts. An existing
+//! file that other users may read is used with a warning (not changed).
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -58,6 +59,7 @@ pub fn load_or_create_in(dir: &Path) -> anyhow::Result<Vec<u8>> {
     let path = dir.join(FILE_NAME);
     match std::fs::read_to_string(&path) {
         Ok(text) => {
+            warn_if_shared(&path);
             let key = text.trim();
             anyhow::ensure!(
                 key.len() >= MIN_KEY_LEN,
@@ -92,6 +94,28 @@ pub fn load_or_create_in(dir: &Path) -> anyhow::Result<Vec<u8>> {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => load_or_create_in(dir),
         Err(e) => Err(e).with_context(|| format!("cannot create {}", path.display())),
     }
+}
+
+/// Warns when users other than the owner may read or write the key file
+/// (it is created 0600; a looser mode was set by someone, so it is left as
+/// it is).
+fn warn_if_shared(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        if let Ok(meta) = std::fs::metadata(path) {
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                tracing::warn!(
+                    "axes: {} is accessible to other users (mode {mode:04o}); anyone who can \
+                     read it can forge admin sessions: restrict it with `chmod 600`",
+                    path.display()
+                );
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }
 
 #[cfg(test)]

@@ -171,14 +171,30 @@ impl AxesEnv {
     /// Starts `axes demo` on a free port with the user `user` (password
     /// [`PASSWORD`]) and waits until it prints its URL.
     pub fn demo_as(&self, name: &str, user: &str) -> DemoProcess {
+        self.demo_with(name, user, &[])
+    }
+
+    /// As [`AxesEnv::demo_as`], with more arguments (e.g. server limits).
+    pub fn demo_with(&self, name: &str, user: &str, extra: &[&str]) -> DemoProcess {
+        let user = format!("{user}:{PASSWORD}");
+        let mut args = vec!["demo", "--listen", "127.0.0.1:0", "--user", &user];
+        args.extend_from_slice(extra);
+        self.start(name, &args, "axes demo: ")
+    }
+
+    /// Starts `axes serve` on a free port with `extra` arguments and waits
+    /// until it prints where it listens.
+    pub fn serve(&self, name: &str, extra: &[&str]) -> DemoProcess {
+        let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
+        args.extend_from_slice(extra);
+        self.start(name, &args, "axes serve: listening on ")
+    }
+
+    /// Starts the binary with `args` and waits for the stdout line starting
+    /// with `marker`, followed by its URL.
+    fn start(&self, name: &str, args: &[&str], marker: &str) -> DemoProcess {
         let mut child = self
-            .command(&[
-                "demo",
-                "--listen",
-                "127.0.0.1:0",
-                "--user",
-                &format!("{user}:{PASSWORD}"),
-            ])
+            .command(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -199,11 +215,12 @@ impl AxesEnv {
         });
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel();
+        let marker = marker.to_owned();
         std::thread::spawn(move || {
             let mut sent = false;
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
-                if !sent && let Some(rest) = line.strip_prefix("axes demo: ") {
+                if !sent && let Some(rest) = line.strip_prefix(&marker) {
                     let _ = tx.send(rest.trim().trim_end_matches('/').to_owned());
                     sent = true;
                 }
@@ -222,7 +239,7 @@ impl AxesEnv {
                 // give the stderr reader a moment to collect the last words
                 std::thread::sleep(Duration::from_millis(200));
                 panic!(
-                    "demo {name} did not start (exit: {status:?}); stderr:\n{}",
+                    "{name} did not start (exit: {status:?}); stderr:\n{}",
                     process.log_text()
                 );
             }
@@ -231,7 +248,7 @@ impl AxesEnv {
     }
 }
 
-/// A running `axes demo`; killed when dropped.
+/// A running `axes demo` (or `axes serve`); killed when dropped.
 #[derive(Debug)]
 pub struct DemoProcess {
     pub name: String,
@@ -259,6 +276,25 @@ impl DemoProcess {
             .iter()
             .filter(|l| l.contains(needle))
             .count()
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits up to `within` for the process to exit; its status if it did.
+    pub fn wait_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Waits (a little) until `count_log(needle) >= n`: log lines travel

@@ -1,5 +1,6 @@
 //! The SQLite store: an embedded file in WAL mode.
 
+mod file;
 mod sql;
 
 use std::any::Any;
@@ -34,7 +35,8 @@ use crate::{ConnectOptions, migrate};
 static MIGRATOR: LazyLock<Migrator> = LazyLock::new(|| migrate::migrator(migrate::SQLITE));
 
 /// A store in a SQLite database file (`sqlite://axes.db`), created on first
-/// use, in WAL mode with `synchronous=NORMAL`.
+/// use (on Unix with mode 0600, which SQLite passes on to the `-wal` and
+/// `-shm` files), in WAL mode with `synchronous=NORMAL`.
 ///
 /// Writes are serialised in process by a mutex and across processes by
 /// `BEGIN IMMEDIATE` transactions (waiting up to the busy timeout), which
@@ -107,6 +109,9 @@ impl SqliteStore {
         options: &ConnectOptions,
         in_memory: bool,
     ) -> Result<Self, StoreError> {
+        if !in_memory && file::is_on_disk(connect.get_filename()) {
+            file::prepare(connect.get_filename());
+        }
         let connect = connect
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)

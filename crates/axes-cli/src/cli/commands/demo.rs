@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use axes_core::Settings;
 
 use crate::cli::store;
+use crate::server::Limits;
 
 /// The user of the demo site when none is given.
 pub const DEFAULT_USER: (&str, &str) = ("demo", "demo");
@@ -14,6 +15,7 @@ pub async fn run(
     settings: Settings,
     listen: SocketAddr,
     mut users: Vec<(String, String)>,
+    limits: Limits,
 ) -> anyhow::Result<()> {
     if users.is_empty() {
         users.push((DEFAULT_USER.0.to_owned(), DEFAULT_USER.1.to_owned()));
@@ -23,5 +25,5 @@ pub async fn run(
     }
     let axes = store::engine(settings).await?;
     let state = crate::demo::DemoState::new(axes, users)?;
-    crate::demo::serve(crate::serve::demo_with_admin(state), listen).await
+    crate::demo::serve(crate::serve::demo_with_admin(state), listen, &limits).await
 }

@@ -23,10 +23,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         // Reports bad settings as a problem of its own.
         Command::Check => runtime()?.block_on(check::run(config)),
         Command::Migrate => with_settings(config, migrate::run),
-        Command::Serve { listen } => with_engine(config, |axes| async move {
-            crate::serve::run(axes, listen).await
+        Command::Serve { listen, limits } => with_engine(config, |axes| async move {
+            crate::serve::run(axes, listen, &limits).await
         }),
-        Command::Demo { listen, users } => with_settings(config, |s| demo::run(s, listen, users)),
+        Command::Demo {
+            listen,
+            users,
+            limits,
+        } => with_settings(config, |s| demo::run(s, listen, users, limits)),
         Command::Reset => with_engine(config, |axes| async move { reset::all(&axes).await }),
         Command::ResetIp { ips } => {
             with_engine(config, |axes| async move { reset::ips(&axes, &ips).await })
