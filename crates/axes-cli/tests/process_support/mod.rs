@@ -171,14 +171,34 @@ impl AxesEnv {
     /// Starts `axes demo` on a free port with the user `user` (password
     /// [`PASSWORD`]) and waits until it prints its URL.
     pub fn demo_as(&self, name: &str, user: &str) -> DemoProcess {
-        let mut child = self
-            .command(&[
+        self.spawn(
+            name,
+            &[
                 "demo",
                 "--listen",
                 "127.0.0.1:0",
                 "--user",
                 &format!("{user}:{PASSWORD}"),
-            ])
+            ],
+            "axes demo: ",
+        )
+    }
+
+    /// Starts `axes serve` on a free port and waits until it prints where
+    /// it listens (`url` is then `http://127.0.0.1:PORT`).
+    pub fn serve(&self, name: &str) -> DemoProcess {
+        self.spawn(
+            name,
+            &["serve", "--listen", "127.0.0.1:0"],
+            "axes serve: listening on ",
+        )
+    }
+
+    /// Starts the binary with `args` and waits until it prints a line
+    /// starting with `prefix` followed by its URL.
+    fn spawn(&self, name: &str, args: &[&str], prefix: &'static str) -> DemoProcess {
+        let mut child = self
+            .command(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -203,7 +223,7 @@ impl AxesEnv {
             let mut sent = false;
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
-                if !sent && let Some(rest) = line.strip_prefix("axes demo: ") {
+                if !sent && let Some(rest) = line.strip_prefix(prefix) {
                     let _ = tx.send(rest.trim().trim_end_matches('/').to_owned());
                     sent = true;
                 }
@@ -222,7 +242,7 @@ impl AxesEnv {
                 // give the stderr reader a moment to collect the last words
                 std::thread::sleep(Duration::from_millis(200));
                 panic!(
-                    "demo {name} did not start (exit: {status:?}); stderr:\n{}",
+                    "{name} did not start (exit: {status:?}); stderr:\n{}",
                     process.log_text()
                 );
             }
@@ -231,7 +251,7 @@ impl AxesEnv {
     }
 }
 
-/// A running `axes demo`; killed when dropped.
+/// A running `axes demo` (or `axes serve`); killed when dropped.
 #[derive(Debug)]
 pub struct DemoProcess {
     pub name: String,
