@@ -35,6 +35,17 @@
 //! Keys: the signing and fingerprint keys are derived (HMAC-SHA256) from the
 //! secret and the purpose, so an admin cookie is no demo cookie and neither
 //! is a CSRF token.
+//!
+//! Where logouts live: `axes serve` keeps them in `axes.sessions` in its
+//! data folder, next to `axes.secret` ([`Revocations::open`]), so they
+//! outlive a restart; the demo keeps them in memory (its key and its users'
+//! hashes are made at start-up, so its sessions end with the process). The
+//! list is bounded: entries leave when their session would have expired, and
+//! at [`MAX_ENDED`] live entries every session issued so far is ended
+//! instead of any entry being forgotten. Several processes sharing the data
+//! folder share the list; processes with folders of their own (several
+//! machines behind a load balancer) do not: a logout there is known only to
+//! the process that handled it (see `docs/deployment.md`, "Sessions").
 
 mod revocations;
 

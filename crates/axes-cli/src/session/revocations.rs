@@ -39,10 +39,20 @@ pub const MAX_ENDED: usize = 10_000;
 const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// The ended sessions. Cheap to clone; clones share the list.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Revocations {
     inner: Arc<Mutex<State>>,
     file: Option<Arc<Files>>,
+}
+
+impl std::fmt::Debug for Revocations {
+    /// The file and the count, never the session ids.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Revocations")
+            .field("file", &self.file.as_ref().map(|files| &files.path))
+            .field("ended", &self.len())
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug)]
@@ -347,8 +357,14 @@ impl Revocations {
                 cause: std::io::Error::other(e),
             })?
         };
-        // Before the rename: this process already refuses the session
-        // whatever happens to the file below.
+        // From here on this process refuses the session whatever happens
+        // to the file. A leftover temporary file goes first, so the new
+        // one is created with mode 0600.
+        match std::fs::remove_file(&files.tmp) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io("remove", &files.tmp)(e)),
+        }
         let mut tmp = open_private(&files.tmp).map_err(io("write", &files.tmp))?;
         tmp.write_all(text.as_bytes())
             .and_then(|()| tmp.sync_all())
