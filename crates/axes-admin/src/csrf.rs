@@ -23,28 +23,24 @@ const FUTURE_SKEW: chrono::Duration = chrono::Duration::minutes(5);
 /// The longest token accepted (longer input is refused unread).
 const MAX_TOKEN_LEN: usize = 128;
 
-/// HMAC-SHA256 (RFC 2104) of the concatenation of `parts`, keyed with `key`.
-pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+fn hmac_of(key: &[u8], parts: &[&[u8]]) -> Hmac<Sha256> {
     // HMAC takes keys of any length, so `new_from_slice` cannot fail.
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
         .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
     for p in parts {
         mac.update(p);
     }
-    mac.finalize().into_bytes().into()
+    mac
 }
 
-/// Compares two byte strings in time independent of where they differ.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// HMAC-SHA256 (RFC 2104) of the concatenation of `parts`, keyed with `key`.
+pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    hmac_of(key, parts).finalize().into_bytes().into()
 }
 
-fn mac(key: &[u8], identity: &AdminIdentity, issued: i64) -> [u8; 32] {
+fn mac(key: &[u8], identity: &AdminIdentity, issued: i64) -> Hmac<Sha256> {
     let session = identity.session.as_deref().unwrap_or("");
-    hmac_sha256(
+    hmac_of(
         key,
         &[
             b"axes-admin-csrf\0",
@@ -60,7 +56,8 @@ fn mac(key: &[u8], identity: &AdminIdentity, issued: i64) -> [u8; 32] {
 /// A fresh token for `identity`.
 pub fn token(key: &[u8], identity: &AdminIdentity, now: DateTime<Utc>) -> String {
     let issued = now.timestamp();
-    format!("{issued:x}.{}", hex::encode(mac(key, identity, issued)))
+    let tag = mac(key, identity, issued).finalize().into_bytes();
+    format!("{issued:x}.{}", hex::encode(tag))
 }
 
 /// Whether `token` was made with `key` for `identity` and is still valid.
@@ -83,7 +80,8 @@ pub fn verify(key: &[u8], identity: &AdminIdentity, token: &str, now: DateTime<U
     let Ok(given) = hex::decode(given) else {
         return false;
     };
-    constant_time_eq(&mac(key, identity, issued), &given)
+    // Constant time: `verify_slice` compares the tags.
+    mac(key, identity, issued).verify_slice(&given).is_ok()
 }
 
 #[cfg(test)]

@@ -53,11 +53,12 @@ async fn right_password_logs_in_with_a_session_cookie() {
     assert_eq!(r.headers()[header::LOCATION], "/");
     let cookie = r.headers()[header::SET_COOKIE].to_str().unwrap().to_owned();
     assert!(cookie.starts_with("axes_demo_session="), "{cookie}");
-    let id = cookie
-        .trim_start_matches("axes_demo_session=")
-        .split(';')
-        .next()
-        .unwrap();
+    let mut sent = axum::http::HeaderMap::new();
+    sent.insert(
+        header::COOKIE,
+        cookie.split(';').next().unwrap().parse().unwrap(),
+    );
+    let id = demo.state.session(&sent).unwrap().id;
     assert_eq!(id.len(), 32, "128-bit hex id");
     for attr in ["HttpOnly", "SameSite=Lax", "Path=/"] {
         assert!(cookie.contains(attr), "{cookie}");

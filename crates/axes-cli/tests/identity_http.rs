@@ -16,8 +16,10 @@ use axes_core::{Axes, Field, Handler, LockoutParameters, Settings};
 use demo_support::{client, start};
 
 fn by(fields: &[Field]) -> LockoutParameters {
-    LockoutParameters::new(axes_core::parameters::Alternative::new(fields.iter().copied()))
-        .unwrap()
+    LockoutParameters::new(axes_core::parameters::Alternative::new(
+        fields.iter().copied(),
+    ))
+    .unwrap()
 }
 
 /// Every variant of the crafted login bodies: (content type, body).
@@ -34,7 +36,10 @@ fn crafted(user: &str, pass: &str) -> Vec<(String, String)> {
         ),
         // A junk suffix: axum's Form takes any type that starts right.
         ("application/x-www-form-urlencodedX".into(), form.clone()),
-        ("application/x-www-form-urlencoded-x; charset=utf-8".into(), form.clone()),
+        (
+            "application/x-www-form-urlencoded-x; charset=utf-8".into(),
+            form.clone(),
+        ),
         // A second content type in one header.
         (
             "application/x-www-form-urlencoded, application/json".into(),
@@ -91,7 +96,10 @@ async fn records(axes: &Axes) -> Vec<(Option<String>, Option<String>, u32)> {
 
 #[tokio::test]
 async fn demo_crafted_logins_are_refused_while_a_username_is_locked() {
-    for parameters in [by(&[Field::Username]), by(&[Field::IpAddress, Field::Username])] {
+    for parameters in [
+        by(&[Field::Username]),
+        by(&[Field::IpAddress, Field::Username]),
+    ] {
         let demo = start(Settings {
             lockout_parameters: parameters.clone(),
             ..demo_support::settings()
@@ -153,14 +161,23 @@ async fn demo_unknown_client_behind_a_proxy_is_refused_not_pooled() {
         ..demo_support::settings()
     })
     .await;
-    for bad in ["unknown", "3405803783", "203.000.113.007", "fe80::1%eth0", "_x"] {
+    for bad in [
+        "unknown",
+        "3405803783",
+        "203.000.113.007",
+        "fe80::1%eth0",
+        "_x",
+    ] {
         for _ in 0..4 {
             assert_eq!(demo.login_via(bad, "alice", "x").await, 400, "{bad}");
         }
     }
     assert!(records(&demo.axes).await.is_empty());
     // Everyone else behind the proxy is unaffected.
-    assert_eq!(demo.login_via("198.51.100.1", "alice", "wonderland").await, 303);
+    assert_eq!(
+        demo.login_via("198.51.100.1", "alice", "wonderland").await,
+        303
+    );
     // A well-formed client is counted as itself.
     assert_eq!(demo.login_via("198.51.100.2", "alice", "x").await, 401);
     let recs = records(&demo.axes).await;
@@ -185,8 +202,12 @@ fn phc(password: &str) -> String {
 async fn serve_admin(settings: Settings) -> (String, Axes, tokio::task::JoinHandle<()>) {
     let axes = Axes::builder(settings).build().unwrap();
     let accounts = Accounts::from_settings(axes.settings()).unwrap();
-    let app = serve::router(axes.clone(), accounts, b"a test secret key, long enough".to_vec())
-        .unwrap();
+    let app = serve::router(
+        axes.clone(),
+        accounts,
+        b"a test secret key, long enough".to_vec(),
+    )
+    .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let server = tokio::spawn(async move {
@@ -211,10 +232,20 @@ async fn serve_admin_login_cannot_be_guessed_past_a_username_lockout() {
     let login = format!("{url}/admin/login");
     let form = |user: &str, pass: &str| format!("username={user}&password={pass}&next=/admin/");
     for _ in 0..2 {
-        let s = send(&login, "application/x-www-form-urlencoded", &form("root", "x")).await;
+        let s = send(
+            &login,
+            "application/x-www-form-urlencoded",
+            &form("root", "x"),
+        )
+        .await;
         assert_eq!(s, 401);
     }
-    let s = send(&login, "application/x-www-form-urlencoded", &form("root", "x")).await;
+    let s = send(
+        &login,
+        "application/x-www-form-urlencoded",
+        &form("root", "x"),
+    )
+    .await;
     assert_eq!(s, 429);
     // The reported attack: a decoy first, the admin last — with guesses and
     // with the right password. Each used to be checked (401, then 303).
@@ -234,7 +265,12 @@ async fn serve_admin_login_cannot_be_guessed_past_a_username_lockout() {
         let s = send(&login, &ct, &body).await;
         assert!(matches!(s, 400 | 415), "{ct:?} {body:?} got {s}");
     }
-    let s = send(&login, "application/x-www-form-urlencoded", &form("root", "hunter22")).await;
+    let s = send(
+        &login,
+        "application/x-www-form-urlencoded",
+        &form("root", "hunter22"),
+    )
+    .await;
     assert_eq!(s, 429);
     // The audit trail names the admin, never a decoy.
     for (_, user, _) in records(&axes).await {

@@ -17,7 +17,6 @@
 
 mod pages;
 mod routes;
-pub mod session;
 mod users;
 
 use std::net::SocketAddr;
@@ -31,19 +30,24 @@ use axum::Router;
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
 
-pub use session::{Session, Sessions};
+pub use crate::session::{Session, Sessions};
 
 use crate::server::Limits;
 pub use users::Users;
 
 /// The demo's state: the engine, its layer, the users and the sessions.
 /// Cheap to clone; clones share the sessions.
+///
+/// Sessions ([`crate::session`], cookie `axes_demo_session`) are signed
+/// with a random key and bound to the user's password hash, both made at
+/// start-up, so they end with the process; logouts are remembered in
+/// memory.
 #[derive(Debug, Clone)]
 pub struct DemoState {
     axes: Axes,
     layer: AxesLayer,
     users: Arc<Users>,
-    sessions: Arc<Sessions>,
+    sessions: Sessions,
     admin: Option<Router>,
 }
 
@@ -67,7 +71,7 @@ impl DemoState {
             axes,
             layer,
             users: Arc::new(Users::new(users, argon2)?),
-            sessions: Arc::new(Sessions::default()),
+            sessions: Sessions::random(crate::session::DEMO)?,
             admin: None,
         })
     }
@@ -87,7 +91,8 @@ impl DemoState {
 
     /// The live session of a request (its `axes_demo_session` cookie).
     pub fn session(&self, headers: &HeaderMap) -> Option<Session> {
-        self.sessions.get(headers)
+        self.sessions
+            .check(headers, self.axes.now(), self.users.as_ref())
     }
 
     /// How many times the credential check (password verification) ran

@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
-use super::{DemoState, pages, session};
+use super::{DemoState, pages};
 
 /// `GET /`: who is logged in.
 pub async fn home(State(state): State<DemoState>, headers: HeaderMap) -> Html<String> {
@@ -66,20 +66,31 @@ pub async fn login(
         .await;
     match outcome {
         Ok(user) => {
-            // A login always gets a fresh session (no fixation).
-            if let Some(old) = state.session(&headers) {
-                state.sessions.remove(&old.id);
+            let now = state.axes().now();
+            // A login always gets a fresh session (no fixation); the old
+            // one ends.
+            if let Some(old) = state.session(&headers)
+                && let Err(e) = state.sessions.end(&old, now).await
+            {
+                tracing::error!("demo: {e}");
             }
-            let session = match state.sessions.create(&user) {
-                Ok(s) => s,
+            let issued = match state.users.password_hash(&user) {
+                Some(hash) => state
+                    .sessions
+                    .issue(&user, hash, now)
+                    .map_err(|e| e.to_string()),
+                None => Err(format!("the user `{user}` is gone")),
+            };
+            let issued = match issued {
+                Ok(issued) => issued,
                 Err(e) => {
-                    tracing::error!("demo: {e:#}");
+                    tracing::error!("demo: cannot start a session: {e}");
                     return StatusCode::INTERNAL_SERVER_ERROR.into_response();
                 }
             };
-            attempt.logged_in(Some(&session.id)).await;
+            attempt.logged_in(Some(&issued.session.id)).await;
             let mut response = Redirect::to("/").into_response();
-            if let Some(cookie) = session::set_cookie(&session) {
+            if let Some(cookie) = state.sessions.set_cookie(&issued, false) {
                 response.headers_mut().insert(header::SET_COOKIE, cookie);
             }
             response
@@ -100,16 +111,18 @@ pub async fn login(
 /// `POST /logout`: ends the session, closes its access-log row.
 pub async fn logout(State(state): State<DemoState>, headers: HeaderMap) -> Response {
     if let Some(session) = state.session(&headers) {
-        state.sessions.remove(&session.id);
+        if let Err(e) = state.sessions.end(&session, state.axes().now()).await {
+            tracing::error!("demo: {e}");
+        }
         state
             .axes()
             .logged_out(&session.username, Some(&session.id))
             .await;
     }
     let mut response = Redirect::to("/login").into_response();
-    response
-        .headers_mut()
-        .insert(header::SET_COOKIE, session::clear_cookie());
+    if let Some(clear) = state.sessions.clear_cookie(false) {
+        response.headers_mut().insert(header::SET_COOKIE, clear);
+    }
     response
 }
 

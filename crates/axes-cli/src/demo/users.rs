@@ -70,6 +70,11 @@ impl Users {
         names
     }
 
+    /// The password hash (PHC string) of `name`.
+    pub fn password_hash(&self, name: &str) -> Option<&str> {
+        self.hashes.get(name).map(String::as_str)
+    }
+
     /// Checks a password, off the async runtime (argon2 is slow on
     /// purpose). `Ok(Some(name))` when right, `Ok(None)` when wrong or the
     /// user is unknown (after the same amount of work).
@@ -89,6 +94,12 @@ impl Users {
         .await
         .context("password check")?;
         Ok((known && ok).then(|| name.to_owned()))
+    }
+}
+
+impl crate::session::Credentials for Users {
+    fn password_hash(&self, name: &str) -> Option<&str> {
+        Users::password_hash(self, name)
     }
 }
 

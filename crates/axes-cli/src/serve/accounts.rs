@@ -74,6 +74,14 @@ impl Accounts {
         self.users.iter().any(|(n, _)| n == name)
     }
 
+    /// The password hash (PHC string) of `name`.
+    pub fn password_hash(&self, name: &str) -> Option<&str> {
+        self.users
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, h)| h.as_str())
+    }
+
     /// Checks a password off the async runtime. `Ok(Some(name))` when
     /// right; `Ok(None)` when wrong or unknown (an unknown name is checked
     /// against another account's hash, so it takes as long).
@@ -99,5 +107,11 @@ impl Accounts {
         .await
         .context("password check")?;
         Ok((known && ok).then_some(name))
+    }
+}
+
+impl crate::session::Credentials for Accounts {
+    fn password_hash(&self, name: &str) -> Option<&str> {
+        Accounts::password_hash(self, name)
     }
 }

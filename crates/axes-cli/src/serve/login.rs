@@ -13,15 +13,23 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use super::accounts::Accounts;
-use super::session::{self, SessionKeys};
+use crate::session::{self, Session, Sessions};
 
 /// What the login routes share.
 #[derive(Debug, Clone)]
 pub struct LoginState {
     pub axes: Axes,
     pub accounts: Accounts,
-    pub keys: SessionKeys,
+    pub sessions: Sessions,
     pub secret: std::sync::Arc<Vec<u8>>,
+}
+
+impl LoginState {
+    /// The signed-in admin of a request.
+    pub fn session(&self, parts: &Parts) -> Option<Session> {
+        self.sessions
+            .check(&parts.headers, self.axes.now(), &self.accounts)
+    }
 }
 
 /// Where the admin lives.
@@ -77,7 +85,7 @@ fn cross_site(headers: &HeaderMap) -> bool {
 pub async fn form(State(state): State<LoginState>, parts: Parts) -> Response {
     let q = axes_admin::query::pairs(parts.uri.query().unwrap_or("").as_bytes());
     let next = axes_admin::query::last(&q, "next");
-    if state.keys.from_parts(&parts, state.axes.now()).is_some() {
+    if state.session(&parts).is_some() {
         return Redirect::to(&safe_next(next)).into_response();
     }
     let notice = match axes_admin::query::last(&q, "bye") {
@@ -129,18 +137,30 @@ pub async fn login(
     match outcome {
         Ok(name) => {
             let now = state.axes.now();
-            let (session, value) = match state.keys.issue(&name, now) {
-                Ok(s) => s,
+            // The session is bound to the hash the password was checked
+            // against: a new hash (or no account) ends it.
+            let issued = state
+                .accounts
+                .password_hash(&name)
+                .ok_or_else(|| format!("the account `{name}` is gone"))
+                .and_then(|hash| {
+                    state
+                        .sessions
+                        .issue(&name, hash, now)
+                        .map_err(|e| e.to_string())
+                });
+            let issued = match issued {
+                Ok(issued) => issued,
                 Err(e) => {
-                    tracing::error!("axes serve: {e:#}");
+                    tracing::error!("axes serve: cannot start a session: {e}");
                     return StatusCode::INTERNAL_SERVER_ERROR.into_response();
                 }
             };
-            attempt.logged_in(Some(&session.id)).await;
+            attempt.logged_in(Some(&issued.session.id)).await;
             tracing::info!(target: "axes_admin", admin = %name, "axes admin: {name} signed in");
             let mut resp = Redirect::to(&next).into_response();
             let secure = session::behind_tls(&parts, s);
-            if let Some(cookie) = session::set_cookie(&value, secure) {
+            if let Some(cookie) = state.sessions.set_cookie(&issued, secure) {
                 resp.headers_mut().insert(header::SET_COOKIE, cookie);
             }
             resp.headers_mut()
@@ -193,10 +213,11 @@ pub async fn logout(
 ) -> Response {
     let now = state.axes.now();
     let secure = session::behind_tls(&parts, state.axes.settings());
-    if let Some(s) = state.keys.from_parts(&parts, now) {
+    let clear = state.sessions.clear_cookie(secure);
+    if let Some(s) = state.session(&parts) {
         let form = axes_admin::query::pairs(&body);
         let token = axes_admin::query::last(&form, csrf::FIELD).unwrap_or("");
-        let identity = AdminIdentity::new(s.name.clone()).with_session(s.id.clone());
+        let identity = AdminIdentity::new(s.username.clone()).with_session(s.id.clone());
         if cross_site(&parts.headers) || !csrf::verify(&state.secret, &identity, token, now) {
             return (
                 StatusCode::FORBIDDEN,
@@ -204,12 +225,31 @@ pub async fn logout(
             )
                 .into_response();
         }
-        state.keys.revoke(&s, now);
-        state.axes.logged_out(&s.name, Some(&s.id)).await;
-        tracing::info!(target: "axes_admin", admin = %s.name, "axes admin: {} signed out", s.name);
+        let ended = state.sessions.end(&s, now).await;
+        state.axes.logged_out(&s.username, Some(&s.id)).await;
+        if let Err(e) = ended {
+            // This process refuses the session already; a restart might not.
+            tracing::error!(
+                target: "axes_admin",
+                admin = %s.username,
+                "axes admin: the logout of {} was not recorded: {e}",
+                s.username
+            );
+            let mut resp = (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Signed out here, but the logout could not be recorded (see the server log).",
+            )
+                .into_response();
+            if let Some(clear) = clear {
+                resp.headers_mut().insert(header::SET_COOKIE, clear);
+            }
+            return resp;
+        }
+        tracing::info!(target: "axes_admin", admin = %s.username, "axes admin: {} signed out", s.username);
     }
     let mut resp = Redirect::to("/admin/login?bye=1").into_response();
-    resp.headers_mut()
-        .insert(header::SET_COOKIE, session::clear_cookie(secure));
+    if let Some(clear) = clear {
+        resp.headers_mut().insert(header::SET_COOKIE, clear);
+    }
     resp
 }

@@ -6,8 +6,11 @@
 //!   hash-password` makes the hash).
 //! - Login: `/admin/login`, itself protected by axes (failures count and
 //!   lock out like any login; admin logins appear in the access log).
-//! - Sessions: signed cookies (HttpOnly, SameSite=Strict, Secure behind a
-//!   TLS-terminating trusted proxy), 12 hours, ended by `/admin/logout`.
+//! - Sessions ([`crate::session`]): signed cookies (HttpOnly,
+//!   SameSite=Strict, Secure behind a TLS-terminating trusted proxy), 12
+//!   hours, bound to the admin's current password hash, ended by
+//!   `/admin/logout` — recorded in `axes.sessions` in the data folder, so a
+//!   logout outlives a restart.
 //! - Secret: `secret_key`, else a random key generated on first start into
 //!   `axes.secret` next to the SQLite database (or in the working directory),
 //!   mode 0600.
@@ -16,7 +19,6 @@
 pub mod accounts;
 mod login;
 pub mod secret;
-pub mod session;
 
 use std::net::SocketAddr;
 
@@ -33,7 +35,8 @@ use axum::routing::{get, post};
 
 pub use accounts::Accounts;
 pub use login::safe_next;
-pub use session::SessionKeys;
+
+use crate::session::{self, Revocations, Sessions};
 
 use crate::demo::DemoState;
 use crate::server::Limits;
@@ -50,16 +53,32 @@ pub fn check_listen(axes: &Axes, listen: SocketAddr) -> Result<(), ConfigError> 
 }
 
 /// The service's router: `/admin/…` (login, logout, the admin UI),
-/// `/healthz`, and `/` → `/admin/`. Serve it with connect info.
+/// `/healthz`, and `/` → `/admin/`. Serve it with connect info. Logouts
+/// are remembered in memory only: see [`router_with`].
 pub fn router(axes: Axes, accounts: Accounts, secret: Vec<u8>) -> anyhow::Result<Router> {
-    let keys = SessionKeys::new(secret.clone());
+    router_with(axes, accounts, secret, Revocations::in_memory())
+}
+
+/// As [`router`], with logouts recorded in `revocations` (`axes serve`
+/// keeps them in the data folder: [`Revocations::open`]).
+pub fn router_with(
+    axes: Axes,
+    accounts: Accounts,
+    secret: Vec<u8>,
+    revocations: Revocations,
+) -> anyhow::Result<Router> {
+    let sessions = Sessions::new(&secret, session::ADMIN, revocations);
+    let login_state = login::LoginState {
+        axes: axes.clone(),
+        accounts,
+        sessions,
+        secret: std::sync::Arc::new(secret.clone()),
+    };
     let authorize = {
-        let (axes, accounts, keys) = (axes.clone(), accounts.clone(), keys.clone());
+        let login_state = login_state.clone();
         move |parts: &Parts| {
-            let s = keys.from_parts(parts, axes.now())?;
-            accounts
-                .contains(&s.name)
-                .then(|| AdminIdentity::new(s.name).with_session(s.id))
+            let s = login_state.session(parts)?;
+            Some(AdminIdentity::new(s.username).with_session(s.id))
         }
     };
     let admin = axes_admin::router(
@@ -69,12 +88,6 @@ pub fn router(axes: Axes, accounts: Accounts, secret: Vec<u8>) -> anyhow::Result
             .logout_url("/admin/logout"),
     );
     let layer = AxesLayer::new(axes.clone()).context("configuring axes for the admin login")?;
-    let login_state = login::LoginState {
-        axes: axes.clone(),
-        accounts,
-        keys,
-        secret: std::sync::Arc::new(secret),
-    };
     let login_routes = Router::new()
         .route(
             "/login",
@@ -135,7 +148,9 @@ pub async fn run(axes: Axes, listen: SocketAddr, limits: &Limits) -> anyhow::Res
         );
     }
     let names = accounts.names().join(", ");
-    let app = router(axes, accounts.clone(), secret)?;
+    let revocations = Revocations::open(&secret::data_dir(axes.settings()), axes.now().timestamp())
+        .context("opening the list of ended admin sessions")?;
+    let app = router_with(axes, accounts.clone(), secret, revocations)?;
     let listener =
         crate::server::bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
