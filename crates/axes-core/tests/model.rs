@@ -15,8 +15,10 @@
 //!
 //! - A record is live while `time > now - cooloff` (always without a
 //!   cool-off); the count of an alternative is the sum of the live records
-//!   matching the attempt on every field of the alternative (a missing IP or
-//!   username matches records where it is missing too).
+//!   matching the attempt on every field of the alternative.
+//! - An attempt is counted only by the alternatives whose fields it has (a
+//!   missing IP or username is never a value of its own); with none left,
+//!   `begin` and `check` refuse it as unidentified and nothing is recorded.
 //! - `begin` admits when no alternative has reached the limit. When it admits,
 //!   or when it refuses and `reset_cool_off_on_failure_during_lockout` is on,
 //!   one failure is added to the attempt's record (restarted at one, as a new
@@ -237,6 +239,12 @@ impl Key {
     fn matches(self, other: Key, alt: &[Field]) -> bool {
         self.project(alt) == other.project(alt)
     }
+
+    /// Whether the attempt can be counted by `alt`: every field of it is
+    /// known (a missing IP or username is never a value of its own).
+    fn can_count(self, alt: &[Field]) -> bool {
+        alt.iter().all(|f| self.get(*f).is_some())
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -258,6 +266,8 @@ fn max_failures(counts: &[Count]) -> u32 {
 }
 
 struct Reserved {
+    /// Refused without asking the store (see `Model::unidentified`).
+    unidentified: bool,
     admitted: bool,
     counts: Vec<Count>,
     generation: Option<u64>,
@@ -306,9 +316,16 @@ impl Model {
         self.window.is_none_or(|w| time > at - w)
     }
 
+    /// Whether no alternative can count `key`: the engine refuses it.
+    fn unidentified(&self, key: Key) -> bool {
+        !self.alts.iter().any(|alt| key.can_count(alt))
+    }
+
+    /// The counts of the alternatives that can count `key`.
     fn counts_at(&self, key: Key, at: i64) -> Vec<Count> {
         self.alts
             .iter()
+            .filter(|alt| key.can_count(alt))
             .map(|alt| {
                 let mut c = Count {
                     failures: 0,
@@ -354,6 +371,14 @@ impl Model {
     }
 
     fn reserve(&mut self, key: Key) -> Reserved {
+        if self.unidentified(key) {
+            return Reserved {
+                unidentified: true,
+                admitted: false,
+                counts: Vec::new(),
+                generation: None,
+            };
+        }
         self.drop_dead();
         let mut counts = self.counts(key);
         let admitted = !self.reached(&counts);
@@ -389,6 +414,7 @@ impl Model {
             }
         }
         Reserved {
+            unidentified: false,
             admitted,
             counts,
             generation,
@@ -417,7 +443,12 @@ impl Model {
     }
 
     fn clear_client(&mut self, key: Key) {
-        let alts = self.alts.clone();
+        let alts: Vec<Vec<Field>> = self
+            .alts
+            .iter()
+            .filter(|alt| key.can_count(alt))
+            .cloned()
+            .collect();
         self.records
             .retain(|k, _| !alts.iter().any(|alt| key.matches(*k, alt)));
     }
@@ -618,6 +649,10 @@ impl Harness {
                             counts: want.counts,
                         });
                     }
+                    Err(l) if want.unidentified => {
+                        prop_assert_eq!(l.reason, LockoutReason::Unidentified);
+                        prop_assert_eq!(l.failures, 0);
+                    }
                     Err(l) => self.check_lockout(&l, &want.counts, key, true)?,
                 }
             }
@@ -670,6 +705,14 @@ impl Harness {
             Op::Check { ip, user } => {
                 let (attempt, key) = self.client(ip, user);
                 let got = self.axes.check(&attempt).await;
+                if self.model.unidentified(key) {
+                    prop_assert_eq!(
+                        got.lockout.map(|l| l.reason),
+                        Some(LockoutReason::Unidentified)
+                    );
+                    prop_assert_eq!(got.failures, 0);
+                    return Ok(());
+                }
                 let counts = self.model.counts(key);
                 prop_assert_eq!(got.failure_limit, self.model.limit);
                 prop_assert_eq!(got.failures, max_failures(&counts), "check for {:?}", key);
@@ -761,7 +804,7 @@ impl Harness {
         let m = &self.model;
         for alt in &m.alts {
             let mut per_class: BTreeMap<Vec<Option<&str>>, u32> = BTreeMap::new();
-            for h in &self.held {
+            for h in self.held.iter().filter(|h| h.key.can_count(alt)) {
                 let still_counts = m
                     .records
                     .get(&h.key)
@@ -862,6 +905,7 @@ proptest! {
                 ..Settings::default()
             };
             let axes = Axes::builder(settings).clock(Arc::new(clock.clone())).build().unwrap();
+            let mut counted = 0;
             for (i, u) in &clients {
                 let mut a = Attempt::new();
                 if let Some(ip) = IPS[*i].0 {
@@ -870,7 +914,19 @@ proptest! {
                 if let Some(name) = USERS[*u].0 {
                     a = a.username(name);
                 }
-                prop_assert!(axes.begin(&a).await.unwrap().failed().await.is_none());
+                // Neither IP nor username: refused, never pooled.
+                let identified = IPS[*i].1.is_some() || USERS[*u].1.is_some();
+                match axes.begin(&a).await {
+                    Ok(ticket) => {
+                        prop_assert!(identified);
+                        prop_assert!(ticket.failed().await.is_none());
+                        counted += 1;
+                    }
+                    Err(l) => {
+                        prop_assert!(!identified);
+                        prop_assert_eq!(l.reason, LockoutReason::Unidentified);
+                    }
+                }
                 clock.advance(chrono::Duration::seconds(1));
             }
             let list = || async {
@@ -880,7 +936,7 @@ proptest! {
             };
             let before = list().await;
             let total: u32 = before.iter().map(|r| r.failures).sum();
-            prop_assert_eq!(total as usize, clients.len());
+            prop_assert_eq!(total, counted);
 
             let (ip_text, ip_key) = ip.map_or((None, None), |i| IPS[i]);
             let (user_text, user_key) = user.map_or((None, None), |i| USERS[i]);
