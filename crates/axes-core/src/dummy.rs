@@ -7,8 +7,8 @@ use crate::error::StoreError;
 use crate::parameters::LockoutParameters;
 use crate::store::{
     AccessLogRecord, AlternativeCount, AttemptRecord, FailureLogRecord, FailureQuery, Failures,
-    ListQuery, NewAccessLog, NewFailureLog, Page, RecordKey, Reservation, ReserveOutcome,
-    ResetFilter, Store,
+    ListQuery, NewAccessLog, NewFailureLog, Page, RecordKey, Reservation, ReservationToken,
+    ReserveOutcome, ResetFilter, Store,
 };
 
 /// Keeps nothing; admits everyone.
@@ -48,9 +48,10 @@ impl Store for DummyStore {
             admitted: true,
             counted: false,
             failures: zero(r.parameters),
+            token: None,
         })
     }
-    async fn release(&self, _: &RecordKey) -> Result<(), StoreError> {
+    async fn release(&self, _: &RecordKey, _: &ReservationToken) -> Result<(), StoreError> {
         Ok(())
     }
     async fn clear_client(&self, _: &RecordKey, _: &LockoutParameters) -> Result<u64, StoreError> {

@@ -19,7 +19,7 @@ use crate::parameters::{Alternative, Field, LockoutParameters};
 use crate::store::{
     AccessLogRecord, AlternativeCount, AttemptDetails, AttemptRecord, FailureLogRecord,
     FailureQuery, Failures, ListQuery, NewAccessLog, NewFailureLog, Order, Page, RecordKey,
-    Reservation, ReserveOutcome, ResetFilter, Store, plausible_id,
+    Reservation, ReservationToken, ReserveOutcome, ResetFilter, Store, plausible_id,
 };
 
 /// Bounds of a [`MemoryStore`].
@@ -53,6 +53,11 @@ struct Rec {
     failures: u32,
     time: DateTime<Utc>,
     details: AttemptDetails,
+    /// Bumped when the count restarts in place (ids are never reused, so a
+    /// new record under the same key is told apart by its id).
+    generation: u64,
+    /// Bumped with every failure counted on the record.
+    serial: u64,
 }
 
 #[derive(Debug, Default)]
@@ -167,27 +172,41 @@ impl State {
         true
     }
 
+    /// Adds one failure to the record of `key` (creating it, or restarting
+    /// its count as a new generation when its window had passed) and names
+    /// the failure.
     fn add_failure(
         &mut self,
         key: &RecordKey,
         details: &AttemptDetails,
         window: Option<chrono::Duration>,
         now: DateTime<Utc>,
-    ) {
+    ) -> ReservationToken {
         if let Some(&id) = self.ids.get(key)
             && let Some(rec) = self.records.get_mut(&id)
         {
             let old = rec.time;
-            rec.failures = if live(old, window, now) {
-                rec.failures.saturating_add(1)
+            let previous_time = if live(old, window, now) {
+                rec.failures = rec.failures.saturating_add(1);
+                Some(old)
             } else {
-                1
+                rec.failures = 1;
+                rec.generation = rec.generation.wrapping_add(1);
+                None
             };
+            rec.serial = rec.serial.wrapping_add(1);
             rec.time = now;
             rec.details = details.clone();
+            let token = ReservationToken {
+                record_id: id.to_string(),
+                generation: rec.generation,
+                serial: rec.serial,
+                reserved_at: now,
+                previous_time,
+            };
             self.by_time.remove(&(old, id));
             self.by_time.insert((now, id));
-            return;
+            return token;
         }
         self.next_id += 1;
         let id = self.next_id;
@@ -198,6 +217,8 @@ impl State {
                 failures: 1,
                 time: now,
                 details: details.clone(),
+                generation: 0,
+                serial: 1,
             },
         );
         self.ids.insert(key.clone(), id);
@@ -214,6 +235,44 @@ impl State {
             .entry(key.user_agent.clone())
             .or_default()
             .insert(id);
+        ReservationToken {
+            record_id: id.to_string(),
+            generation: 0,
+            serial: 1,
+            reserved_at: now,
+            previous_time: None,
+        }
+    }
+
+    /// Gives back the failure `token` names, if its generation of the
+    /// record of `key` is still there.
+    fn give_back(&mut self, key: &RecordKey, token: &ReservationToken) {
+        let Some(&id) = self.ids.get(key) else {
+            return;
+        };
+        if token.record_id.parse::<u64>().ok() != Some(id) {
+            return;
+        }
+        let Some(rec) = self.records.get_mut(&id) else {
+            return;
+        };
+        if rec.generation != token.generation {
+            return;
+        }
+        if rec.failures <= 1 {
+            self.remove(id);
+            return;
+        }
+        rec.failures -= 1;
+        if let Some(previous) = token.previous_time
+            && rec.serial == token.serial
+            && rec.time == token.reserved_at
+        {
+            let old = rec.time;
+            rec.time = previous;
+            self.by_time.remove(&(old, id));
+            self.by_time.insert((previous, id));
+        }
     }
 
     /// Drops up to `max` records whose last failure is at or before `before`.
@@ -322,8 +381,9 @@ impl Store for MemoryStore {
         let mut failures = st.counts(r.key, r.parameters, r.window, r.now);
         let admitted = r.limit.is_none_or(|l| !failures.reached(l));
         let counted = admitted || r.count_when_locked;
+        let mut token = None;
         if counted {
-            st.add_failure(r.key, r.details, r.window, r.now);
+            token = Some(st.add_failure(r.key, r.details, r.window, r.now));
             for c in &mut failures.per_alternative {
                 c.failures = c.failures.saturating_add(1);
                 c.last_failure = Some(r.now);
@@ -334,24 +394,12 @@ impl Store for MemoryStore {
             admitted,
             counted,
             failures,
+            token,
         })
     }
 
-    async fn release(&self, key: &RecordKey) -> Result<(), StoreError> {
-        let mut st = self.lock();
-        if let Some(&id) = st.ids.get(key) {
-            let remove = match st.records.get_mut(&id) {
-                Some(rec) if rec.failures > 1 => {
-                    rec.failures -= 1;
-                    false
-                }
-                Some(_) => true,
-                None => false,
-            };
-            if remove {
-                st.remove(id);
-            }
-        }
+    async fn release(&self, key: &RecordKey, token: &ReservationToken) -> Result<(), StoreError> {
+        self.lock().give_back(key, token);
         Ok(())
     }
 

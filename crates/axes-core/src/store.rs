@@ -16,6 +16,19 @@
 //! The failure count of an [`Alternative`] is the sum of `failures` over the
 //! live records that match the attempt on every field of that alternative (a
 //! missing username or IP matches records where it is missing too).
+//!
+//! # Giving a failure back
+//!
+//! An admitted attempt's failure is counted in advance ([`Store::reserve`])
+//! and given back when the credentials turn out right or the check could not
+//! run ([`Store::release`]). Between the two, the record may have been
+//! deleted (a reset, a purge, a reset on success) and made again, or its
+//! window may have passed and a new failure restarted its count. The failure
+//! to give back is then already gone, and taking one off the new count would
+//! admit one failing attempt more than the limit. So a reservation returns a
+//! [`ReservationToken`] naming the exact *generation* of the record it
+//! counted on (its id, and a number that changes whenever the count starts
+//! over in place), and a give-back applies only to that generation.
 
 use std::fmt;
 use std::future::Future;
@@ -152,6 +165,40 @@ pub struct ReserveOutcome {
     pub counted: bool,
     /// The counts after this call.
     pub failures: Failures,
+    /// Names the failure this call added: set exactly when `counted` (a
+    /// store that keeps nothing answers `None`). [`Store::release`] takes it
+    /// to give that failure back.
+    pub token: Option<ReservationToken>,
+}
+
+/// The failure one reservation counted, as [`Store::reserve`] returns it and
+/// [`Store::release`] takes it back.
+///
+/// A record's *generation* is one run of its count: it begins when the
+/// record is created, and again when a failure arrives after the record's
+/// window had passed and its count restarts at one. A store gives every
+/// generation of a record key a distinct (`record_id`, `generation`) pair
+/// for as long as a ticket may be held: ids of deleted records are not
+/// reused, or `generation` alone is unique across deletions.
+///
+/// `serial` tells the failures of one record apart: every failure counted
+/// on the record gets a new one (it never goes back, even when failures are
+/// given back). It lets a give-back see whether another failure was counted
+/// on the record after this one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ReservationToken {
+    /// The store's id of the record (as [`AttemptRecord::id`] lists it).
+    pub record_id: String,
+    /// The record's generation when the failure was counted.
+    pub generation: u64,
+    /// The serial the failure got on its record.
+    pub serial: u64,
+    /// The `attempt_time` the reservation left on the record.
+    pub reserved_at: DateTime<Utc>,
+    /// The record's `attempt_time` before the reservation; `None` when the
+    /// reservation created the record or restarted its count (the record
+    /// then holds only this failure and a give-back deletes it).
+    pub previous_time: Option<DateTime<Utc>>,
 }
 
 /// Which attempt records a reset deletes. Both set: records matching BOTH.
@@ -422,17 +469,32 @@ pub trait Store: fmt::Debug + Send + Sync + 'static {
 
     /// Atomically: count each alternative; if none has reached
     /// `reservation.limit`, add one failure to the record (creating it, or
-    /// restarting it at one when its window had passed) and admit. Otherwise
-    /// refuse, and add the failure only if `count_when_locked`.
+    /// restarting it at one, as a new generation, when its window had
+    /// passed) and admit. Otherwise refuse, and add the failure only if
+    /// `count_when_locked`. The outcome's token names the failure added.
     ///
     /// Two concurrent calls never both see the same count: with limit N,
     /// exactly N of any number of concurrent calls for one client are
     /// admitted.
     async fn reserve(&self, reservation: &Reservation<'_>) -> Result<ReserveOutcome, StoreError>;
 
-    /// Gives back one failure taken by an admitted reservation (the
-    /// credentials were right). Deletes the record when it reaches zero.
-    async fn release(&self, key: &RecordKey) -> Result<(), StoreError>;
+    /// Gives back the failure an admitted reservation counted (the
+    /// credentials were right, or the check could not run), atomically.
+    ///
+    /// `key` is the reservation's record key and `token` what
+    /// [`Store::reserve`] returned for it. When the record of `key` is still
+    /// the generation the token names (same `record_id` and `generation`),
+    /// one failure comes off it, and the record is deleted when it reaches
+    /// zero. If, besides, no failure was counted on it since (its serial is
+    /// still `token.serial` and its `attempt_time` still
+    /// `token.reserved_at`), its `attempt_time` goes back to
+    /// `token.previous_time`: a given-back attempt is not a failure and must
+    /// not extend the cool-off of the failures before it.
+    ///
+    /// Otherwise — the record was deleted, made again or restarted since —
+    /// the failure is already gone and nothing changes. Never takes a
+    /// failure off another generation.
+    async fn release(&self, key: &RecordKey, token: &ReservationToken) -> Result<(), StoreError>;
 
     /// Deletes every record that matches `key` on any alternative of
     /// `parameters` (reset on success). Returns how many were deleted.

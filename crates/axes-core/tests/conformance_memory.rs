@@ -68,8 +68,8 @@ mod list_only {
         async fn reserve(&self, r: &Reservation<'_>) -> Result<ReserveOutcome, StoreError> {
             self.inner.reserve(r).await
         }
-        async fn release(&self, k: &RecordKey) -> Result<(), StoreError> {
-            self.inner.release(k).await
+        async fn release(&self, k: &RecordKey, t: &ReservationToken) -> Result<(), StoreError> {
+            self.inner.release(k, t).await
         }
         async fn clear_client(
             &self,

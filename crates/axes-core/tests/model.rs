@@ -15,8 +15,10 @@
 //!
 //! - A record is live while `time > now - cooloff` (always without a
 //!   cool-off); the count of an alternative is the sum of the live records
-//!   matching the attempt on every field of the alternative (a missing IP or
-//!   username matches records where it is missing too).
+//!   matching the attempt on every field of the alternative.
+//! - An attempt is counted only by the alternatives whose fields it has (a
+//!   missing IP or username is never a value of its own); with none left,
+//!   `begin` and `check` refuse it as unidentified and nothing is recorded.
 //! - `begin` admits when no alternative has reached the limit. When it admits,
 //!   or when it refuses and `reset_cool_off_on_failure_during_lockout` is on,
 //!   one failure is added to the attempt's record (restarted at one, as a new
@@ -30,17 +32,15 @@
 //! - A success with `reset_on_success` deletes every record matching the
 //!   client on any alternative. A success without it, and `abandon`, give the
 //!   ticket's failure back: one off its record, the record deleted at zero.
-//!   The record's time is NOT restored (the engine keeps the time of the
-//!   given-back reservation; see `given_back_login_refreshes_earlier_failures`).
+//!   When no failure was counted on the record after the ticket's, the
+//!   record's time goes back to what it was before the ticket's reservation
+//!   (a given-back attempt is not a failure and does not extend the cool-off
+//!   of earlier ones; see `given_back_login_refreshes_earlier_failures`).
 //! - A give-back only applies to the generation of the record the ticket was
 //!   counted on: once that record was deleted (reset, reset on success,
 //!   purge) or restarted after its cool-off, the ticket's failure is no
-//!   longer there and giving it back must not take a failure off the new
-//!   record. The engine does not know generations (`Store::release` only gets
-//!   the key) and takes the failure off whatever record has the key — a real
-//!   bug, see `stale_give_back_*` below. The main property therefore turns a
-//!   give-back of such a stale ticket into a failure (which leaves the store
-//!   alone in both) and the ignored property test runs them as they come.
+//!   longer there and giving it back leaves the new record alone (see
+//!   `stale_give_back_*` below).
 //!
 //! Usernames and IPs come in several spellings per identity (case, spaces,
 //! full-width letters, IPv4-mapped IPv6, IPv6 addresses in one /64) so the
@@ -237,6 +237,12 @@ impl Key {
     fn matches(self, other: Key, alt: &[Field]) -> bool {
         self.project(alt) == other.project(alt)
     }
+
+    /// Whether the attempt can be counted by `alt`: every field of it is
+    /// known (a missing IP or username is never a value of its own).
+    fn can_count(self, alt: &[Field]) -> bool {
+        alt.iter().all(|f| self.get(*f).is_some())
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -245,6 +251,8 @@ struct Rec {
     /// Seconds since the start of the run.
     time: i64,
     generation: u64,
+    /// The serial of the latest failure counted on the record.
+    serial: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -258,20 +266,22 @@ fn max_failures(counts: &[Count]) -> u32 {
 }
 
 struct Reserved {
+    /// Refused without asking the store (see `Model::unidentified`).
+    unidentified: bool,
     admitted: bool,
     counts: Vec<Count>,
-    generation: Option<u64>,
+    token: Option<Token>,
 }
 
-#[derive(Debug, PartialEq, Eq)]
-enum GiveBack {
-    /// The ticket's failure is still in its record.
-    Current,
-    /// The record is gone: nothing to give back.
-    Gone,
-    /// The record was deleted or restarted since: a give-back must leave the
-    /// new record alone.
-    Stale,
+/// The failure a reservation counted: what a give-back takes off.
+#[derive(Debug, Clone, Copy)]
+struct Token {
+    generation: u64,
+    serial: u64,
+    reserved_at: i64,
+    /// The record's time before the reservation (`None`: it created or
+    /// restarted the record).
+    previous: Option<i64>,
 }
 
 struct Model {
@@ -283,6 +293,7 @@ struct Model {
     now: i64,
     records: BTreeMap<Key, Rec>,
     next_generation: u64,
+    next_serial: u64,
     /// The key of every failure ever added to a record.
     recorded: Vec<Key>,
 }
@@ -298,6 +309,7 @@ impl Model {
             now: 0,
             records: BTreeMap::new(),
             next_generation: 0,
+            next_serial: 0,
             recorded: Vec::new(),
         }
     }
@@ -306,9 +318,16 @@ impl Model {
         self.window.is_none_or(|w| time > at - w)
     }
 
+    /// Whether no alternative can count `key`: the engine refuses it.
+    fn unidentified(&self, key: Key) -> bool {
+        !self.alts.iter().any(|alt| key.can_count(alt))
+    }
+
+    /// The counts of the alternatives that can count `key`.
     fn counts_at(&self, key: Key, at: i64) -> Vec<Count> {
         self.alts
             .iter()
+            .filter(|alt| key.can_count(alt))
             .map(|alt| {
                 let mut c = Count {
                     failures: 0,
@@ -354,10 +373,18 @@ impl Model {
     }
 
     fn reserve(&mut self, key: Key) -> Reserved {
+        if self.unidentified(key) {
+            return Reserved {
+                unidentified: true,
+                admitted: false,
+                counts: Vec::new(),
+                token: None,
+            };
+        }
         self.drop_dead();
         let mut counts = self.counts(key);
         let admitted = !self.reached(&counts);
-        let mut generation = None;
+        let mut token = None;
         if admitted || self.count_when_locked {
             let now = self.now;
             let live = self
@@ -365,23 +392,35 @@ impl Model {
                 .get(&key)
                 .is_some_and(|r| self.live_at(r.time, now));
             let next = self.next_generation;
+            self.next_serial += 1;
+            let serial = self.next_serial;
             let rec = self.records.entry(key).or_insert(Rec {
                 failures: 0,
                 time: now,
                 generation: next,
+                serial,
             });
-            if live {
+            let previous = if live {
                 rec.failures += 1;
+                Some(rec.time)
             } else {
                 *rec = Rec {
                     failures: 1,
                     time: now,
                     generation: next,
+                    serial,
                 };
                 self.next_generation += 1;
-            }
+                None
+            };
             rec.time = now;
-            generation = Some(rec.generation);
+            rec.serial = serial;
+            token = Some(Token {
+                generation: rec.generation,
+                serial,
+                reserved_at: now,
+                previous,
+            });
             self.recorded.push(key);
             for c in &mut counts {
                 c.failures += 1;
@@ -389,35 +428,42 @@ impl Model {
             }
         }
         Reserved {
+            unidentified: false,
             admitted,
             counts,
-            generation,
+            token,
         }
     }
 
-    fn give_back_kind(&self, key: Key, generation: u64) -> GiveBack {
-        match self.records.get(&key) {
-            None => GiveBack::Gone,
-            Some(r) if r.generation == generation => GiveBack::Current,
-            Some(_) => GiveBack::Stale,
+    /// Gives a ticket's failure back: only to its own generation of the
+    /// record, restoring the record's time when no failure came after it.
+    fn give_back(&mut self, key: Key, token: Token) {
+        let Some(r) = self.records.get_mut(&key) else {
+            return;
+        };
+        if r.generation != token.generation {
+            return;
         }
-    }
-
-    /// Gives a ticket's failure back (intended semantics: only to its own
-    /// generation of the record).
-    fn give_back(&mut self, key: Key, generation: u64) {
-        if self.give_back_kind(key, generation) == GiveBack::Current {
-            let r = self.records.get_mut(&key).unwrap();
-            if r.failures > 1 {
-                r.failures -= 1;
-            } else {
-                self.records.remove(&key);
-            }
+        if r.failures <= 1 {
+            self.records.remove(&key);
+            return;
+        }
+        r.failures -= 1;
+        if let Some(previous) = token.previous
+            && r.serial == token.serial
+            && r.time == token.reserved_at
+        {
+            r.time = previous;
         }
     }
 
     fn clear_client(&mut self, key: Key) {
-        let alts = self.alts.clone();
+        let alts: Vec<Vec<Field>> = self
+            .alts
+            .iter()
+            .filter(|alt| key.can_count(alt))
+            .cloned()
+            .collect();
         self.records
             .retain(|k, _| !alts.iter().any(|alt| key.matches(*k, alt)));
     }
@@ -463,7 +509,7 @@ struct Row {
 struct Open {
     ticket: Ticket,
     key: Key,
-    generation: u64,
+    token: Token,
     /// Counts when the ticket was taken (this failure included).
     counts: Vec<Count>,
 }
@@ -483,8 +529,6 @@ struct Harness {
     model: Model,
     open: Vec<Open>,
     held: Vec<Held>,
-    /// Run give-backs of stale tickets as they come (hits the known bug).
-    stale_give_backs: bool,
 }
 
 fn secs(s: i64) -> Duration {
@@ -492,7 +536,7 @@ fn secs(s: i64) -> Duration {
 }
 
 impl Harness {
-    fn new(cfg: Config, stale_give_backs: bool) -> Self {
+    fn new(cfg: Config) -> Self {
         let settings = Settings {
             handler: Handler::Memory,
             failure_limit: cfg.limit,
@@ -516,7 +560,6 @@ impl Harness {
             clock,
             open: Vec::new(),
             held: Vec::new(),
-            stale_give_backs,
         }
     }
 
@@ -609,14 +652,21 @@ impl Harness {
                     Ok(ticket) => {
                         prop_assert!(ticket.is_counted());
                         prop_assert_eq!(ticket.failures(), max_failures(&want.counts));
-                        let generation = want.generation.unwrap();
-                        self.held.push(Held { key, generation });
+                        let token = want.token.unwrap();
+                        self.held.push(Held {
+                            key,
+                            generation: token.generation,
+                        });
                         self.open.push(Open {
                             ticket,
                             key,
-                            generation,
+                            token,
                             counts: want.counts,
                         });
+                    }
+                    Err(l) if want.unidentified => {
+                        prop_assert_eq!(l.reason, LockoutReason::Unidentified);
+                        prop_assert_eq!(l.failures, 0);
                     }
                     Err(l) => self.check_lockout(&l, &want.counts, key, true)?,
                 }
@@ -626,22 +676,10 @@ impl Harness {
                     return Ok(());
                 }
                 let t = self.open.remove(ticket % self.open.len());
-                let gives_back = match how {
-                    How::Success => !self.model.reset_on_success,
-                    How::Abandon => true,
-                    How::Failure => false,
-                };
-                let stale = self.model.give_back_kind(t.key, t.generation) == GiveBack::Stale;
-                let how = if gives_back && stale && !self.stale_give_backs {
-                    // Known bug (see the module docs): finish it as a failure instead.
-                    How::Failure
-                } else {
-                    how
-                };
                 let position = self
                     .held
                     .iter()
-                    .position(|h| h.key == t.key && h.generation == t.generation)
+                    .position(|h| h.key == t.key && h.generation == t.token.generation)
                     .unwrap();
                 match how {
                     How::Failure => {
@@ -657,19 +695,27 @@ impl Harness {
                         if self.model.reset_on_success {
                             self.model.clear_client(t.key);
                         } else {
-                            self.model.give_back(t.key, t.generation);
+                            self.model.give_back(t.key, t.token);
                         }
                     }
                     How::Abandon => {
                         t.ticket.abandon().await;
                         self.held.remove(position);
-                        self.model.give_back(t.key, t.generation);
+                        self.model.give_back(t.key, t.token);
                     }
                 }
             }
             Op::Check { ip, user } => {
                 let (attempt, key) = self.client(ip, user);
                 let got = self.axes.check(&attempt).await;
+                if self.model.unidentified(key) {
+                    prop_assert_eq!(
+                        got.lockout.map(|l| l.reason),
+                        Some(LockoutReason::Unidentified)
+                    );
+                    prop_assert_eq!(got.failures, 0);
+                    return Ok(());
+                }
                 let counts = self.model.counts(key);
                 prop_assert_eq!(got.failure_limit, self.model.limit);
                 prop_assert_eq!(got.failures, max_failures(&counts), "check for {:?}", key);
@@ -761,7 +807,7 @@ impl Harness {
         let m = &self.model;
         for alt in &m.alts {
             let mut per_class: BTreeMap<Vec<Option<&str>>, u32> = BTreeMap::new();
-            for h in &self.held {
+            for h in self.held.iter().filter(|h| h.key.can_count(alt)) {
                 let still_counts = m
                     .records
                     .get(&h.key)
@@ -785,13 +831,13 @@ impl Harness {
     }
 }
 
-fn run(cfg: Config, ops: Vec<Op>, stale_give_backs: bool) -> TestCaseResult {
+fn run(cfg: Config, ops: Vec<Op>) -> TestCaseResult {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
         .unwrap();
     rt.block_on(async move {
-        let mut h = Harness::new(cfg, stale_give_backs);
+        let mut h = Harness::new(cfg);
         for op in &ops {
             h.step(op).await?;
             h.invariants().await?;
@@ -811,30 +857,12 @@ fn cases(default: u32) -> u32 {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(cases(1024)))]
 
-    /// The engine agrees with the model under any interleaving, and never
-    /// admits more than `failure_limit` failing attempts per class.
+    /// The engine agrees with the model under any interleaving (give-backs
+    /// of tickets whose record was reset or restarted since included), and
+    /// never admits more than `failure_limit` failing attempts per class.
     #[test]
     fn engine_matches_model(cfg in config(), ops in proptest::collection::vec(op(), 1..60)) {
-        run(cfg, ops, false)?;
-    }
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: 1024,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
-
-    /// As `engine_matches_model`, with give-backs of stale tickets run as
-    /// they come.
-    #[test]
-    #[ignore = "bug: a ticket given back after its record was reset or restarted takes a failure off the new record (Store::release only gets the key)"]
-    fn engine_matches_model_with_stale_give_backs(
-        cfg in config(),
-        ops in proptest::collection::vec(op(), 1..60),
-    ) {
-        run(cfg, ops, true)?;
+        run(cfg, ops)?;
     }
 }
 
@@ -862,6 +890,7 @@ proptest! {
                 ..Settings::default()
             };
             let axes = Axes::builder(settings).clock(Arc::new(clock.clone())).build().unwrap();
+            let mut counted = 0;
             for (i, u) in &clients {
                 let mut a = Attempt::new();
                 if let Some(ip) = IPS[*i].0 {
@@ -870,7 +899,19 @@ proptest! {
                 if let Some(name) = USERS[*u].0 {
                     a = a.username(name);
                 }
-                prop_assert!(axes.begin(&a).await.unwrap().failed().await.is_none());
+                // Neither IP nor username: refused, never pooled.
+                let identified = IPS[*i].1.is_some() || USERS[*u].1.is_some();
+                match axes.begin(&a).await {
+                    Ok(ticket) => {
+                        prop_assert!(identified);
+                        prop_assert!(ticket.failed().await.is_none());
+                        counted += 1;
+                    }
+                    Err(l) => {
+                        prop_assert!(!identified);
+                        prop_assert_eq!(l.reason, LockoutReason::Unidentified);
+                    }
+                }
                 clock.advance(chrono::Duration::seconds(1));
             }
             let list = || async {
@@ -880,7 +921,7 @@ proptest! {
             };
             let before = list().await;
             let total: u32 = before.iter().map(|r| r.failures).sum();
-            prop_assert_eq!(total as usize, clients.len());
+            prop_assert_eq!(total, counted);
 
             let (ip_text, ip_key) = ip.map_or((None, None), |i| IPS[i]);
             let (user_text, user_key) = user.map_or((None, None), |i| USERS[i]);
@@ -933,10 +974,10 @@ fn from(ip: &str) -> Attempt {
 }
 
 /// A ticket taken before a reset and given back after it (the login turned
-/// out right, or the backend failed) takes its failure off the record made
-/// after the reset: one more failing attempt than the limit gets in.
+/// out right, or the backend failed) must not take its failure off the
+/// record made after the reset: one more failing attempt than the limit
+/// would get in.
 #[tokio::test]
-#[ignore = "bug: a ticket given back after a reset takes a failure off the new record (Store::release only gets the key)"]
 async fn stale_give_back_after_reset_admits_one_too_many() {
     let (axes, _clock) = engine(1, None, Params::Ip);
     let a = from("192.0.2.1");
@@ -955,7 +996,6 @@ async fn stale_give_back_after_reset_admits_one_too_many() {
 /// The same through the cool-off: a ticket held across the expiry of its
 /// record, given back after a new failure restarted the record.
 #[tokio::test]
-#[ignore = "bug: a ticket given back after its record restarted takes a failure off the new count (Store::release only gets the key)"]
 async fn stale_give_back_after_cooloff_admits_one_too_many() {
     let (axes, clock) = engine(1, Some(60), Params::Ip);
     let a = from("192.0.2.1");
@@ -972,10 +1012,9 @@ async fn stale_give_back_after_cooloff_admits_one_too_many() {
 
 /// "Each failure refreshes the window of its record" (docs/settings.md): a
 /// login that is given back (right password, or abandoned) is not a failure,
-/// yet it leaves its reservation's time on the record, so the client's
-/// earlier failures count for another full cool-off.
+/// so it must not leave its reservation's time on the record, or the
+/// client's earlier failures would count for another full cool-off.
 #[tokio::test]
-#[ignore = "bug?: a given-back login refreshes the cool-off of the client's earlier failures"]
 async fn given_back_login_refreshes_earlier_failures() {
     let (axes, clock) = engine(3, Some(30 * 60), Params::Ip);
     let a = from("192.0.2.1");

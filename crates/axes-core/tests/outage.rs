@@ -60,8 +60,8 @@ impl Store for Flaky {
     async fn reserve(&self, r: &Reservation<'_>) -> Result<ReserveOutcome, StoreError> {
         delegate!(self, self.inner.reserve(r))
     }
-    async fn release(&self, k: &RecordKey) -> Result<(), StoreError> {
-        delegate!(self, self.inner.release(k))
+    async fn release(&self, k: &RecordKey, t: &ReservationToken) -> Result<(), StoreError> {
+        delegate!(self, self.inner.release(k, t))
     }
     async fn clear_client(
         &self,

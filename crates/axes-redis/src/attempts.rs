@@ -6,7 +6,7 @@ use axes_core::error::StoreError;
 use axes_core::parameters::{Field, LockoutParameters};
 use axes_core::store::{
     AlternativeCount, AttemptDetails, AttemptRecord, FailureQuery, Failures, ListQuery, Page,
-    RecordKey, Reservation, ReserveOutcome, ResetFilter,
+    RecordKey, Reservation, ReservationToken, ReserveOutcome, ResetFilter,
 };
 use chrono::{DateTime, Duration, Utc};
 use redis::{Script, ScriptInvocation};
@@ -16,7 +16,7 @@ use crate::error::{corrupt, map};
 use crate::keys::{RecordKeys, is_record_id};
 use crate::listing::{self, Fields, Listing, Row};
 use crate::scripts;
-use crate::time::{micros, parse_micros, ttl_millis, window_micros};
+use crate::time::{from_micros, micros, parse_micros, ttl_millis, window_micros};
 
 /// Matching records an alternative's count looks at before it stops (raised
 /// to the limit when the limit is higher, so the decision stays exact:
@@ -145,29 +145,85 @@ impl RedisStore {
             limit: r.limit,
             count_when_locked: r.count_when_locked,
         };
-        let inv = self.count_invocation(&scripts::RESERVE, &rk, &call);
+        let mut inv = self.count_invocation(&scripts::RESERVE, &rk, &call);
+        inv.key(self.keys.attempt_serial());
         let reply: Vec<i64> = inv.invoke_async(&mut self.con()).await.map_err(map)?;
-        let [admitted, counted, truncated, rest @ ..] = reply.as_slice() else {
+        let [
+            admitted,
+            counted,
+            truncated,
+            generation,
+            serial,
+            previous,
+            rest @ ..,
+        ] = reply.as_slice()
+        else {
             return Err(corrupt("short reply from reserve script"));
         };
         warn_truncated(*truncated, r.key);
+        let counted = *counted == 1;
+        let token = if counted {
+            let counter = |what: &str, n: i64| {
+                u64::try_from(n).map_err(|_| corrupt(format!("reserve script: {what} {n}")))
+            };
+            Some(ReservationToken {
+                record_id: rk.id.clone(),
+                generation: counter("generation", *generation)?,
+                serial: counter("serial", *serial)?,
+                reserved_at: from_micros(micros(r.now))?,
+                previous_time: if *previous < 0 {
+                    None
+                } else {
+                    Some(from_micros(*previous)?)
+                },
+            })
+        } else {
+            None
+        };
         Ok(ReserveOutcome {
             admitted: *admitted == 1,
-            counted: *counted == 1,
+            counted,
             failures: parse_counts(rest, r.parameters.alternatives().len())?,
+            token,
         })
     }
 
-    pub(crate) async fn do_release(&self, key: &RecordKey) -> Result<(), StoreError> {
+    pub(crate) async fn do_release(
+        &self,
+        key: &RecordKey,
+        token: &ReservationToken,
+    ) -> Result<(), StoreError> {
         let rk = self.keys.record_keys(key);
+        if token.record_id != rk.id {
+            // A token of another key: its record is not this one.
+            return Ok(());
+        }
         scripts::RELEASE
             .key(&rk.record)
             .key(self.keys.attempts())
             .arg(&rk.id)
+            .arg(token.generation)
+            .arg(token.serial)
+            .arg(micros(token.reserved_at))
+            .arg(
+                token
+                    .previous_time
+                    .map(|t| micros(t).to_string())
+                    .unwrap_or_default(),
+            )
             .invoke_async::<i64>(&mut self.con())
             .await
             .map_err(map)?;
         Ok(())
+    }
+
+    /// Deletes the failure serial counter (see [`RedisStore::wipe`]).
+    pub(crate) async fn drop_attempt_serial(&self) -> Result<(), StoreError> {
+        redis::cmd("DEL")
+            .arg(self.keys.attempt_serial())
+            .query_async::<()>(&mut self.con())
+            .await
+            .map_err(map)
     }
 
     pub(crate) async fn do_clear_client(

@@ -9,6 +9,7 @@
 //! |---|---|---|
 //! | `{p}rec:{id}` | hash | one attempt record |
 //! | `{p}attempts` | zset | every record id, scored by last failure (µs) |
+//! | `{p}attempts:serial` | string | failure serial counter (generations of records) |
 //! | `{p}idx:ip:{enc}`, `{p}idx:user:{enc}`, `{p}idx:ua:{enc}` | zset | record ids per field value |
 //! | `{p}alog:seq`, `{p}flog:seq` | string | row id counters |
 //! | `{p}alog:row:{id}`, `{p}flog:row:{id}` | hash | one log row |
@@ -163,6 +164,11 @@ impl Keys {
     /// The global sorted set of record ids.
     pub(crate) fn attempts(&self) -> String {
         format!("{}attempts", self.prefix)
+    }
+
+    /// The counter of failure serials (see `reserve.lua`).
+    pub(crate) fn attempt_serial(&self) -> String {
+        format!("{}attempts:serial", self.prefix)
     }
 
     /// The index of records whose `field` equals `value`.

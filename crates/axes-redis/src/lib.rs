@@ -83,7 +83,8 @@ use axes_core::error::StoreError;
 use axes_core::parameters::LockoutParameters;
 use axes_core::store::{
     AccessLogRecord, AttemptRecord, FailureLogRecord, FailureQuery, Failures, ListQuery,
-    NewAccessLog, NewFailureLog, Page, RecordKey, Reservation, ReserveOutcome, ResetFilter, Store,
+    NewAccessLog, NewFailureLog, Page, RecordKey, Reservation, ReservationToken, ReserveOutcome,
+    ResetFilter, Store,
 };
 use chrono::{DateTime, Utc};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -191,11 +192,19 @@ impl RedisStore {
 
     /// Deletes everything this store wrote under its prefix — attempt
     /// records, both logs and their counters — by walking its own sets.
+    ///
+    /// Unlike a reset it also drops the failure serial counter. The counter
+    /// starts again at the caller's time in microseconds, above the values
+    /// it handed out before (unless more failures were counted than
+    /// microseconds passed, or the clocks disagree by more than that), so a
+    /// ticket held across a wipe still gives nothing back from a record made
+    /// after it.
     pub async fn wipe(&self) -> Result<(), StoreError> {
         self.do_reset(&ResetFilter::all()).await?;
         self.reset_log(Log::Access, None).await?;
         self.reset_log(Log::Failure, None).await?;
-        self.drop_log_counters().await
+        self.drop_log_counters().await?;
+        self.drop_attempt_serial().await
     }
 
     fn con(&self) -> ConnectionManager {
@@ -229,8 +238,8 @@ impl Store for RedisStore {
         self.do_reserve(reservation).await
     }
 
-    async fn release(&self, key: &RecordKey) -> Result<(), StoreError> {
-        self.do_release(key).await
+    async fn release(&self, key: &RecordKey, token: &ReservationToken) -> Result<(), StoreError> {
+        self.do_release(key, token).await
     }
 
     async fn clear_client(

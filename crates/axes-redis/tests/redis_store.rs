@@ -428,8 +428,17 @@ async fn reset_uses_and_semantics() {
     assert_eq!(left.total, 2);
     assert_eq!(store.reset(&ResetFilter::all()).await.unwrap(), 2);
     assert_eq!(store.reset(&ResetFilter::all()).await.unwrap(), 0);
-    // the indexes went with the records
+    // the indexes went with the records; only the serial counter stays (so
+    // a ticket held across the reset never matches a record made after it)
     let mut con = raw().await;
+    let left: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{}*", store.prefix()))
+        .query_async(&mut con)
+        .await
+        .unwrap();
+    assert_eq!(left, [format!("{}attempts:serial", store.prefix())]);
+    // wipe takes everything
+    store.wipe().await.unwrap();
     let left: Vec<String> = redis::cmd("KEYS")
         .arg(format!("{}*", store.prefix()))
         .query_async(&mut con)
@@ -491,8 +500,9 @@ async fn expired_hashes_are_tolerated() {
     let p = params(&[&[Field::IpAddress]]);
     let gone = key(Some("10.7.0.1"), Some("gone"), "ua");
     let kept = key(Some("10.7.0.1"), Some("kept"), "ua");
+    let mut tokens = Vec::new();
     for k in [&gone, &kept] {
-        R {
+        let out = R {
             key: k,
             params: &p,
             limit: None,
@@ -501,6 +511,7 @@ async fn expired_hashes_are_tolerated() {
         }
         .at(&store, t0())
         .await;
+        tokens.push(out.token.unwrap());
     }
     // Simulate the TTL: drop the hash, leave the ids in the sorted sets.
     let page = store
@@ -535,7 +546,7 @@ async fn expired_hashes_are_tolerated() {
         .unwrap();
     assert_eq!(by_ip.total, 1);
     assert_eq!(store.delete_attempts(&[id]).await.unwrap(), 0);
-    assert_eq!(store.release(&gone).await.ok(), Some(()));
+    assert_eq!(store.release(&gone, &tokens[0]).await.ok(), Some(()));
     assert_eq!(store.reset(&ResetFilter::all()).await.unwrap(), 1);
     discard(&store).await;
 }
@@ -977,4 +988,48 @@ fn report(what: &str, times: &mut [std::time::Duration]) {
         "{what}, 1000 sequential calls: median {:?}, p90 {:?}, p99 {:?}, max {:?}",
         times[500], times[900], times[990], times[999]
     );
+}
+
+/// Records written before give-backs named their generation (no `g` and `s`
+/// fields) keep counting, and a give-back of a failure counted on them after
+/// the upgrade is exact (time restored, sets rescored).
+#[tokio::test]
+async fn records_without_a_generation_are_upgraded_on_their_next_failure() {
+    let Some(store) = fresh_store().await else {
+        return;
+    };
+    let p = params(&[&[Field::IpAddress]]);
+    let k = key(Some("10.9.0.1"), Some("old"), "ua");
+    let r = R {
+        key: &k,
+        params: &p,
+        limit: None,
+        window: Some(Duration::hours(1)),
+        count_when_locked: true,
+    };
+    r.at(&store, t0()).await;
+    r.at(&store, t0()).await;
+    let id = store.list_attempts(&ListQuery::all()).await.unwrap().items[0]
+        .id
+        .clone();
+    let mut con = raw().await;
+    let _: i64 = redis::cmd("HDEL")
+        .arg(format!("{}rec:{id}", store.prefix()))
+        .arg("g")
+        .arg("s")
+        .query_async(&mut con)
+        .await
+        .unwrap();
+
+    let later = t0() + Duration::minutes(5);
+    let token = r.at(&store, later).await.token.unwrap();
+    assert_eq!(token.previous_time, Some(t0()));
+    assert_eq!(count(&store, &k, &p, r.window, later).await, [3]);
+    store.release(&k, &token).await.unwrap();
+    let rec = store.get_attempt(&id).await.unwrap().unwrap();
+    assert_eq!((rec.failures, rec.attempt_time), (2, t0()));
+    // The global set is scored by the restored time again: a purge at t0
+    // takes the record.
+    assert_eq!(store.purge_attempts(t0()).await.unwrap(), 1);
+    discard(&store).await;
 }

@@ -5,7 +5,7 @@ use axes_core::error::StoreError;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 use axes_core::parameters::LockoutParameters;
 use axes_core::parameters::{Alternative, Field};
-use axes_core::store::{AlternativeCount, Failures, RecordKey, plausible_id};
+use axes_core::store::{AlternativeCount, Failures, RecordKey, ReservationToken, plausible_id};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 
 /// Column sizes (in characters) of the schema.
@@ -134,6 +134,44 @@ pub(crate) fn plus_one(counts: Vec<AlternativeCount>, now: DateTime<Utc>) -> Fai
             })
             .collect(),
     }
+}
+
+/// The record a reservation's upsert left behind, as its `RETURNING` (or
+/// read-back) gives it: `id, generation, failure_serial,
+/// failures_since_start, attempt_time`.
+pub(crate) type Upserted<T> = (i64, i64, i64, i64, T);
+
+/// The token of the failure an upsert counted. `before` is the record's
+/// `attempt_time` read just before the upsert (in the same transaction);
+/// it is only kept when the upsert continued the record's count (more than
+/// one failure now): a created or restarted record holds just this failure,
+/// and giving it back deletes the record.
+pub(crate) fn token(
+    row: Upserted<DateTime<Utc>>,
+    before: Option<DateTime<Utc>>,
+) -> Result<ReservationToken, StoreError> {
+    let (id, generation, serial, failures, reserved_at) = row;
+    let counter = |what: &str, n: i64| {
+        u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("record {id}: {what} {n}")))
+    };
+    Ok(ReservationToken {
+        record_id: id.to_string(),
+        generation: counter("generation", generation)?,
+        serial: counter("failure serial", serial)?,
+        reserved_at,
+        previous_time: before.filter(|_| failures > 1),
+    })
+}
+
+/// The stored values a give-back matches (`id, generation,
+/// failure_serial`), or `None` when the token cannot name a row of this
+/// store (then nothing is given back).
+pub(crate) fn token_columns(token: &ReservationToken) -> Option<(i64, i64, i64)> {
+    Some((
+        parse_id(&token.record_id)?,
+        i64::try_from(token.generation).ok()?,
+        i64::try_from(token.serial).ok()?,
+    ))
 }
 
 /// A stored failure count as `u32`.

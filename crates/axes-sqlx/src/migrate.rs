@@ -16,25 +16,46 @@ pub const MIGRATIONS_TABLE: &str = "_axes_migrations";
 pub(crate) type Steps = &'static [(i64, &'static str, &'static str)];
 
 #[cfg(feature = "sqlite")]
-pub(crate) const SQLITE: Steps = &[(
-    1,
-    "initial",
-    include_str!("../migrations/sqlite/0001_initial.sql"),
-)];
+pub(crate) const SQLITE: Steps = &[
+    (
+        1,
+        "initial",
+        include_str!("../migrations/sqlite/0001_initial.sql"),
+    ),
+    (
+        2,
+        "reservation generation",
+        include_str!("../migrations/sqlite/0002_reservation_generation.sql"),
+    ),
+];
 
 #[cfg(feature = "postgres")]
-pub(crate) const POSTGRES: Steps = &[(
-    1,
-    "initial",
-    include_str!("../migrations/postgres/0001_initial.sql"),
-)];
+pub(crate) const POSTGRES: Steps = &[
+    (
+        1,
+        "initial",
+        include_str!("../migrations/postgres/0001_initial.sql"),
+    ),
+    (
+        2,
+        "reservation generation",
+        include_str!("../migrations/postgres/0002_reservation_generation.sql"),
+    ),
+];
 
 #[cfg(feature = "mysql")]
-pub(crate) const MYSQL: Steps = &[(
-    1,
-    "initial",
-    include_str!("../migrations/mysql/0001_initial.sql"),
-)];
+pub(crate) const MYSQL: Steps = &[
+    (
+        1,
+        "initial",
+        include_str!("../migrations/mysql/0001_initial.sql"),
+    ),
+    (
+        2,
+        "reservation generation",
+        include_str!("../migrations/mysql/0002_reservation_generation.sql"),
+    ),
+];
 
 /// The migrator of one dialect.
 pub(crate) fn migrator(steps: Steps) -> Migrator {

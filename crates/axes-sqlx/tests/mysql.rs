@@ -66,3 +66,39 @@ async fn cancelled_reserve_frees_lock_for_other_servers() {
             .unwrap();
     }
 }
+
+/// A database of the first schema version upgrades: made here by undoing
+/// the second migration of a fresh one, with a record written as the first
+/// version wrote it.
+#[tokio::test]
+async fn upgrades_from_the_first_schema() {
+    let Some(store) = axes_sqlx::testing::fresh_mysql_store().await else {
+        return;
+    };
+    for statement in [
+        "ALTER TABLE axes_accessattempt DROP COLUMN generation, DROP COLUMN failure_serial",
+        "DELETE FROM _axes_migrations WHERE version = 2",
+    ] {
+        sqlx::query(statement).execute(store.pool()).await.unwrap();
+    }
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM _axes_migrations")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    let old = common::old_record_key();
+    sqlx::query(
+        "INSERT INTO axes_accessattempt \
+         (ip_address, username, user_agent, failures_since_start, attempt_time) \
+         VALUES (?, ?, ?, 2, ?)",
+    )
+    .bind(old.ip_address.as_deref())
+    .bind(old.username.as_deref())
+    .bind(&old.user_agent)
+    .bind(common::t0())
+    .execute(store.pool())
+    .await
+    .unwrap();
+    let store: common::S = std::sync::Arc::new(store);
+    common::upgraded_record(store).await;
+}

@@ -14,6 +14,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test support: a failed expectation is a failed test
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -23,13 +24,13 @@ use chrono::{DateTime, Utc};
 
 use crate::attempt::Attempt;
 use crate::clock::ManualClock;
-use crate::engine::{AuthError, Axes, LockoutReason};
+use crate::engine::{AuthError, Axes, LockoutReason, Ticket};
 use crate::events::EventKind;
 use crate::parameters::{Field, LockoutParameters};
 use crate::settings::Settings;
 use crate::store::{
     AttemptDetails, ListQuery, NewAccessLog, NewFailureLog, Order, RecordKey, Reservation,
-    ResetFilter, Store,
+    ReservationToken, ResetFilter, Store,
 };
 
 mod scenarios;
@@ -54,6 +55,11 @@ macro_rules! store_conformance {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn conformance_store_api() {
             $crate::conformance::run_store_api($make).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn conformance_give_back() {
+            $crate::conformance::run_give_back($make).await;
         }
     };
 }
@@ -116,6 +122,18 @@ pub enum Outcome {
     Unidentified,
 }
 
+/// How a held ticket ([`Step::BeginHold`]) is finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// The credentials were right: `Ticket::succeeded`.
+    Succeeded,
+    /// The check could not run: `Ticket::abandon`.
+    Abandoned,
+    /// Wrong credentials: `Ticket::failed`, which must give this outcome
+    /// ([`Outcome::Invalid`] or [`Outcome::Locked`]).
+    Failed(Outcome),
+}
+
 /// One step of a scenario.
 #[derive(Debug, Clone)]
 pub enum Step {
@@ -130,6 +148,14 @@ pub enum Step {
         /// Expected outcome.
         expect: Outcome,
     },
+    /// Takes an admission slot for the client, which must be admitted, and
+    /// holds the ticket open under a name (a credential check still running)
+    /// across the steps that follow.
+    BeginHold(&'static str, Who),
+    /// Finishes the ticket held under this name.
+    Finish(&'static str, Ending),
+    /// `Axes::check` counts this many failures for the client.
+    Failures(Who, u32),
     /// Logout of `user` in session `session`.
     Logout {
         /// Username.
@@ -259,6 +285,7 @@ pub async fn run_scenario(scenario: &Scenario, store: Arc<dyn Store>) -> Vec<Str
 
     let mut errors = Vec::new();
     let mut logins = 0;
+    let mut held: HashMap<&'static str, Ticket> = HashMap::new();
     for (i, step) in scenario.steps.iter().enumerate() {
         let at = format!("{} step {} ({step:?})", scenario.name, i + 1);
         match step {
@@ -293,6 +320,34 @@ pub async fn run_scenario(scenario: &Scenario, store: Arc<dyn Store>) -> Vec<Str
                 }
                 if got != *expect {
                     errors.push(format!("{at}: got {got:?}"));
+                }
+            }
+            Step::BeginHold(name, who) => match axes.begin(&who.attempt("POST")).await {
+                Ok(ticket) => {
+                    if held.insert(name, ticket).is_some() {
+                        errors.push(format!("{at}: a ticket of that name was still held"));
+                    }
+                }
+                Err(l) => errors.push(format!("{at}: refused: {l:?}")),
+            },
+            Step::Finish(name, ending) => match (held.remove(name), ending) {
+                (None, _) => errors.push(format!("{at}: no ticket of that name is held")),
+                (Some(t), Ending::Succeeded) => t.succeeded().await,
+                (Some(t), Ending::Abandoned) => t.abandon().await,
+                (Some(t), Ending::Failed(expect)) => {
+                    let got = match t.failed().await {
+                        None => Outcome::Invalid,
+                        Some(_) => Outcome::Locked,
+                    };
+                    if got != *expect {
+                        errors.push(format!("{at}: got {got:?}"));
+                    }
+                }
+            },
+            Step::Failures(who, n) => {
+                let r = axes.check(&who.attempt("POST")).await;
+                if r.failures != *n {
+                    errors.push(format!("{at}: got {r:?}"));
                 }
             }
             Step::Logout { user, session } => axes.logged_out(user, Some(session)).await,
@@ -507,6 +562,161 @@ async fn assert_bogus_ids_unknown(store: &dyn Store) {
     }
 }
 
+/// One failure on `key` at `now` (no limit), and the token naming it.
+async fn reserve_at(
+    store: &dyn Store,
+    key: &RecordKey,
+    now: DateTime<Utc>,
+    window: Option<chrono::Duration>,
+) -> ReservationToken {
+    let details = AttemptDetails::default();
+    let parameters = LockoutParameters::default();
+    let out = store
+        .reserve(&Reservation {
+            key,
+            details: &details,
+            parameters: &parameters,
+            limit: None,
+            window,
+            count_when_locked: true,
+            now,
+        })
+        .await
+        .expect("reserve");
+    assert!(out.admitted && out.counted, "{out:?}");
+    out.token.expect("a counted failure has a token")
+}
+
+/// The stored failures and time of the record of `key`, if any.
+async fn record_of(store: &dyn Store, key: &RecordKey) -> Option<(u32, DateTime<Utc>)> {
+    store
+        .list_attempts(&ListQuery {
+            ip_address: key.ip_address.clone(),
+            ..ListQuery::all()
+        })
+        .await
+        .expect("list")
+        .items
+        .into_iter()
+        .find(|r| r.key == *key)
+        .map(|r| (r.failures, r.attempt_time))
+}
+
+/// [`Store::release`] gives back exactly the failure its token names: not
+/// after the record was reset, cleared, deleted by id, purged or restarted
+/// (the new record keeps its count), and it puts the record's time back
+/// unless another failure was counted on it since.
+pub async fn run_give_back<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Option<Arc<dyn Store>>>,
+{
+    let Some(store) = fresh(&make).await else {
+        return;
+    };
+    let store = &*store;
+    let at = |secs: i64| start() + chrono::Duration::seconds(secs);
+    let window = Some(chrono::Duration::seconds(60));
+    let client = |ip: &str| key(Some(ip), Some("alice"), "ua");
+
+    // Deleted in any way, then made again at the same instant: a token of
+    // the old record gives nothing back from the new one.
+    let deletions: [(&str, &str); 4] = [
+        ("192.0.2.1", "reset"),
+        ("192.0.2.2", "clear_client"),
+        ("192.0.2.3", "delete_attempts"),
+        ("192.0.2.4", "purge_attempts"),
+    ];
+    for (ip, how) in deletions {
+        let k = client(ip);
+        let old = reserve_at(store, &k, at(0), None).await;
+        let filter = ResetFilter {
+            ip_address: Some(ip.into()),
+            username: None,
+        };
+        let parameters = LockoutParameters::default();
+        let n = match how {
+            "reset" => store.reset(&filter),
+            "clear_client" => store.clear_client(&k, &parameters),
+            "delete_attempts" => store.delete_attempts(std::slice::from_ref(&old.record_id)),
+            _ => store.purge_attempts(at(0)),
+        }
+        .await
+        .expect(how);
+        assert_eq!(n, 1, "{how}");
+        let new = reserve_at(store, &k, at(0), None).await;
+        store.release(&k, &old).await.expect("release");
+        assert_eq!(
+            record_of(store, &k).await,
+            Some((1, at(0))),
+            "after {how}, a stale give-back took a failure off the new record"
+        );
+        store.release(&k, &new).await.expect("release");
+        assert_eq!(record_of(store, &k).await, None, "after {how}");
+    }
+
+    // Restarted in place after its window passed: the old generation's
+    // failures are gone, and so is the one the old token names.
+    let k = client("192.0.2.5");
+    let old = reserve_at(store, &k, at(0), window).await;
+    let first = reserve_at(store, &k, at(61), window).await;
+    assert_eq!(record_of(store, &k).await, Some((1, at(61))), "restarted");
+    store.release(&k, &old).await.expect("release");
+    assert_eq!(record_of(store, &k).await, Some((1, at(61))), "stale");
+    let second = reserve_at(store, &k, at(62), window).await;
+    store.release(&k, &old).await.expect("release");
+    assert_eq!(record_of(store, &k).await, Some((2, at(62))), "stale");
+    store.release(&k, &second).await.expect("release");
+    assert_eq!(record_of(store, &k).await, Some((1, at(61))), "current");
+    store.release(&k, &first).await.expect("release");
+    assert_eq!(record_of(store, &k).await, None, "current");
+
+    // The time goes back to the one before the given-back reservation,
+    // unless a failure was counted on the record after it.
+    let k = client("192.0.2.6");
+    reserve_at(store, &k, at(0), window).await;
+    let last = reserve_at(store, &k, at(10), window).await;
+    store.release(&k, &last).await.expect("release");
+    assert_eq!(record_of(store, &k).await, Some((1, at(0))), "restored");
+    let earlier = reserve_at(store, &k, at(20), window).await;
+    let later = reserve_at(store, &k, at(30), window).await;
+    store.release(&k, &earlier).await.expect("release");
+    assert_eq!(
+        record_of(store, &k).await,
+        Some((2, at(30))),
+        "a later failure keeps its time"
+    );
+    // Back to the time the record had before that reservation, the time of
+    // `earlier`: a store keeps one time per record, not one per failure, so
+    // an out-of-order give-back leaves the later time (never an earlier one
+    // than a failure still counted).
+    store.release(&k, &later).await.expect("release");
+    assert_eq!(
+        record_of(store, &k).await,
+        Some((1, at(20))),
+        "back to the time before the latest reservation"
+    );
+
+    // Two failures at the same instant: giving back the first leaves the
+    // time of the second.
+    let k = client("192.0.2.7");
+    reserve_at(store, &k, at(0), None).await;
+    let one = reserve_at(store, &k, at(10), None).await;
+    let two = reserve_at(store, &k, at(10), None).await;
+    store.release(&k, &one).await.expect("release");
+    assert_eq!(
+        record_of(store, &k).await,
+        Some((2, at(10))),
+        "same instant"
+    );
+    store.release(&k, &two).await.expect("release");
+    assert_eq!(
+        record_of(store, &k).await,
+        Some((1, at(10))),
+        "same instant"
+    );
+}
+
 /// The store API beyond scenarios: listing, paging, search, look-ups and
 /// deletes by id, release, log caps and log closing.
 pub async fn run_store_api<F, Fut>(make: F)
@@ -535,6 +745,7 @@ where
         key(Some("10.0.0.3"), None, "Chrome"),
         key(None, Some("carol"), "Safari"),
     ];
+    let mut tokens = Vec::new();
     for (i, k) in keys.iter().enumerate() {
         let r = Reservation {
             key: k,
@@ -547,6 +758,7 @@ where
         };
         let out = store.reserve(&r).await.expect("reserve");
         assert!(out.admitted && out.counted);
+        tokens.push(out.token.expect("a counted failure has a token"));
     }
     // Second failure on alice, later.
     let r = Reservation {
@@ -558,7 +770,12 @@ where
         count_when_locked: true,
         now: t0 + chrono::Duration::seconds(100),
     };
-    store.reserve(&r).await.expect("reserve");
+    let alice_second = store
+        .reserve(&r)
+        .await
+        .expect("reserve")
+        .token
+        .expect("a counted failure has a token");
 
     let all = store.list_attempts(&ListQuery::all()).await.expect("list");
     assert_eq!(all.total, 4);
@@ -673,23 +890,31 @@ where
         .expect("time range");
     assert_eq!(window.total, 2, "since inclusive, until exclusive");
 
-    // Release: alice 2 → 1, bob 1 → gone.
-    store.release(&keys[0]).await.expect("release");
-    store.release(&keys[1]).await.expect("release");
-    let all = store.list_attempts(&ListQuery::all()).await.expect("list");
-    assert_eq!(all.total, 3);
-    assert_eq!(
-        all.items
-            .iter()
-            .find(|r| r.key == keys[0])
-            .map(|r| r.failures),
-        Some(1)
-    );
-    // Releasing an unknown key is harmless.
+    // A token under another key gives nothing back.
     store
-        .release(&key(Some("192.0.2.99"), None, ""))
+        .release(&key(Some("192.0.2.99"), None, ""), &alice_second)
         .await
         .expect("release unknown");
+    store
+        .release(&keys[2], &alice_second)
+        .await
+        .expect("release another record");
+    assert_eq!(
+        store.list_attempts(&ListQuery::all()).await.expect("list"),
+        all,
+        "a token of another key changed nothing"
+    );
+    // Release: alice 2 → 1 (and back to her first failure's time), bob 1 →
+    // gone.
+    store
+        .release(&keys[0], &alice_second)
+        .await
+        .expect("release");
+    store.release(&keys[1], &tokens[1]).await.expect("release");
+    let all = store.list_attempts(&ListQuery::all()).await.expect("list");
+    assert_eq!(all.total, 3);
+    let alice = all.items.iter().find(|r| r.key == keys[0]).expect("alice");
+    assert_eq!((alice.failures, alice.attempt_time), (1, t0));
 
     // Delete by id.
     let carol = all

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::Ending::{Abandoned, Failed, Succeeded};
 use super::Outcome::{Denied, Invalid, Locked, Ok, Unidentified};
 use super::{Scenario, Step, fail, login, who};
 use crate::events::EventKind;
@@ -518,6 +519,137 @@ pub fn all() -> Vec<Scenario> {
                 fail(a, Invalid),
                 fail(a, Invalid),
                 Step::StoredFailures(2),
+            ],
+        ),
+        sc(
+            "give-back after a reset: the ticket taken before it does not free a slot of the new record",
+            s(|s| s.failure_limit = 1),
+            vec![
+                Step::BeginHold("before reset", a),
+                Step::Reset {
+                    ip: Some(IP),
+                    user: None,
+                    removed: 1,
+                },
+                Step::BeginHold("after reset", a),
+                Step::Finish("before reset", Abandoned),
+                Step::Failures(a, 1),
+                login(a, Locked),
+                Step::Finish("after reset", Failed(Locked)),
+            ],
+        ),
+        sc(
+            "give-back after a reset of everything, by a right password",
+            s(|s| s.failure_limit = 2),
+            vec![
+                Step::BeginHold("before reset", a),
+                Step::Reset {
+                    ip: None,
+                    user: None,
+                    removed: 1,
+                },
+                Step::BeginHold("first", b),
+                Step::BeginHold("second", a),
+                Step::Finish("before reset", Succeeded),
+                Step::StoredFailures(2),
+                fail(a, Locked),
+                Step::Finish("first", Failed(Invalid)),
+                Step::Finish("second", Failed(Locked)),
+            ],
+        ),
+        sc(
+            "give-back after the cool-off restarted the record: the new count keeps its failure",
+            s(|s| {
+                s.failure_limit = 1;
+                s.cooloff_time = cooloff(60);
+            }),
+            vec![
+                Step::BeginHold("old", a),
+                Step::Advance(61),
+                Step::BeginHold("new", a),
+                Step::Finish("old", Succeeded),
+                Step::Check {
+                    who: a,
+                    refused: true,
+                },
+                fail(a, Locked),
+                Step::Finish("new", Failed(Locked)),
+            ],
+        ),
+        sc(
+            "give-back after the cool-off, abandoned, with failures of the new window",
+            s(|s| {
+                s.failure_limit = 3;
+                s.cooloff_time = cooloff(60);
+            }),
+            vec![
+                fail(a, Invalid),
+                Step::BeginHold("old", a),
+                Step::Advance(61),
+                fail(a, Invalid),
+                fail(a, Invalid),
+                Step::Finish("old", Abandoned),
+                Step::Failures(a, 2),
+                Step::StoredFailures(2),
+                fail(a, Locked),
+            ],
+        ),
+        sc(
+            "a right password does not extend the cool-off of earlier failures",
+            s(|s| {
+                s.failure_limit = 3;
+                s.cooloff_time = cooloff(30 * 60);
+            }),
+            vec![
+                fail(a, Invalid),
+                fail(a, Invalid),
+                Step::Advance(29 * 60),
+                login(a, Ok),
+                Step::Failures(a, 2),
+                Step::Advance(2 * 60),
+                Step::Failures(a, 0),
+                Step::Check {
+                    who: a,
+                    refused: false,
+                },
+                fail(a, Invalid),
+                fail(a, Invalid),
+                fail(a, Locked),
+            ],
+        ),
+        sc(
+            "an abandoned check does not extend the cool-off either",
+            s(|s| {
+                s.failure_limit = 2;
+                s.cooloff_time = cooloff(60);
+            }),
+            vec![
+                fail(a, Invalid),
+                Step::Advance(50),
+                Step::BeginHold("t", a),
+                Step::Advance(5),
+                Step::Finish("t", Abandoned),
+                Step::Advance(6),
+                Step::Failures(a, 0),
+                fail(a, Invalid),
+            ],
+        ),
+        sc(
+            "a give-back leaves the time of a failure counted after it, even at the same instant",
+            s(|s| {
+                s.failure_limit = 4;
+                s.cooloff_time = cooloff(60);
+            }),
+            vec![
+                fail(a, Invalid),
+                Step::Advance(10),
+                Step::BeginHold("t", a),
+                fail(a, Invalid),
+                Step::Finish("t", Succeeded),
+                Step::Advance(55),
+                Step::Failures(a, 2),
+                Step::Advance(5),
+                Step::Failures(a, 0),
             ],
         ),
         sc(

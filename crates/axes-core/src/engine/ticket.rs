@@ -7,7 +7,7 @@ use std::fmt;
 use super::{Axes, Lockout, LockoutReason, Prepared};
 use crate::events::EventKind;
 use crate::parameters::LockoutParameters;
-use crate::store::{Failures, NewFailureLog, Reservation};
+use crate::store::{Failures, NewFailureLog, Reservation, ReservationToken};
 
 /// Why [`Axes::authenticate`] did not return a user.
 #[derive(Debug)]
@@ -56,6 +56,9 @@ pub struct Ticket {
     /// The alternatives this attempt is counted by, when narrower than the
     /// settings' (a field of the attempt is unknown).
     narrowed: Option<LockoutParameters>,
+    /// The failure the store counted for this attempt: what a give-back
+    /// takes off, and nothing else.
+    token: Option<ReservationToken>,
 }
 
 pub(super) async fn reserve(
@@ -87,6 +90,7 @@ pub(super) async fn reserve(
                     limit,
                     failures: Failures::default(),
                     narrowed,
+                    token: None,
                 }),
             };
         }
@@ -99,6 +103,7 @@ pub(super) async fn reserve(
             limit,
             failures: outcome.failures,
             narrowed,
+            token: outcome.token,
         });
     }
     let limit_value = limit.unwrap_or(u32::MAX);
@@ -150,6 +155,7 @@ impl Ticket {
             limit: None,
             failures: Failures::default(),
             narrowed: None,
+            token: None,
         }
     }
 
@@ -217,8 +223,8 @@ impl Ticket {
                     axes.client_str(&self.prepared)
                 );
             }
-        } else if self.mode == Mode::Reserved {
-            let _ = axes.call(store.release(&self.prepared.key)).await;
+        } else {
+            self.give_back().await;
         }
     }
 
@@ -270,10 +276,20 @@ impl Ticket {
     /// The check could not run (the app's backend failed): give the slot back
     /// without counting anything.
     pub async fn abandon(self) {
-        if self.mode == Mode::Reserved {
+        self.give_back().await;
+    }
+
+    /// Gives back the failure counted for this ticket (exactly that one: if
+    /// its record was reset or restarted since, nothing).
+    async fn give_back(&self) {
+        if self.mode != Mode::Reserved {
+            return;
+        }
+        if let Some(token) = &self.token {
+            let store = &self.axes.inner.store;
             let _ = self
                 .axes
-                .call(self.axes.inner.store.release(&self.prepared.key))
+                .call(store.release(&self.prepared.key, token))
                 .await;
         }
     }

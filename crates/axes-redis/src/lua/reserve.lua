@@ -1,5 +1,9 @@
 -- reserve: count, decide, and add the failure — atomically.
--- Returns { admitted, counted, truncated (0/1/2, see count.lua), n, (failures, last µs or -1) × n }.
+-- KEYS as count.lua, and 6: the serial counter.
+-- Returns { admitted, counted, truncated (0/1/2, see count.lua), generation,
+-- serial, previous time (µs or -1), n, (failures, last µs or -1) × n }; the
+-- generation, serial and previous time name the failure added (0, 0, -1
+-- when none was).
 local limit = tonumber(ARGV[7])
 local count_when_locked = ARGV[8] == '1'
 local ttl = tonumber(ARGV[9])
@@ -21,13 +25,34 @@ if limit >= 0 then
   end
 end
 
+-- The next failure serial. The counter starts at the caller's time in µs
+-- (when missing: first use, a wipe, a lost key), so its values keep growing
+-- across a restart of the counter and a (generation, serial) pair is never
+-- handed out twice.
+local function next_serial()
+  local counter = KEYS[6]
+  if redis.call('EXISTS', counter) == 0 then redis.call('SET', counter, now) end
+  return redis.call('INCR', counter)
+end
+
 local write = (not locked) or count_when_locked
 local new_f, new_t = own_f, own_t
+local generation, serial, previous = 0, 0, -1
 if write then
+  local rec = KEYS[1]
+  serial = next_serial()
+  if own_f > 0 then
+    -- the count goes on: same generation (a record written before
+    -- generations existed starts one here)
+    generation = tonumber(redis.call('HGET', rec, 'g')) or serial
+    previous = own_t
+  else
+    -- a new record, or one whose window had passed: a new generation
+    generation = serial
+  end
   -- a record whose window had passed starts again at one (own_f is 0 then)
   new_f, new_t = own_f + 1, tonumber(now)
-  local rec = KEYS[1]
-  redis.call('HSET', rec, 'f', new_f, 't', now, 'a', want.a,
+  redis.call('HSET', rec, 'f', new_f, 't', now, 'g', generation, 's', serial, 'a', want.a,
     'path', ARGV[17], 'acc', ARGV[18], 'get', ARGV[19], 'post', ARGV[20],
     'ki', KEYS[3], 'ku', KEYS[4], 'ka', KEYS[5])
   if want.u_present then redis.call('HSET', rec, 'u', want.u) end
@@ -58,7 +83,7 @@ if write then
   sweep(KEYS[2], 2)
 end
 
-local out = { locked and 0 or 1, write and 1 or 0, truncated, n_alts }
+local out = { locked and 0 or 1, write and 1 or 0, truncated, generation, serial, previous, n_alts }
 for k = 1, n_alts do
   local last = lasts[k]
   if new_f > 0 and new_t > last then last = new_t end

@@ -10,13 +10,13 @@ use axes_core::error::StoreError;
 use axes_core::parameters::LockoutParameters;
 use axes_core::store::{
     AccessLogRecord, AlternativeCount, AttemptRecord, FailureLogRecord, FailureQuery, Failures,
-    ListQuery, NewAccessLog, NewFailureLog, Order, Page, RecordKey, Reservation, ReserveOutcome,
-    ResetFilter, Store,
+    ListQuery, NewAccessLog, NewFailureLog, Order, Page, RecordKey, Reservation, ReservationToken,
+    ReserveOutcome, ResetFilter, Store,
 };
 use chrono::{DateTime, Utc};
-use sqlx::MySqlConnection;
 use sqlx::migrate::Migrator;
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions, MySqlRow};
+use sqlx::{Connection, MySqlConnection};
 use tokio::sync::OnceCell;
 
 use crate::common::{
@@ -333,11 +333,22 @@ impl Store for MySqlStore {
                 return Err(Error::LockTimeout(self.lock_timeout).into());
             }
         }
-        // Each statement commits on its own, while the locks are held.
+        // The counts are read while the locks are held; the failure is
+        // written in one transaction that also reads the record before and
+        // after (for the token).
         let counts = count_alternatives(&mut conn, &key, r.parameters, threshold).await?;
         let admitted = common::admits(r.limit, &counts);
         let counted = admitted || r.count_when_locked;
+        let mut token = None;
         if counted {
+            let mut tx = conn.begin().await.map_err(map_sqlx)?;
+            let before: Option<DateTime<Utc>> = sqlx::query_scalar(sql::OWN_TIME)
+                .bind(key.ip)
+                .bind(key.username)
+                .bind(key.user_agent)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(map_sqlx)?;
             sqlx::query(sql::UPSERT)
                 .bind(key.ip)
                 .bind(key.username)
@@ -349,9 +360,20 @@ impl Store for MySqlStore {
                 .bind(now)
                 .bind(threshold)
                 .bind(threshold)
-                .execute(&mut *conn)
+                .bind(threshold)
+                .bind(threshold)
+                .execute(&mut *tx)
                 .await
                 .map_err(map_sqlx)?;
+            let row: common::Upserted<DateTime<Utc>> = sqlx::query_as(sql::UPSERTED)
+                .bind(key.ip)
+                .bind(key.username)
+                .bind(key.user_agent)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(map_sqlx)?;
+            tx.commit().await.map_err(map_sqlx)?;
+            token = Some(common::token(row, before)?);
         }
         let _released: Option<i64> = sqlx::query_scalar(sql::RELEASE_LOCKS)
             .fetch_one(&mut *conn)
@@ -369,21 +391,36 @@ impl Store for MySqlStore {
             admitted,
             counted,
             failures,
+            token,
         })
     }
 
-    async fn release(&self, key: &RecordKey) -> Result<(), StoreError> {
+    async fn release(&self, key: &RecordKey, token: &ReservationToken) -> Result<(), StoreError> {
+        let Some((id, generation, serial)) = common::token_columns(token) else {
+            return Ok(());
+        };
         let key = KeyCols::of(key);
+        let previous = token.previous_time.map(micros);
         let mut tx = self.pool.begin().await.map_err(map_sqlx)?;
-        for statement in [sql::DECREMENT, sql::DELETE_EMPTY] {
-            sqlx::query(statement)
-                .bind(key.ip)
-                .bind(key.username)
-                .bind(key.user_agent)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_sqlx)?;
-        }
+        sqlx::query(sql::GIVE_BACK)
+            .bind(previous)
+            .bind(serial)
+            .bind(micros(token.reserved_at))
+            .bind(previous)
+            .bind(id)
+            .bind(generation)
+            .bind(key.ip)
+            .bind(key.username)
+            .bind(key.user_agent)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_sqlx)?;
+        sqlx::query(sql::DELETE_EMPTY)
+            .bind(id)
+            .bind(generation)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_sqlx)?;
         tx.commit().await.map_err(map_sqlx)
     }
 

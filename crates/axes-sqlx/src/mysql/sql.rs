@@ -18,23 +18,53 @@ pub(super) const COUNT: [&str; 7] = alternative_sql!(
 pub(super) const DELETE_MATCHING: [&str; 7] =
     alternative_sql!("DELETE FROM axes_accessattempt WHERE ", "?", "?", "?");
 
-/// Adds one failure; an expired record restarts at one. Binds the key,
-/// details and time, then the threshold twice. The assignments run left to
-/// right and see earlier ones, so the count is set before the time.
+/// The record's time before a reservation's upsert. Binds the key.
+///
+/// Not a locking read: on a missing record InnoDB would take a gap lock,
+/// and two reservations of new clients in one gap would deadlock on their
+/// inserts. Other reservations of this key wait on the named locks; a
+/// give-back racing in between can only make this time later than the
+/// record's (a restore) or delete the record (the upsert then creates it
+/// and the time is not used), so the token stays on the safe side.
+pub(super) const OWN_TIME: &str = "SELECT attempt_time FROM axes_accessattempt \
+    WHERE ip_address = ? AND username = ? AND user_agent = ?";
+
+/// Adds one failure; an expired record restarts at one, as a new generation.
+/// Every failure gets the next serial. Binds the key, details and time, then
+/// the threshold four times. The assignments run left to right and see
+/// earlier ones, so the generation and the count are set before the time.
 pub(super) const UPSERT: &str = "INSERT INTO axes_accessattempt \
-    (ip_address, username, user_agent, http_accept, path_info, get_data, post_data, failures_since_start, attempt_time) \
-    VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?) \
+    (ip_address, username, user_agent, http_accept, path_info, get_data, post_data, failures_since_start, attempt_time, generation, failure_serial) \
+    VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, 0, 1) \
     ON DUPLICATE KEY UPDATE \
+    generation = IF(? IS NOT NULL AND attempt_time <= ?, generation + 1, generation), \
     failures_since_start = IF(? IS NOT NULL AND attempt_time <= ?, 1, failures_since_start + 1), \
+    failure_serial = failure_serial + 1, \
     attempt_time = GREATEST(attempt_time, VALUES(attempt_time)), \
     http_accept = VALUES(http_accept), path_info = VALUES(path_info), \
     get_data = VALUES(get_data), post_data = VALUES(post_data)";
 
-pub(super) const DECREMENT: &str = "UPDATE axes_accessattempt SET failures_since_start = failures_since_start - 1 \
-    WHERE ip_address = ? AND username = ? AND user_agent = ? AND failures_since_start > 0";
+/// The record after the upsert, as [`crate::common::Upserted`]. Binds the
+/// key.
+pub(super) const UPSERTED: &str = "SELECT id, generation, failure_serial, \
+    CAST(failures_since_start AS SIGNED), attempt_time FROM axes_accessattempt \
+    WHERE ip_address = ? AND username = ? AND user_agent = ? FOR UPDATE";
 
+/// A give-back: takes one failure off the record of the key if it is still
+/// the generation the token names, and puts its time back to the time before
+/// the reservation (NULL: keep it) when no failure was counted since (serial
+/// and time still the reservation's). Binds: the time before, the serial,
+/// the reservation's time, the time before again, then id, generation and
+/// the key.
+pub(super) const GIVE_BACK: &str = "UPDATE axes_accessattempt \
+    SET failures_since_start = failures_since_start - 1, \
+    attempt_time = IF(? IS NOT NULL AND failure_serial = ? AND attempt_time = ?, ?, attempt_time) \
+    WHERE id = ? AND generation = ? AND ip_address = ? AND username = ? AND user_agent = ? \
+    AND failures_since_start > 0";
+
+/// Then deletes it if that left it empty. Binds id and generation.
 pub(super) const DELETE_EMPTY: &str = "DELETE FROM axes_accessattempt \
-    WHERE ip_address = ? AND username = ? AND user_agent = ? AND failures_since_start <= 0";
+    WHERE id = ? AND generation = ? AND failures_since_start <= 0";
 
 /// Binds ip twice, username twice.
 pub(super) const RESET: &str = "DELETE FROM axes_accessattempt \

@@ -10,8 +10,8 @@ use axes_core::error::StoreError;
 use axes_core::parameters::LockoutParameters;
 use axes_core::store::{
     AccessLogRecord, AlternativeCount, AttemptRecord, FailureLogRecord, FailureQuery, Failures,
-    ListQuery, NewAccessLog, NewFailureLog, Order, Page, RecordKey, Reservation, ReserveOutcome,
-    ResetFilter, Store,
+    ListQuery, NewAccessLog, NewFailureLog, Order, Page, RecordKey, Reservation, ReservationToken,
+    ReserveOutcome, ResetFilter, Store,
 };
 use chrono::{DateTime, Utc};
 use sqlx::migrate::Migrator;
@@ -262,8 +262,16 @@ impl Store for PostgresStore {
         let counts = count_alternatives(&mut tx, &key, r.parameters, threshold).await?;
         let admitted = common::admits(r.limit, &counts);
         let counted = admitted || r.count_when_locked;
+        let mut token = None;
         if counted {
-            sqlx::query(sql::UPSERT)
+            let before: Option<DateTime<Utc>> = sqlx::query_scalar(sql::OWN_TIME)
+                .bind(key.ip)
+                .bind(key.username)
+                .bind(key.user_agent)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(map_sqlx)?;
+            let row: common::Upserted<DateTime<Utc>> = sqlx::query_as(sql::UPSERT)
                 .bind(key.ip)
                 .bind(key.username)
                 .bind(key.user_agent)
@@ -273,9 +281,10 @@ impl Store for PostgresStore {
                 .bind(clip(&r.details.post_data, DATA_LEN))
                 .bind(now)
                 .bind(threshold)
-                .execute(&mut *tx)
+                .fetch_one(&mut *tx)
                 .await
                 .map_err(map_sqlx)?;
+            token = Some(common::token(row, before)?);
         }
         tx.commit().await.map_err(map_sqlx)?;
         conn.release();
@@ -290,21 +299,34 @@ impl Store for PostgresStore {
             admitted,
             counted,
             failures,
+            token,
         })
     }
 
-    async fn release(&self, key: &RecordKey) -> Result<(), StoreError> {
+    async fn release(&self, key: &RecordKey, token: &ReservationToken) -> Result<(), StoreError> {
+        let Some((id, generation, serial)) = common::token_columns(token) else {
+            return Ok(());
+        };
         let key = KeyCols::of(key);
         let mut tx = self.pool.begin().await.map_err(map_sqlx)?;
-        for statement in [sql::DECREMENT, sql::DELETE_EMPTY] {
-            sqlx::query(statement)
-                .bind(key.ip)
-                .bind(key.username)
-                .bind(key.user_agent)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_sqlx)?;
-        }
+        sqlx::query(sql::GIVE_BACK)
+            .bind(id)
+            .bind(generation)
+            .bind(key.ip)
+            .bind(key.username)
+            .bind(key.user_agent)
+            .bind(token.previous_time.map(micros))
+            .bind(serial)
+            .bind(micros(token.reserved_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(map_sqlx)?;
+        sqlx::query(sql::DELETE_EMPTY)
+            .bind(id)
+            .bind(generation)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_sqlx)?;
         tx.commit().await.map_err(map_sqlx)
     }
 

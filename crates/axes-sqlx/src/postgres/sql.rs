@@ -16,22 +16,43 @@ pub(super) const COUNT: [&str; 7] = alternative_sql!(
 pub(super) const DELETE_MATCHING: [&str; 7] =
     alternative_sql!("DELETE FROM axes_accessattempt WHERE ", "$1", "$2", "$3");
 
-/// Adds one failure; an expired record (`attempt_time <= $9`) restarts at one.
+/// The record's time before a reservation's upsert, locking the record for
+/// the rest of the transaction. `$1..$3`: the key.
+pub(super) const OWN_TIME: &str = "SELECT attempt_time FROM axes_accessattempt \
+    WHERE ip_address = $1 AND username = $2 AND user_agent = $3 FOR UPDATE";
+
+/// Adds one failure; an expired record (`attempt_time <= $9`) restarts at one,
+/// as a new generation. Every failure gets the next serial. Returns the
+/// record as [`crate::common::Upserted`].
 pub(super) const UPSERT: &str = "INSERT INTO axes_accessattempt \
-    (ip_address, username, user_agent, http_accept, path_info, get_data, post_data, failures_since_start, attempt_time) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8) \
+    (ip_address, username, user_agent, http_accept, path_info, get_data, post_data, failures_since_start, attempt_time, generation, failure_serial) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, 0, 1) \
     ON CONFLICT (username, ip_address, user_agent) DO UPDATE SET \
+    generation = CASE WHEN $9::TIMESTAMPTZ IS NOT NULL AND axes_accessattempt.attempt_time <= $9 \
+        THEN axes_accessattempt.generation + 1 ELSE axes_accessattempt.generation END, \
     failures_since_start = CASE WHEN $9::TIMESTAMPTZ IS NOT NULL AND axes_accessattempt.attempt_time <= $9 THEN 1 \
         ELSE axes_accessattempt.failures_since_start + 1 END, \
+    failure_serial = axes_accessattempt.failure_serial + 1, \
     attempt_time = GREATEST(axes_accessattempt.attempt_time, EXCLUDED.attempt_time), \
     http_accept = EXCLUDED.http_accept, path_info = EXCLUDED.path_info, \
-    get_data = EXCLUDED.get_data, post_data = EXCLUDED.post_data";
+    get_data = EXCLUDED.get_data, post_data = EXCLUDED.post_data \
+    RETURNING id, generation, failure_serial, failures_since_start::BIGINT, attempt_time";
 
-pub(super) const DECREMENT: &str = "UPDATE axes_accessattempt SET failures_since_start = failures_since_start - 1 \
-    WHERE ip_address = $1 AND username = $2 AND user_agent = $3 AND failures_since_start > 0";
+/// A give-back: takes one failure off the record of the key (`$3..$5`) if it
+/// is still the generation the token names (`$1` id, `$2` generation), and
+/// puts its time back to `$6` (the time before the reservation; NULL: keep
+/// it) when no failure was counted since (serial still `$7`, time still
+/// `$8`).
+pub(super) const GIVE_BACK: &str = "UPDATE axes_accessattempt \
+    SET failures_since_start = failures_since_start - 1, \
+    attempt_time = CASE WHEN $6::TIMESTAMPTZ IS NOT NULL AND failure_serial = $7 AND attempt_time = $8 \
+        THEN $6 ELSE attempt_time END \
+    WHERE id = $1 AND generation = $2 AND ip_address = $3 AND username = $4 AND user_agent = $5 \
+    AND failures_since_start > 0";
 
+/// Then deletes it if that left it empty.
 pub(super) const DELETE_EMPTY: &str = "DELETE FROM axes_accessattempt \
-    WHERE ip_address = $1 AND username = $2 AND user_agent = $3 AND failures_since_start <= 0";
+    WHERE id = $1 AND generation = $2 AND failures_since_start <= 0";
 
 pub(super) const RESET: &str = "DELETE FROM axes_accessattempt \
     WHERE ($1::TEXT IS NULL OR ip_address = $1) AND ($2::TEXT IS NULL OR username = $2)";

@@ -13,8 +13,8 @@ use axes_core::error::StoreError;
 use axes_core::parameters::LockoutParameters;
 use axes_core::store::{
     AccessLogRecord, AlternativeCount, AttemptRecord, FailureLogRecord, FailureQuery, Failures,
-    ListQuery, NewAccessLog, NewFailureLog, Order, Page, RecordKey, Reservation, ReserveOutcome,
-    ResetFilter, Store,
+    ListQuery, NewAccessLog, NewFailureLog, Order, Page, RecordKey, Reservation, ReservationToken,
+    ReserveOutcome, ResetFilter, Store,
 };
 use chrono::{DateTime, Utc};
 use sqlx::migrate::Migrator;
@@ -376,42 +376,66 @@ impl Store for SqliteStore {
                 failures: Failures {
                     per_alternative: counts,
                 },
+                token: None,
             });
         }
-        sqlx::query(sql::UPSERT)
+        let before: Option<(i64,)> = sqlx::query_as(sql::OWN_TIME)
             .bind(key.ip)
             .bind(key.username)
             .bind(key.user_agent)
-            .bind(clip(&r.details.http_accept, ACCEPT_LEN))
-            .bind(clip(&r.details.path, PATH_LEN))
-            .bind(clip(&r.details.get_data, DATA_LEN))
-            .bind(clip(&r.details.post_data, DATA_LEN))
-            .bind(enc(now))
-            .bind(threshold)
-            .execute(&mut *w.tx)
+            .fetch_optional(&mut *w.tx)
             .await
             .map_err(map_sqlx)?;
+        let (id, generation, serial, failures, time): common::Upserted<i64> =
+            sqlx::query_as(sql::UPSERT)
+                .bind(key.ip)
+                .bind(key.username)
+                .bind(key.user_agent)
+                .bind(clip(&r.details.http_accept, ACCEPT_LEN))
+                .bind(clip(&r.details.path, PATH_LEN))
+                .bind(clip(&r.details.get_data, DATA_LEN))
+                .bind(clip(&r.details.post_data, DATA_LEN))
+                .bind(enc(now))
+                .bind(threshold)
+                .fetch_one(&mut *w.tx)
+                .await
+                .map_err(map_sqlx)?;
         w.commit().await?;
+        let before = before.map(|(t,)| dec(t)).transpose()?;
+        let token = common::token((id, generation, serial, failures, dec(time)?), before)?;
         Ok(ReserveOutcome {
             admitted,
             counted: true,
             failures: common::plus_one(counts, now),
+            token: Some(token),
         })
     }
 
-    async fn release(&self, key: &RecordKey) -> Result<(), StoreError> {
+    async fn release(&self, key: &RecordKey, token: &ReservationToken) -> Result<(), StoreError> {
+        let Some((id, generation, serial)) = common::token_columns(token) else {
+            return Ok(());
+        };
         // Usually the record holds just the given-back failure: one delete.
         // Each statement is atomic on its own; no transaction is needed (a
         // record left at zero by a race between processes counts nothing).
         let key = KeyCols::of(key);
         let statement = |sql: &'static str| {
             sqlx::query(sql)
+                .bind(id)
+                .bind(generation)
                 .bind(key.ip)
                 .bind(key.username)
                 .bind(key.user_agent)
         };
         if self.execute(statement(sql::DELETE_LAST)).await? == 0 {
-            self.execute(statement(sql::DECREMENT)).await?;
+            let previous = token.previous_time.map(micros).map(enc);
+            self.execute(
+                statement(sql::GIVE_BACK)
+                    .bind(previous)
+                    .bind(serial)
+                    .bind(enc(micros(token.reserved_at))),
+            )
+            .await?;
         }
         Ok(())
     }

@@ -283,18 +283,28 @@ pub async fn alternatives_sum(store: S) {
 /// Release gives a slot back and deletes the record at zero.
 pub async fn release(store: S) {
     let r = R::new(key(Some("frank"), Some("192.0.2.6"), "ua"));
-    store.reserve(&r.at(t0())).await.unwrap();
-    store.reserve(&r.at(t0())).await.unwrap();
-    store.release(&r.key).await.unwrap();
+    let first = store.reserve(&r.at(t0())).await.unwrap().token.unwrap();
+    let second = store.reserve(&r.at(t0())).await.unwrap().token.unwrap();
+    store.release(&r.key, &second).await.unwrap();
     assert_eq!(r.failures(&store, t0()).await, vec![1]);
-    store.release(&r.key).await.unwrap();
+    store.release(&r.key, &first).await.unwrap();
     assert_eq!(r.failures(&store, t0()).await, vec![0]);
     assert_eq!(
         store.list_attempts(&ListQuery::all()).await.unwrap().total,
         0
     );
     // Releasing what is not there is harmless.
-    store.release(&r.key).await.unwrap();
+    store.release(&r.key, &first).await.unwrap();
+    // So is a token that names no row of this store.
+    let mut bogus = first.clone();
+    for id in ["x", "", "-1", &"9".repeat(100)] {
+        bogus.record_id = id.into();
+        store.release(&r.key, &bogus).await.unwrap();
+    }
+    bogus.record_id = first.record_id.clone();
+    bogus.generation = u64::MAX;
+    bogus.serial = u64::MAX;
+    store.release(&r.key, &bogus).await.unwrap();
 }
 
 /// clear_client deletes records matching on ANY alternative.
@@ -657,14 +667,54 @@ pub async fn long_values(store: S) {
         post_data: long.clone(),
     };
     store.reserve(&r.at(t0())).await.unwrap();
-    store.reserve(&r.at(t0())).await.unwrap();
+    let second = store.reserve(&r.at(t0())).await.unwrap().token.unwrap();
     assert_eq!(r.failures(&store, t0()).await, vec![2]);
     let rec = &store.list_attempts(&ListQuery::all()).await.unwrap().items[0];
     assert_eq!(rec.key.username.as_ref().unwrap().chars().count(), 255);
     assert_eq!(rec.details.http_accept.chars().count(), 1025);
     assert_eq!(rec.details.post_data.chars().count(), 1024);
-    store.release(&r.key).await.unwrap();
+    store.release(&r.key, &second).await.unwrap();
     assert_eq!(r.failures(&store, t0()).await, vec![1]);
+}
+
+/// The key of the record [`upgraded_record`] expects: written by the first
+/// schema version with 2 failures at [`t0`].
+pub fn old_record_key() -> RecordKey {
+    key(Some("olga"), Some("192.0.2.80"), "ua")
+}
+
+/// After a database of the first schema version (holding the record of
+/// [`old_record_key`]) was upgraded by `migrate`: the record keeps its
+/// count, and reservations and give-backs on it are exact.
+pub async fn upgraded_record(store: S) {
+    store.migrate().await.unwrap();
+    let mut r = R::new(old_record_key());
+    r.limit = None;
+    let listed = |store: S| async move {
+        let page = store.list_attempts(&ListQuery::all()).await.unwrap();
+        assert_eq!(page.total, 1);
+        (page.items[0].failures, page.items[0].attempt_time)
+    };
+    assert_eq!(listed(store.clone()).await, (2, t0()));
+    let third = store
+        .reserve(&r.at(t0() + Duration::seconds(10)))
+        .await
+        .unwrap()
+        .token
+        .unwrap();
+    assert_eq!(third.previous_time, Some(t0()));
+    store.release(&r.key, &third).await.unwrap();
+    assert_eq!(listed(store.clone()).await, (2, t0()), "time restored");
+    let stale = store.reserve(&r.at(t0())).await.unwrap().token.unwrap();
+    store.reset(&ResetFilter::all()).await.unwrap();
+    let fresh = store.reserve(&r.at(t0())).await.unwrap().token.unwrap();
+    store.release(&r.key, &stale).await.unwrap();
+    assert_eq!(listed(store.clone()).await, (1, t0()), "stale give-back");
+    store.release(&r.key, &fresh).await.unwrap();
+    assert_eq!(
+        store.list_attempts(&ListQuery::all()).await.unwrap().total,
+        0
+    );
 }
 
 /// migrate is idempotent; ping and kind answer.
