@@ -534,3 +534,90 @@ fn every_command_has_help() {
     // Help does not touch the store.
     assert!(!sb.path().join("axes.db").exists());
 }
+
+/// One `$ axes …` example of the docs: its environment, its arguments, and
+/// what it prints.
+#[derive(Debug)]
+struct Example {
+    line: String,
+    env: Vec<(String, String)>,
+    args: Vec<String>,
+    expected: String,
+}
+
+/// The examples in the ```text blocks of `markdown`: a line `$ [VAR=value]…
+/// axes ARGS…` and the lines after it up to the next `$ ` line or the end
+/// of the block.
+fn examples(markdown: &str) -> Vec<Example> {
+    let mut out: Vec<Example> = Vec::new();
+    let mut in_text = false;
+    for line in markdown.lines() {
+        if !in_text {
+            in_text = line.trim_end() == "```text";
+            continue;
+        }
+        if line.starts_with("```") {
+            in_text = false;
+            continue;
+        }
+        if let Some(command) = line.strip_prefix("$ ") {
+            let mut words = command.split_whitespace();
+            let mut env = Vec::new();
+            let mut program = None;
+            for word in words.by_ref() {
+                match word.split_once('=') {
+                    Some((key, value)) if program.is_none() => {
+                        let value = value.trim_matches(|c| c == '\'' || c == '"');
+                        env.push((key.to_owned(), value.to_owned()));
+                    }
+                    _ => {
+                        program = Some(word);
+                        break;
+                    }
+                }
+            }
+            assert_eq!(program, Some("axes"), "not an axes example: {line}");
+            out.push(Example {
+                line: line.to_owned(),
+                env,
+                args: words.map(str::to_owned).collect(),
+                expected: String::new(),
+            });
+        } else if let Some(example) = out.last_mut() {
+            example.expected.push_str(line);
+            example.expected.push('\n');
+        }
+    }
+    out
+}
+
+/// The documented outputs of docs/settings.md and SECURITY.md are what the
+/// binary prints (stdout and stderr in the order a terminal shows them), run
+/// in an empty directory with only the example's `AXES_*` variables.
+#[test]
+fn documented_outputs_are_what_the_binary_prints() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut checked = 0;
+    for doc in ["docs/settings.md", "SECURITY.md"] {
+        let text = std::fs::read_to_string(root.join(doc)).unwrap();
+        for example in examples(&text) {
+            let sb = Sandbox::new();
+            let args: Vec<&str> = example.args.iter().map(String::as_str).collect();
+            let mut cmd = sb.command(&args);
+            cmd.env_remove("AXES_DATABASE_URL");
+            for (key, value) in &example.env {
+                cmd.env(key, value);
+            }
+            // One open file (one offset) for both streams, interleaved as
+            // on a terminal.
+            let terminal = tempfile::NamedTempFile::new().unwrap();
+            cmd.stdout(terminal.as_file().try_clone().unwrap())
+                .stderr(terminal.as_file().try_clone().unwrap());
+            cmd.status().unwrap();
+            let shown = std::fs::read_to_string(terminal.path()).unwrap();
+            assert_eq!(shown, example.expected, "{doc}: {}", example.line);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 3, "only {checked} examples found");
+}
