@@ -3,6 +3,11 @@
 
 mod common;
 
+use std::io::{BufRead as _, BufReader, Read as _};
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::time::Duration;
+
 use common::Sandbox;
 
 #[test]
@@ -94,6 +99,253 @@ fn check_warns_about_inactive_settings() {
         run.stderr.contains("warning") && run.stderr.contains("trusted_device"),
         "{run:#?}"
     );
+}
+
+/// Over-long durations used to pass `check` and become a lockout until
+/// reset; now one cap (100 years) applies to every form.
+#[test]
+fn check_refuses_durations_over_the_cap() {
+    for value in ["99999999999999h", "1000years", "200y", "1000000"] {
+        let sb = Sandbox::new().env("AXES_COOLOFF_TIME", value);
+        let run = sb.run(&["check"]);
+        assert_eq!(run.code, 1, "{value}: {run:#?}");
+        assert!(
+            run.stderr.contains(&format!(
+                "problem: invalid value \"{value}\" for setting `cooloff_time` (from AXES_COOLOFF_TIME): \
+                 a duration must be at most 100 years"
+            )),
+            "{run:#?}"
+        );
+        assert!(!run.stdout.contains("OK"), "{run:#?}");
+    }
+    let sb = Sandbox::new();
+    sb.write("axes.toml", "cooloff_time = 1000000\n");
+    let run = sb.run(&["check"]);
+    assert_eq!(run.code, 1, "{run:#?}");
+    assert!(run.stderr.contains("cooloff_time"), "{run:#?}");
+    assert!(run.stderr.contains("100 years"), "{run:#?}");
+    // A zero cool-off would have meant "until reset" too.
+    let run = Sandbox::new().env("AXES_COOLOFF_TIME", "0").run(&["check"]);
+    assert_eq!(run.code, 1, "{run:#?}");
+    assert!(run.stderr.contains("longer than zero"), "{run:#?}");
+    // The cap itself is accepted.
+    let run = Sandbox::new()
+        .env("AXES_COOLOFF_TIME", "100y")
+        .run(&["check"]);
+    assert!(run.ok().ends_with("OK\n"), "{run:#?}");
+}
+
+/// `serve` refused a short secret_key that `check` said was fine.
+#[test]
+fn check_refuses_a_short_secret_key_like_serve() {
+    for secret in ["short", "is", "key"] {
+        let sb = Sandbox::new().env("AXES_SECRET_KEY", secret);
+        let run = sb.run(&["check"]);
+        assert_eq!(run.code, 1, "{secret}: {run:#?}");
+        assert_eq!(
+            run.stderr,
+            "problem: invalid settings: secret_key is shorter than 16 bytes; use a long random value \
+             (e.g. `openssl rand -hex 32`), or leave it unset for a generated one\n1 problem found.\n",
+            "{secret}"
+        );
+        assert_eq!(run.stdout, "");
+    }
+    let run = Sandbox::new()
+        .env("AXES_SECRET_KEY", "0123456789abcdef")
+        .run(&["check"]);
+    assert!(run.ok().ends_with("OK\n"), "{run:#?}");
+}
+
+/// What a long-running command printed before it stopped by itself, or
+/// within `within` of starting (then it is killed): its exit status (`None`
+/// when it was still running), stdout and stderr.
+#[allow(clippy::unwrap_used)] // a test helper: a failure here fails the test
+fn run_briefly(sb: &Sandbox, args: &[&str], within: Duration) -> (Option<i32>, String, String) {
+    let mut child = sb
+        .command(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let errors = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut out = String::new();
+    // The first line says where it listens: it got past start-up.
+    if let Ok(line) = rx.recv_timeout(within) {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    let code = match child.try_wait().unwrap() {
+        Some(status) => status.code(),
+        None => {
+            std::thread::sleep(Duration::from_millis(200));
+            match child.try_wait().unwrap() {
+                Some(status) => status.code(),
+                None => {
+                    child.kill().unwrap();
+                    child.wait().unwrap();
+                    None
+                }
+            }
+        }
+    };
+    (code, out, errors.join().unwrap())
+}
+
+/// `serve` and `demo` refuse the short secret on start, with a message
+/// whose words are intact ("shorter" used to read "[redacted]er").
+#[test]
+fn serve_and_demo_refuse_a_short_secret_key_with_an_intact_message() {
+    for secret in ["short", "is", "key"] {
+        let sb = Sandbox::new().env("AXES_SECRET_KEY", secret);
+        for args in [
+            &["serve", "--listen", "127.0.0.1:0"][..],
+            &["demo", "--listen", "127.0.0.1:0"],
+        ] {
+            let (code, out, err) = run_briefly(&sb, args, Duration::from_secs(60));
+            assert_eq!(code, Some(2), "{secret} {args:?}: {out}{err}");
+            assert_eq!(out, "");
+            assert!(
+                err.contains(
+                    "axes: invalid settings: secret_key is shorter than 16 bytes; use a long random value"
+                ),
+                "{secret} {args:?}: {err}"
+            );
+            assert!(!err.contains("[redacted]"), "{err}");
+        }
+    }
+}
+
+/// A trusted proxy block that covers (nearly) everything lets clients pick
+/// their own IP: a warning, not a problem.
+#[test]
+fn check_warns_about_broad_trusted_proxies() {
+    for broad in ["0.0.0.0/0", "::/0", "10.0.0.0/7", "2000::/3"] {
+        let sb = Sandbox::new().env("AXES_TRUSTED_PROXIES", &format!("10.1.2.3,{broad}"));
+        let run = sb.run(&["check"]);
+        assert!(run.ok().ends_with("OK\n"), "{run:#?}");
+        assert_eq!(
+            run.stderr,
+            format!(
+                "warning: trusted_proxies: {broad} covers so many addresses that any client in it \
+                 can choose its own IP by sending X-Forwarded-For; list only your proxies' addresses\n"
+            ),
+        );
+    }
+    let sb = Sandbox::new()
+        .env("AXES_TRUSTED_PROXIES", "10.0.0.0/8,fc00::/7,192.168.0.0/16")
+        .env("AXES_CLIENT_IP_HEADER", "X-Real-IP");
+    let run = sb.run(&["check"]);
+    assert!(run.ok().ends_with("OK\n"), "{run:#?}");
+    assert_eq!(run.stderr, "");
+    let sb = Sandbox::new()
+        .env("AXES_TRUSTED_PROXIES", "0.0.0.0/0")
+        .env("AXES_CLIENT_IP_HEADER", "X-Real-IP");
+    assert!(sb.run(&["check"]).stderr.contains("by sending X-Real-IP;"));
+}
+
+/// A short api_token is a warning; the secret redactor leaves the words
+/// of the message alone when the token occurs inside them.
+#[test]
+fn check_warns_about_a_short_api_token() {
+    for token in [
+        "short",
+        "token",
+        "is",
+        "key",
+        "0123456789abcdef0123456789abcde",
+    ] {
+        let sb = Sandbox::new().env("AXES_API_TOKEN", token);
+        let run = sb.run(&["check"]);
+        assert!(run.ok().ends_with("OK\n"), "{token}: {run:#?}");
+        assert_eq!(
+            run.stderr,
+            "warning: api_token is shorter than 32 characters; use a long random value \
+             (e.g. `openssl rand -hex 32`)\n",
+            "{token}"
+        );
+    }
+    let sb = Sandbox::new().env("AXES_API_TOKEN", "0123456789abcdef0123456789abcdef");
+    let run = sb.run(&["check"]);
+    assert!(run.ok().ends_with("OK\n"), "{run:#?}");
+    assert_eq!(run.stderr, "");
+}
+
+/// `serve` and `demo` log the warnings of `check` at start-up.
+#[test]
+fn serve_and_demo_log_the_warnings_at_start_up() {
+    let sb = Sandbox::new()
+        .env("AXES_TRUSTED_PROXIES", "0.0.0.0/0")
+        .env("AXES_API_TOKEN", "short")
+        .env("AXES_TRUSTED_DEVICE", "true");
+    for args in [
+        &["serve", "--listen", "127.0.0.1:0"][..],
+        &["demo", "--listen", "127.0.0.1:0"],
+    ] {
+        let (code, out, err) = run_briefly(&sb, args, Duration::from_secs(120));
+        assert_eq!(code, None, "{args:?} stopped: {out}{err}");
+        assert!(out.contains("http://127.0.0.1:"), "{args:?}: {out}{err}");
+        for warning in [
+            "trusted_proxies: 0.0.0.0/0 covers so many addresses",
+            "api_token is shorter than 32 characters",
+            "trusted_device is set but has no effect in this version",
+        ] {
+            assert!(err.contains(warning), "{args:?} {warning}: {err}");
+        }
+    }
+}
+
+/// A generated key file that `serve` would refuse is a problem for `check`.
+#[test]
+fn check_reports_a_short_generated_key_file() {
+    let sb = Sandbox::new();
+    sb.write("axes.secret", "short\n");
+    let run = sb.run(&["check"]);
+    assert_eq!(run.code, 1, "{run:#?}");
+    assert!(
+        run.stderr
+            .contains("axes.secret is too short; delete it to make a new one"),
+        "{run:#?}"
+    );
+}
+
+/// `check` parses admin_users as `serve` does: a PHC hash of another
+/// algorithm, or a name listed twice, is a problem.
+#[test]
+fn check_applies_the_admin_users_rules_of_serve() {
+    let scrypt =
+        "$scrypt$ln=16,r=8,p=1$aM15713r3Xsvxbi31lqr1Q$nFNh2CVHVjNldFVKDHDlm4CbdRSCdEBsjjJxD+iCs5E";
+    let sb = Sandbox::new();
+    sb.write("axes.toml", &format!("admin_users = [\"root:{scrypt}\"]\n"));
+    let run = sb.run(&["check"]);
+    assert_eq!(run.code, 1, "{run:#?}");
+    assert!(run.stderr.contains("not an argon2 hash"), "{run:#?}");
+    let hash = sb
+        .run_with_stdin(&["hash-password"], "pw\n")
+        .ok()
+        .trim_end()
+        .to_owned();
+    sb.write(
+        "axes.toml",
+        &format!("admin_users = [\"root:{hash}\", \"root:{hash}\"]\n"),
+    );
+    let run = sb.run(&["check"]);
+    assert_eq!(run.code, 1, "{run:#?}");
+    assert!(run.stderr.contains("listed twice"), "{run:#?}");
 }
 
 #[test]
@@ -281,4 +533,91 @@ fn every_command_has_help() {
     );
     // Help does not touch the store.
     assert!(!sb.path().join("axes.db").exists());
+}
+
+/// One `$ axes …` example of the docs: its environment, its arguments, and
+/// what it prints.
+#[derive(Debug)]
+struct Example {
+    line: String,
+    env: Vec<(String, String)>,
+    args: Vec<String>,
+    expected: String,
+}
+
+/// The examples in the ```text blocks of `markdown`: a line `$ [VAR=value]…
+/// axes ARGS…` and the lines after it up to the next `$ ` line or the end
+/// of the block.
+fn examples(markdown: &str) -> Vec<Example> {
+    let mut out: Vec<Example> = Vec::new();
+    let mut in_text = false;
+    for line in markdown.lines() {
+        if !in_text {
+            in_text = line.trim_end() == "```text";
+            continue;
+        }
+        if line.starts_with("```") {
+            in_text = false;
+            continue;
+        }
+        if let Some(command) = line.strip_prefix("$ ") {
+            let mut words = command.split_whitespace();
+            let mut env = Vec::new();
+            let mut program = None;
+            for word in words.by_ref() {
+                match word.split_once('=') {
+                    Some((key, value)) if program.is_none() => {
+                        let value = value.trim_matches(|c| c == '\'' || c == '"');
+                        env.push((key.to_owned(), value.to_owned()));
+                    }
+                    _ => {
+                        program = Some(word);
+                        break;
+                    }
+                }
+            }
+            assert_eq!(program, Some("axes"), "not an axes example: {line}");
+            out.push(Example {
+                line: line.to_owned(),
+                env,
+                args: words.map(str::to_owned).collect(),
+                expected: String::new(),
+            });
+        } else if let Some(example) = out.last_mut() {
+            example.expected.push_str(line);
+            example.expected.push('\n');
+        }
+    }
+    out
+}
+
+/// The documented outputs of docs/settings.md and SECURITY.md are what the
+/// binary prints (stdout and stderr in the order a terminal shows them), run
+/// in an empty directory with only the example's `AXES_*` variables.
+#[test]
+fn documented_outputs_are_what_the_binary_prints() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut checked = 0;
+    for doc in ["docs/settings.md", "SECURITY.md"] {
+        let text = std::fs::read_to_string(root.join(doc)).unwrap();
+        for example in examples(&text) {
+            let sb = Sandbox::new();
+            let args: Vec<&str> = example.args.iter().map(String::as_str).collect();
+            let mut cmd = sb.command(&args);
+            cmd.env_remove("AXES_DATABASE_URL");
+            for (key, value) in &example.env {
+                cmd.env(key, value);
+            }
+            // One open file (one offset) for both streams, interleaved as
+            // on a terminal.
+            let terminal = tempfile::NamedTempFile::new().unwrap();
+            cmd.stdout(terminal.as_file().try_clone().unwrap())
+                .stderr(terminal.as_file().try_clone().unwrap());
+            cmd.status().unwrap();
+            let shown = std::fs::read_to_string(terminal.path()).unwrap();
+            assert_eq!(shown, example.expected, "{doc}: {}", example.line);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 3, "only {checked} examples found");
 }

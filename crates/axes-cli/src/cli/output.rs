@@ -126,6 +126,11 @@ const MIN_SECRET_LEN: usize = 4;
 /// Registers the secrets of `settings` (URL passwords, tokens, keys), so that
 /// [`redact`] removes them from every message and log line.
 pub fn register_secrets(settings: &Settings) {
+    let _ = SECRETS.set(secret_pairs(settings));
+}
+
+/// The (secret, shown instead) pairs of `settings`, longest first.
+fn secret_pairs(settings: &Settings) -> Vec<(String, String)> {
     let mut pairs: Vec<(String, String)> = Vec::new();
     for url in [settings.database_url.expose(), settings.cache_url.expose()] {
         let shown = display_url(url);
@@ -155,20 +160,61 @@ pub fn register_secrets(settings: &Settings) {
     // Longest first, so a URL is replaced before the password inside it.
     pairs.sort_by_key(|(s, _)| std::cmp::Reverse(s.len()));
     pairs.dedup();
-    let _ = SECRETS.set(pairs);
+    pairs
 }
 
-/// Removes registered secrets from `text`.
+/// Removes registered secrets from `text`: whole values only, never a
+/// piece of an ordinary word (a secret `short` leaves `shorter` alone).
+/// Messages are written never to hold secret values; this is the net
+/// under that rule, for text we do not write (a driver's error, say).
 pub fn redact(text: &str) -> String {
+    match SECRETS.get() {
+        Some(pairs) => redact_with(text, pairs),
+        None => text.to_owned(),
+    }
+}
+
+fn redact_with(text: &str, pairs: &[(String, String)]) -> String {
     let mut text = text.to_owned();
-    if let Some(pairs) = SECRETS.get() {
-        for (secret, shown) in pairs {
-            if text.contains(secret.as_str()) {
-                text = text.replace(secret.as_str(), shown);
-            }
+    for (secret, shown) in pairs {
+        if text.contains(secret.as_str()) {
+            text = replace_whole(&text, secret, shown);
         }
     }
     text
+}
+
+/// Whether `c` continues a word (so a match next to it is part of that word).
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_' || c == '-'
+}
+
+/// Replaces each occurrence of `needle` in `text` that is not inside a longer
+/// word: the characters just before and after it (if any) are not letters,
+/// digits, `_` or `-`. Overlapping candidates are all considered.
+fn replace_whole(text: &str, needle: &str, with: &str) -> String {
+    if needle.is_empty() {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    let (mut copied, mut from) = (0, 0);
+    while let Some(offset) = text[from..].find(needle) {
+        let start = from + offset;
+        let end = start + needle.len();
+        let inside_word = text[..start].chars().next_back().is_some_and(is_word_char)
+            || text[end..].chars().next().is_some_and(is_word_char);
+        if inside_word {
+            // Try again one character further: a later match may overlap this one.
+            from = start + text[start..].chars().next().map_or(1, char::len_utf8);
+        } else {
+            out.push_str(&text[copied..start]);
+            out.push_str(with);
+            copied = end;
+            from = end;
+        }
+    }
+    out.push_str(&text[copied..]);
+    out
 }
 
 /// A URL fit for messages: scheme, user, host and path; the password and
@@ -269,6 +315,50 @@ mod tests {
             Some("p%40ss")
         );
         assert_eq!(percent_decode("p%40ss"), "p@ss");
+    }
+
+    /// A secret that occurs inside ordinary words is replaced only where it
+    /// stands alone: `serve` used to say "secret_key is [redacted]er than
+    /// 16 bytes" for the secret `short`.
+    #[test]
+    fn secrets_are_replaced_as_whole_values_only() {
+        let message = "secret_key is shorter than 16 bytes; api_token is short, key: token";
+        let with_token = |token: &str| {
+            let settings = Settings {
+                api_token: Some(axes_core::Secret::new(token)),
+                ..Settings::default()
+            };
+            redact_with(message, &secret_pairs(&settings))
+        };
+        // Too short to be replaced anywhere ("is", "key"), only inside words
+        // ("token" in "api_token"), or whole values only ("short").
+        assert_eq!(with_token("is"), message);
+        assert_eq!(with_token("key"), message);
+        assert_eq!(
+            with_token("token"),
+            "secret_key is shorter than 16 bytes; api_token is short, key: [redacted]"
+        );
+        assert_eq!(
+            with_token("short"),
+            "secret_key is shorter than 16 bytes; api_token is [redacted], key: token"
+        );
+        let settings = Settings {
+            database_url: axes_core::Secret::new("postgres://axes:hunter2@db/axes"),
+            ..Settings::default()
+        };
+        assert_eq!(
+            redact_with(
+                "postgres://axes:hunter2@db/axes refused axes:hunter2@db: hunter2 hunter22",
+                &secret_pairs(&settings)
+            ),
+            "postgres://axes:[redacted]@db/axes refused axes:[redacted]@db: [redacted] hunter22"
+        );
+        let pairs = vec![("!!".to_owned(), "[redacted]".to_owned())];
+        // Overlapping candidates: the standalone one is still found.
+        assert_eq!(redact_with("x!!! !!", &pairs), "x![redacted] [redacted]");
+        let pairs = vec![("short".to_owned(), "[redacted]".to_owned())];
+        assert_eq!(redact_with("ünïcode short", &pairs), "ünïcode [redacted]");
+        assert_eq!(replace_whole("abc", "", "x"), "abc");
     }
 
     #[test]

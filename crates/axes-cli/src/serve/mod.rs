@@ -136,8 +136,9 @@ async fn healthz(State(axes): State<Axes>) -> Response {
 /// (see [`crate::server`]), printing where it listens and the admin URL.
 pub async fn run(axes: Axes, listen: SocketAddr, limits: &Limits) -> anyhow::Result<()> {
     check_listen(&axes, listen)?;
-    for warning in axes.settings().inactive_settings() {
-        tracing::warn!("setting has no effect in this version: {warning}");
+    // The warnings of `axes check` (the settings were validated on load).
+    for warning in axes.settings().warnings() {
+        tracing::warn!("{warning}");
     }
     let accounts = Accounts::from_settings(axes.settings())?;
     let secret = secret::load_or_create(axes.settings())?;

@@ -15,8 +15,9 @@ use axes_core::{Handler, Settings};
 /// The file name of the generated key.
 pub const FILE_NAME: &str = "axes.secret";
 
-/// The shortest key accepted from the settings (bytes).
-pub const MIN_KEY_LEN: usize = 16;
+/// The shortest key accepted (bytes), from the settings (checked by
+/// [`Settings::validate`]) or from the file.
+pub const MIN_KEY_LEN: usize = axes_core::settings::MIN_SECRET_KEY_LEN;
 
 /// The folder the service keeps its data in.
 pub fn data_dir(settings: &Settings) -> PathBuf {
@@ -41,23 +42,28 @@ pub fn data_dir(settings: &Settings) -> PathBuf {
 
 /// The key: `secret_key`, else the generated one in `data_dir`.
 pub fn load_or_create(settings: &Settings) -> anyhow::Result<Vec<u8>> {
+    // The rules of `axes check` (a `secret_key` long enough among them);
+    // cheap, and settings built in code may not have been validated.
+    settings.validate()?;
     if let Some(key) = &settings.secret_key {
-        let key = key.expose().as_bytes();
-        anyhow::ensure!(
-            key.len() >= MIN_KEY_LEN,
-            axes_core::ConfigError::Conflict(format!(
-                "secret_key is shorter than {MIN_KEY_LEN} bytes; use a long random value"
-            ))
-        );
-        return Ok(key.to_vec());
+        return Ok(key.expose().as_bytes().to_vec());
     }
     load_or_create_in(&data_dir(settings))
 }
 
-/// The generated key in `dir` (created on first use).
-pub fn load_or_create_in(dir: &Path) -> anyhow::Result<Vec<u8>> {
-    let path = dir.join(FILE_NAME);
-    match std::fs::read_to_string(&path) {
+/// What `axes check` verifies without creating anything: with
+/// `secret_key` unset, a generated key that already exists must be readable
+/// and long enough (or `serve` would refuse to start).
+pub fn check(settings: &Settings) -> anyhow::Result<()> {
+    if settings.secret_key.is_some() {
+        return Ok(());
+    }
+    read_existing(&data_dir(settings).join(FILE_NAME)).map(drop)
+}
+
+/// The generated key at `path`, if the file exists.
+fn read_existing(path: &Path) -> anyhow::Result<Option<Vec<u8>>> {
+    match std::fs::read_to_string(path) {
         Ok(text) => {
             warn_if_shared(&path);
             let key = text.trim();
@@ -66,10 +72,18 @@ pub fn load_or_create_in(dir: &Path) -> anyhow::Result<Vec<u8>> {
                 "{} is too short; delete it to make a new one",
                 path.display()
             );
-            return Ok(key.as_bytes().to_vec());
+            Ok(Some(key.as_bytes().to_vec()))
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+/// The generated key in `dir` (created on first use).
+pub fn load_or_create_in(dir: &Path) -> anyhow::Result<Vec<u8>> {
+    let path = dir.join(FILE_NAME);
+    if let Some(key) = read_existing(&path)? {
+        return Ok(key);
     }
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness for a key: {e}"))?;
@@ -158,5 +172,35 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[test]
+    fn a_short_key_file_is_refused_and_checked_without_creating() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/axes.db", dir.path().display());
+        let settings = Settings {
+            database_url: Secret::new(url),
+            ..Settings::default()
+        };
+        // No file yet: fine, and check does not make one.
+        check(&settings).unwrap();
+        assert!(!dir.path().join(FILE_NAME).exists());
+        std::fs::write(dir.path().join(FILE_NAME), "short\n").unwrap();
+        let err = check(&settings).unwrap_err().to_string();
+        assert!(
+            err.contains("too short") && !err.contains("short\n"),
+            "{err}"
+        );
+        assert!(load_or_create(&settings).is_err());
+    }
+
+    #[test]
+    fn a_short_secret_key_is_refused_even_unvalidated() {
+        let settings = Settings {
+            secret_key: Some(Secret::new("short")),
+            ..Settings::default()
+        };
+        let err = load_or_create(&settings).unwrap_err().to_string();
+        assert!(err.contains("secret_key is shorter than 16 bytes"), "{err}");
     }
 }

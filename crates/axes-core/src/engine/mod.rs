@@ -303,9 +303,10 @@ impl Axes {
             Some(h) => h(p),
             None => self.inner.settings.cooloff_time,
         };
+        // Saturating: a hook's over-long cool-off never becomes "none".
         cooloff
             .filter(|d| !d.is_zero())
-            .and_then(|d| chrono::Duration::from_std(d).ok())
+            .map(crate::settings::to_chrono)
     }
 
     fn gate(&self, p: &Prepared) -> Gate<'_> {

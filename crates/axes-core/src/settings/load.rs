@@ -63,6 +63,11 @@ pub const SETTING_KEYS: &[&str] = &[
     "trusted_device",
 ];
 
+/// Why a zero `cooloff_time` is refused: the engine would read it as no
+/// cool-off, a lockout until reset.
+pub(crate) const ZERO_COOLOFF: &str = "must be longer than zero; for lockouts that last \
+     until reset, leave cooloff_time unset (or \"none\")";
+
 /// Keys whose values are secrets: never echoed in error messages.
 const SECRET_KEYS: &[&str] = &[
     "database_url",
@@ -303,7 +308,13 @@ impl Settings {
             "enabled" => self.enabled = raw.boolean()?,
             "failure_limit" => self.failure_limit = raw.integer(1, 1_000_000)? as u32,
             "lock_out_at_failure" => self.lock_out_at_failure = raw.boolean()?,
-            "cooloff_time" => self.cooloff_time = raw.optional_duration()?,
+            "cooloff_time" => {
+                let d = raw.optional_duration()?;
+                if d.is_some_and(|d| d.is_zero()) {
+                    return Err(ZERO_COOLOFF.into());
+                }
+                self.cooloff_time = d;
+            }
             "lockout_parameters" => {
                 self.lockout_parameters = match raw {
                     Raw::Text(t) => LockoutParameters::parse_env(t)?,
@@ -593,6 +604,160 @@ mod tests {
             s.admin_users,
             vec![format!("ann:{hash}"), format!("bob:{hash}")]
         );
+    }
+
+    /// `"99999999999999h"`, `"1000years"` and `"200y"` used to pass and
+    /// become a lockout until reset; every form now has the one cap.
+    #[test]
+    fn over_long_durations_are_errors_naming_the_setting() {
+        for text in ["99999999999999h", "1000years", "200y", "1000000"] {
+            let err = Settings::from_sources(None, "", env(&[("AXES_COOLOFF_TIME", text)]))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("cooloff_time") && err.contains("100 years"),
+                "{text}: {err}"
+            );
+            let toml = format!("cooloff_time = \"{text}\"");
+            let err = Settings::from_sources(Some(&toml), "axes.toml", env(&[]))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("cooloff_time") && err.contains("100 years"),
+                "{text}: {err}"
+            );
+        }
+        for toml in [
+            "cooloff_time = 1000000",
+            "cooloff_time = 1e12",
+            "cooloff_max = \"200y\"",
+            "store_timeout = \"1000years\"",
+        ] {
+            let err = Settings::from_sources(Some(toml), "axes.toml", env(&[]))
+                .unwrap_err()
+                .to_string();
+            let key = toml.split(' ').next().unwrap();
+            assert!(err.contains(key) && err.contains("100 years"), "{err}");
+        }
+        let s = Settings::from_sources(Some("cooloff_time = \"100y\""), "f", env(&[])).unwrap();
+        let window = s.cooloff().unwrap();
+        assert_eq!(window.num_days(), 36_525);
+    }
+
+    #[test]
+    fn a_zero_cooloff_is_an_error_not_a_lockout_until_reset() {
+        for text in ["0", "0s", "0.0"] {
+            let err = Settings::from_sources(None, "", env(&[("AXES_COOLOFF_TIME", text)]))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("cooloff_time") && err.contains("longer than zero"),
+                "{text}: {err}"
+            );
+        }
+        let s = Settings::from_sources(None, "", env(&[("AXES_COOLOFF_TIME", "none")])).unwrap();
+        assert_eq!(s.cooloff_time, None);
+    }
+
+    /// Settings built in code meet the same rules in `validate`.
+    #[test]
+    fn validate_caps_durations_built_in_code() {
+        let over = Settings {
+            cooloff_time: Some(Duration::MAX),
+            ..Settings::default()
+        };
+        let err = over.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("cooloff_time") && err.contains("100 years"),
+            "{err}"
+        );
+        let zero = Settings {
+            cooloff_time: Some(Duration::ZERO),
+            ..Settings::default()
+        };
+        assert!(zero.validate().is_err());
+        let timeout = Settings {
+            store_timeout: super::super::MAX_DURATION + Duration::from_secs(1),
+            ..Settings::default()
+        };
+        assert!(
+            timeout
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .contains("store_timeout")
+        );
+        // Unvalidated settings still never turn a long cool-off into none.
+        assert_eq!(
+            over.cooloff(),
+            Some(super::super::to_chrono(super::super::MAX_DURATION))
+        );
+    }
+
+    #[test]
+    fn a_short_secret_key_is_an_error_without_the_value() {
+        for secret in ["short", "is", "key", "fifteen-bytes!!"] {
+            let err = Settings::from_sources(None, "", env(&[("AXES_SECRET_KEY", secret)]))
+                .unwrap_err()
+                .to_string();
+            assert_eq!(
+                err,
+                "invalid settings: secret_key is shorter than 16 bytes; use a long random value \
+                 (e.g. `openssl rand -hex 32`), or leave it unset for a generated one"
+            );
+        }
+        Settings::from_sources(None, "", env(&[("AXES_SECRET_KEY", "sixteen-bytes!!!")])).unwrap();
+        // Unset ("none" or empty) is fine: axes serve generates one.
+        Settings::from_sources(None, "", env(&[("AXES_SECRET_KEY", "")])).unwrap();
+    }
+
+    #[test]
+    fn warnings_for_broad_trusted_proxies_and_short_api_tokens() {
+        let warned = |proxies: &str| {
+            let s = Settings::from_sources(None, "", env(&[("AXES_TRUSTED_PROXIES", proxies)]))
+                .unwrap();
+            s.warnings()
+        };
+        for broad in [
+            "0.0.0.0/0",
+            "::/0",
+            "128.0.0.0/1",
+            "10.0.0.0/7",
+            "2000::/3",
+            "2a00::/15",
+        ] {
+            let w = warned(&format!("10.0.0.1,{broad}"));
+            assert_eq!(w.len(), 1, "{broad}: {w:?}");
+            assert!(
+                w[0].starts_with(&format!("trusted_proxies: {broad} covers"))
+                    && w[0].contains("X-Forwarded-For"),
+                "{w:?}"
+            );
+        }
+        for fine in [
+            "10.0.0.0/8",
+            "172.16.0.0/12",
+            "192.168.0.0/16",
+            "2001:db8::/32",
+            "2a00::/16",
+            "fc00::/7",
+            "fd00::/8",
+            "fe80::/10",
+            "127.0.0.1",
+        ] {
+            assert_eq!(warned(fine), Vec::<String>::new(), "{fine}");
+        }
+        let s = Settings::from_sources(None, "", env(&[("AXES_API_TOKEN", "token")])).unwrap();
+        assert_eq!(
+            s.warnings(),
+            [
+                "api_token is shorter than 32 characters; use a long random value (e.g. `openssl rand -hex 32`)"
+            ]
+        );
+        let long = "t".repeat(32);
+        let s = Settings::from_sources(None, "", env(&[("AXES_API_TOKEN", &long)])).unwrap();
+        assert!(s.warnings().is_empty());
+        assert!(Settings::default().warnings().is_empty());
     }
 
     #[test]

@@ -9,12 +9,13 @@ mod duration;
 mod load;
 
 use std::fmt;
+use std::net::Ipv6Addr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use ipnet::IpNet;
+use ipnet::{IpNet, Ipv6Net};
 
-pub use duration::{iso8601, parse_duration};
+pub use duration::{MAX_DURATION, iso8601, parse_duration, to_chrono};
 pub use load::{ENV_NOT_SETTINGS, ENV_PREFIX, SETTING_KEYS};
 
 use crate::error::ConfigError;
@@ -170,6 +171,23 @@ pub struct Settings {
     pub trusted_device: bool,
 }
 
+/// The shortest `secret_key` accepted (bytes): it signs session cookies and
+/// CSRF tokens, so a short one could be guessed.
+pub const MIN_SECRET_KEY_LEN: usize = 16;
+
+/// An `api_token` shorter than this (characters) is warned about.
+pub const MIN_API_TOKEN_LEN: usize = 32;
+
+/// A `trusted_proxies` IPv4 block with a prefix shorter than this is warned
+/// about (`0.0.0.0/0` … `/7`): it covers so much of the Internet that
+/// clients inside it can choose their own IP with a forwarded header.
+/// `10.0.0.0/8` is not.
+pub const BROAD_IPV4_PREFIX: u8 = 8;
+
+/// The same for IPv6 (`::/0` … `/15`), except blocks inside the private
+/// `fc00::/7` or the link-local `fe80::/10` ranges.
+pub const BROAD_IPV6_PREFIX: u8 = 16;
+
 /// The default cool-off message.
 pub const DEFAULT_COOLOFF_MESSAGE: &str =
     "Account locked: too many login attempts. Please try again later.";
@@ -226,8 +244,13 @@ impl Default for Settings {
 }
 
 impl Settings {
-    /// Checks the settings against each other. Called by [`Settings::load`];
-    /// call it yourself when you build settings in code.
+    /// Checks the settings against each other and the rules no single value
+    /// can break alone (durations within [`MAX_DURATION`], a cool-off longer
+    /// than zero, a `secret_key` of at least [`MIN_SECRET_KEY_LEN`] bytes).
+    /// Called by [`Settings::load`] and by [`Axes::builder`](crate::Axes::builder),
+    /// so `axes check`, `axes serve` and `axes demo` all apply the same
+    /// rules; call it yourself when you build settings in code.
+    /// Messages never contain secret values.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if !self.store_ip_address && self.lockout_parameters.uses(Field::IpAddress) {
             return Err(ConfigError::Conflict(format!(
@@ -246,13 +269,72 @@ impl Settings {
                 "username_form_field and password_form_field must differ".into(),
             ));
         }
+        for (key, value) in [
+            ("cooloff_time", self.cooloff_time),
+            ("cooloff_max", self.cooloff_max),
+            ("store_timeout", Some(self.store_timeout)),
+        ] {
+            if let Some(d) = value {
+                duration::within_cap(d)
+                    .map_err(|reason| ConfigError::Conflict(format!("{key}: {reason}")))?;
+            }
+        }
+        if self.cooloff_time.is_some_and(|d| d.is_zero()) {
+            return Err(ConfigError::Conflict(format!(
+                "cooloff_time: {}",
+                load::ZERO_COOLOFF
+            )));
+        }
+        if self.store_timeout.is_zero() {
+            return Err(ConfigError::Conflict(
+                "store_timeout: must be longer than zero".into(),
+            ));
+        }
+        if let Some(key) = &self.secret_key
+            && key.expose().len() < MIN_SECRET_KEY_LEN
+        {
+            return Err(ConfigError::Conflict(format!(
+                "secret_key is shorter than {MIN_SECRET_KEY_LEN} bytes; use a long random value \
+                 (e.g. `openssl rand -hex 32`), or leave it unset for a generated one"
+            )));
+        }
         Ok(())
     }
 
-    /// The cool-off as a `chrono` duration.
+    /// Settings that are valid but probably a mistake, one sentence each:
+    /// those with no effect yet, a `trusted_proxies` block so broad that
+    /// clients can choose their own IP ([`BROAD_IPV4_PREFIX`],
+    /// [`BROAD_IPV6_PREFIX`]), a short `api_token` ([`MIN_API_TOKEN_LEN`]).
+    /// `axes check` prints them as `warning: …`; `axes serve` and `axes demo`
+    /// log them at start-up. They never contain secret values.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .inactive_settings()
+            .into_iter()
+            .map(|inactive| format!("{inactive} is set but has no effect in this version"))
+            .collect();
+        for net in self.trusted_proxies.iter().filter(|n| is_broad(n)) {
+            out.push(format!(
+                "trusted_proxies: {net} covers so many addresses that any client in it can \
+                 choose its own IP by sending {}; list only your proxies' addresses",
+                self.client_ip_header
+            ));
+        }
+        if let Some(token) = &self.api_token
+            && token.expose().chars().count() < MIN_API_TOKEN_LEN
+        {
+            out.push(format!(
+                "api_token is shorter than {MIN_API_TOKEN_LEN} characters; use a long random value \
+                 (e.g. `openssl rand -hex 32`)"
+            ));
+        }
+        out
+    }
+
+    /// The cool-off as a `chrono` duration (saturating at [`MAX_DURATION`]:
+    /// a long cool-off never turns into none).
     pub fn cooloff(&self) -> Option<chrono::Duration> {
-        self.cooloff_time
-            .and_then(|d| chrono::Duration::from_std(d).ok())
+        self.cooloff_time.map(to_chrono)
     }
 
     /// Whether `name` is a request field whose value must be masked.
@@ -279,5 +361,22 @@ impl Settings {
             out.push("webhook_url");
         }
         out
+    }
+}
+
+/// Whether a trusted proxy block is so broad that clients inside it could
+/// choose their own IP (see [`BROAD_IPV4_PREFIX`], [`BROAD_IPV6_PREFIX`]).
+fn is_broad(net: &IpNet) -> bool {
+    // Unique local (fc00::/7) and link-local (fe80::/10): private however
+    // short the prefix. Checked at compile time.
+    const PRIVATE_V6: [Ipv6Net; 2] = [
+        Ipv6Net::new_assert(Ipv6Addr::new(0xfc00, 0, 0, 0, 0, 0, 0, 0), 7),
+        Ipv6Net::new_assert(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0), 10),
+    ];
+    match net {
+        IpNet::V4(v4) => v4.prefix_len() < BROAD_IPV4_PREFIX,
+        IpNet::V6(v6) => {
+            v6.prefix_len() < BROAD_IPV6_PREFIX && !PRIVATE_V6.iter().any(|p| p.contains(v6))
+        }
     }
 }

@@ -3,14 +3,21 @@
 //! Informational lines and the final `OK` go to stdout; every problem and
 //! warning goes to stderr. Any problem (bad settings included) means exit
 //! status 1; warnings alone do not.
+//!
+//! `check` applies the rules `serve` and `demo` apply at start-up, through
+//! the same functions: [`Settings::load`] (which runs
+//! [`Settings::validate`]), [`Settings::warnings`], the admin accounts
+//! ([`Accounts::from_settings`]), the lockout template, and the generated
+//! secret key when one exists ([`secret::check`]). Only the listen address
+//! (`--listen`, which `check` does not know) is left to `serve`.
 
 use std::path::Path;
 
-use argon2::password_hash::PasswordHash;
 use axes_core::Settings;
 
 use crate::cli::output::{Out, error_message, printable, redact};
 use crate::cli::{ProblemsFound, load_settings, store};
+use crate::serve::{Accounts, secret};
 
 /// Collected findings.
 #[derive(Debug, Default)]
@@ -76,21 +83,15 @@ fn source(config: Option<&Path>) -> String {
     }
 }
 
-/// Checks beyond what loading the settings validates.
+/// Checks beyond what loading the settings validates: the warnings, and
+/// what `serve` and `demo` refuse at start-up besides the settings.
 fn check_settings(settings: &Settings, report: &mut Report) {
-    for inactive in settings.inactive_settings() {
-        report.warning(&format!(
-            "{inactive} is set but has no effect in this version"
-        ));
+    for warning in settings.warnings() {
+        report.warning(&warning);
     }
-    for entry in &settings.admin_users {
-        let (name, hash) = entry.split_once(':').unwrap_or((entry.as_str(), ""));
-        if PasswordHash::new(hash).is_err() {
-            report.problem(&format!(
-                "admin_users: the entry of `{}` does not hold an argon2 PHC hash (make one with `axes hash-password`)",
-                printable(name)
-            ));
-        }
+    // The parser `serve` uses: names, duplicates, argon2 PHC hashes.
+    if let Err(e) = Accounts::from_settings(settings) {
+        report.problem(&printable(&e.to_string()));
     }
     if let Some(template) = &settings.lockout_template {
         if !template.is_file() {
@@ -102,6 +103,9 @@ fn check_settings(settings: &Settings, report: &mut Report) {
             // Read and compiled as the layer will: a syntax error shows here.
             report.problem(&printable(&e.to_string()));
         }
+    }
+    if let Err(e) = secret::check(settings) {
+        report.problem(&printable(&error_message(&e)));
     }
 }
 

@@ -20,8 +20,9 @@ pub async fn run(
     if users.is_empty() {
         users.push((DEFAULT_USER.0.to_owned(), DEFAULT_USER.1.to_owned()));
     }
-    for warning in settings.inactive_settings() {
-        tracing::warn!("setting has no effect in this version: {warning}");
+    // The warnings of `axes check` (the settings were validated on load).
+    for warning in settings.warnings() {
+        tracing::warn!("{warning}");
     }
     let axes = store::engine(settings).await?;
     let state = crate::demo::DemoState::new(axes, users)?;
