@@ -74,7 +74,11 @@ impl ClientIpResolver {
                 None => return None,
             }
         }
-        None
+        // Exactly MAX_FORWARDED_HOPS trusted hops: the left-most vouches.
+        match hops.next() {
+            None => Some(last),
+            Some(_) => None,
+        }
     }
 }
 
@@ -227,9 +231,12 @@ mod tests {
             r.resolve(proxy, [padded.as_str()]),
             Some("198.51.100.7".parse().unwrap())
         );
-        // More trusted hops than are read: unknown.
+        // More trusted hops than are read: unknown; exactly that many: the
+        // left-most.
         let chain = vec!["10.0.0.9"; MAX_FORWARDED_HOPS + 1].join(",");
         assert_eq!(r.resolve(proxy, [chain.as_str()]), None);
+        let chain = vec!["10.0.0.9"; MAX_FORWARDED_HOPS].join(",");
+        assert_eq!(r.resolve(proxy, [chain.as_str()]), "10.0.0.9".parse().ok());
     }
 
     #[test]
