@@ -27,8 +27,11 @@ pub type ClientIpHook = Arc<dyn Fn(&Parts) -> Option<IpAddr> + Send + Sync>;
 /// header (`client_ip_header`, default `X-Forwarded-For`) is read, but only
 /// believed when the peer is one of `trusted_proxies`.
 ///
-/// Without a peer address the IP is unknown (`None`): attempts are then
-/// counted by their other properties only. Serve with connect info.
+/// Without a peer address the IP is unknown (`None`), and so it is when a
+/// trusted proxy names a client that is not an address: such attempts are
+/// counted by the alternatives that do not use the IP, or refused when
+/// there are none — never pooled under one "no IP" key. Serve with connect
+/// info.
 #[derive(Clone)]
 pub struct ClientIpSource {
     resolver: ClientIpResolver,
@@ -78,12 +81,18 @@ impl ClientIpSource {
         if let Some(hook) = &self.hook {
             return hook(parts).map(fold_mapped);
         }
-        let forwarded = parts
+        // Every instance, bytes that are not text included: an entry that
+        // does not read as an address is malformed (the resolver then
+        // answers "unknown"); dropping the value would leave the proxy's own
+        // address as the client.
+        let forwarded: Vec<std::borrow::Cow<'_, str>> = parts
             .headers
             .get_all(&self.header)
             .iter()
-            .filter_map(|v| v.to_str().ok());
-        self.resolver.resolve(peer_ip(parts), forwarded)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()))
+            .collect();
+        self.resolver
+            .resolve(peer_ip(parts), forwarded.iter().map(|v| v.as_ref()))
     }
 }
 

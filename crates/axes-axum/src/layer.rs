@@ -4,7 +4,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use axes_core::{Axes, Lockout};
+use axes_core::{Axes, Lockout, LockoutReason};
 use axum::body::Body;
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
@@ -226,6 +226,10 @@ where
             let pending = Arc::new(Pending::default());
             if checked {
                 match shared.axes.begin(&attempt).await {
+                    // Not attributable from what the layer read (no username
+                    // in the body, say): the handler may still name the user
+                    // (a header, Basic auth); `authenticate` decides then.
+                    Err(lockout) if lockout.reason == LockoutReason::Unidentified => {}
                     Err(lockout) => return Ok(shared.responder.respond(&lockout, &request)),
                     Ok(ticket) => pending.put(attempt.clone(), ticket),
                 }

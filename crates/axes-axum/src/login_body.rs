@@ -216,6 +216,7 @@ fn parse_form(
         }
         seen.first(names, &key)?;
         if key == names.username {
+            check_username(&value)?;
             out.username = Some(value.clone().into_owned());
         }
         out.fields.push((key.into_owned(), value.into_owned()));
@@ -245,11 +246,22 @@ fn parse_json(
 const TOO_MANY: &str = "too many fields";
 const TWICE: &str = "a credential field is given twice";
 const NOT_STRING: &str = "a credential field is not a string";
+const CONTROL: &str = "the username holds control characters";
+
+/// A username with control characters (NUL, line breaks, …) is refused: a
+/// backend that stops at NUL would check another name than the one counted.
+fn check_username(name: &str) -> Result<(), LoginBodyError> {
+    if name.chars().any(char::is_control) {
+        Err(LoginBodyError::Ambiguous(CONTROL))
+    } else {
+        Ok(())
+    }
+}
 
 /// The reason behind a JSON error the visitor raised, or a generic one.
 fn json_reason(e: &serde_json::Error) -> &'static str {
     let text = e.to_string();
-    [TOO_MANY, TWICE, NOT_STRING]
+    [TOO_MANY, TWICE, NOT_STRING, CONTROL]
         .into_iter()
         .find(|r| text.starts_with(r))
         .unwrap_or("the body is not a JSON object")
@@ -287,6 +299,9 @@ impl<'de> Visitor<'de> for ObjectVisitor<'_, '_> {
                     return Err(de::Error::custom(NOT_STRING));
                 };
                 if key == self.names.username {
+                    if check_username(&value).is_err() {
+                        return Err(de::Error::custom(CONTROL));
+                    }
                     out.username = Some(value.clone());
                 }
                 out.fields.push((key, value));
@@ -415,6 +430,23 @@ mod tests {
         assert_eq!(
             parse(BodyKind::Form, &many),
             Err(LoginBodyError::Ambiguous(TOO_MANY))
+        );
+        // Control characters in the username: a NUL-terminated backend
+        // would check "alice".
+        for body in [
+            "username=alice%00x",
+            "username=alice%0A",
+            "username=%7Falice",
+        ] {
+            assert_eq!(
+                parse(BodyKind::Form, body),
+                Err(LoginBodyError::Ambiguous(CONTROL)),
+                "{body}"
+            );
+        }
+        assert_eq!(
+            parse(BodyKind::Json, r#"{"username":"alice\u0000x"}"#),
+            Err(LoginBodyError::Ambiguous(CONTROL))
         );
         // Other fields may repeat.
         assert!(parse(BodyKind::Form, "x=1&x=2&username=a").is_ok());

@@ -688,3 +688,77 @@ mod one_identity {
         assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     }
 }
+
+/// A username the layer cannot read from the body (a header here) is not
+/// refused by the layer as unattributable: the handler names it.
+#[tokio::test]
+async fn a_username_from_a_header_is_not_refused_by_the_layer() {
+    let axes = Axes::builder(Settings {
+        lockout_parameters: axes_core::LockoutParameters::any_of(&[axes_core::Field::Username]),
+        ..settings()
+    })
+    .build()
+    .unwrap();
+    let app = Router::new()
+        .route(
+            "/login",
+            post(
+                |attempt: AxesAttempt, headers: http::HeaderMap| async move {
+                    let user = headers
+                        .get("x-user")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_owned();
+                    match attempt
+                        .authenticate(&user, |_| async { Ok::<Option<()>, &str>(None) })
+                        .await
+                    {
+                        Err(AuthRejection::InvalidCredentials) => {
+                            StatusCode::UNAUTHORIZED.into_response()
+                        }
+                        Err(e) => e.into_response(),
+                        Ok(()) => StatusCode::OK.into_response(),
+                    }
+                },
+            ),
+        )
+        .route_layer(AxesLayer::new(axes.clone()).unwrap())
+        .layer(MockConnectInfo(SocketAddr::from((PEER, 5000))));
+    let req = |user: Option<&str>| {
+        let mut b = Request::post("/login");
+        if let Some(u) = user {
+            b = b.header("x-user", u);
+        }
+        b.body(Body::empty()).unwrap()
+    };
+    assert_eq!(
+        app.clone()
+            .oneshot(req(Some("carol")))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.clone()
+            .oneshot(req(Some("carol")))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.clone()
+            .oneshot(req(Some("carol")))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // No name anywhere: refused by authenticate, not pooled.
+    assert_eq!(
+        app.clone().oneshot(req(None)).await.unwrap().status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(stored(&axes).await, 3);
+}

@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod demo;
+pub mod password;
 pub mod serve;
 pub mod server;
 pub mod session;

@@ -278,3 +278,68 @@ async fn serve_admin_login_cannot_be_guessed_past_a_username_lockout() {
     }
     server.abort();
 }
+
+#[tokio::test]
+async fn forwarded_bytes_that_are_not_text_are_an_unknown_client_not_the_proxy() {
+    let demo = start(Settings {
+        trusted_proxies: vec!["127.0.0.1/32".parse().unwrap()],
+        ..demo_support::settings()
+    })
+    .await;
+    let post = |xff: &'static [u8]| {
+        demo.post_login(&client(), "alice", "x")
+            .header(
+                "x-forwarded-for",
+                reqwest::header::HeaderValue::from_bytes(xff).unwrap(),
+            )
+            .send()
+    };
+    for xff in [&b"\x80"[..], b"\xff\xfe", b"", b" , ,"] {
+        for _ in 0..4 {
+            assert_eq!(post(xff).await.unwrap().status(), 400, "{xff:?}");
+        }
+    }
+    assert!(
+        records(&demo.axes).await.is_empty(),
+        "nothing under the proxy"
+    );
+    // Garbage left of a real client is the client's own business.
+    assert_eq!(post(b"\x80, 198.51.100.7").await.unwrap().status(), 401);
+    let recs = records(&demo.axes).await;
+    assert_eq!(recs[0].0.as_deref(), Some("198.51.100.7"));
+    // Everyone else behind the proxy is unaffected.
+    assert_eq!(
+        demo.login_via("198.51.100.1", "alice", "wonderland").await,
+        303
+    );
+}
+
+#[tokio::test]
+async fn padded_and_control_character_usernames_are_not_a_way_around_a_lockout() {
+    let demo = start(Settings {
+        lockout_parameters: by(&[Field::Username]),
+        ..demo_support::settings()
+    })
+    .await;
+    let c = client();
+    for _ in 0..3 {
+        demo.login(&c, "alice", "x").await;
+    }
+    assert_eq!(demo.login(&c, "alice", "wonderland").await, 429);
+    // 255 blanks before the name used to be counted as no name at all.
+    let padded = format!("{}alice", " ".repeat(255));
+    assert_eq!(demo.login(&c, &padded, "wonderland").await, 429);
+    assert_eq!(demo.login(&c, "ALICE ", "wonderland").await, 429);
+    // A NUL (a C backend would check "alice") or line break: refused.
+    let url = format!("{}/login", demo.url);
+    for body in [
+        "username=alice%00x&password=wonderland",
+        "username=alice%0A&password=wonderland",
+    ] {
+        assert_eq!(
+            send(&url, "application/x-www-form-urlencoded", body).await,
+            400,
+            "{body}"
+        );
+    }
+}

@@ -44,7 +44,8 @@ impl ClientIpResolver {
     /// such an attempt is never counted under the proxy's own address, which
     /// would let one client lock out everyone behind the proxy. A chain of
     /// more than [`MAX_FORWARDED_HOPS`] trusted hops is unknown too. A
-    /// trusted peer that sends no header is itself the client.
+    /// trusted peer that sends no header is itself the client; one that sends
+    /// an empty header (or one of only commas) names no client: unknown.
     pub fn resolve<'a>(
         &self,
         peer: Option<IpAddr>,
@@ -55,6 +56,10 @@ impl ClientIpResolver {
             return Some(peer);
         }
         let values: Vec<&str> = forwarded.into_iter().collect();
+        if values.is_empty() {
+            // No header: the trusted peer is itself the client.
+            return Some(peer);
+        }
         // Right to left: the right-most entries were appended by our proxies.
         let mut hops = values
             .iter()
@@ -63,10 +68,14 @@ impl ClientIpResolver {
             .map(str::trim)
             .filter(|s| !s.is_empty());
         let mut last = peer;
+        let mut seen = 0usize;
         for _ in 0..MAX_FORWARDED_HOPS {
             let Some(hop) = hops.next() else {
-                return Some(last);
+                // A header with no entry at all (empty, or only commas)
+                // names no client: unknown, not the proxy.
+                return (seen > 0).then_some(last);
             };
+            seen += 1;
             match parse_hop(hop) {
                 Some(ip) if self.is_trusted(ip) => last = ip,
                 Some(ip) => return Some(ip),
@@ -217,8 +226,16 @@ mod tests {
             r.resolve(proxy, ["garbage, 198.51.100.7"]),
             Some("198.51.100.7".parse().unwrap())
         );
-        // A trusted peer with no header is the client itself.
+        // A trusted peer with no header is the client itself; with an empty
+        // one, or one of bytes that are not text, the client is unknown.
         assert_eq!(r.resolve(proxy, std::iter::empty()), proxy);
+        assert_eq!(r.resolve(proxy, [""]), None);
+        assert_eq!(r.resolve(proxy, [" , ,"]), None);
+        assert_eq!(r.resolve(proxy, ["\u{fffd}"]), None);
+        assert_eq!(
+            r.resolve(proxy, ["\u{fffd}, 198.51.100.7"]),
+            "198.51.100.7".parse().ok()
+        );
     }
 
     #[test]

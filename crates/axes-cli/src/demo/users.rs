@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Context as _;
 use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHasher, SaltString};
 
 /// The users of the demo site. Passwords are kept only as argon2 hashes.
 pub struct Users {
@@ -84,15 +84,7 @@ impl Users {
             Some(h) => (true, h.clone()),
             None => (false, self.dummy.clone()),
         };
-        let ok = tokio::task::spawn_blocking(move || {
-            PasswordHash::new(&phc).is_ok_and(|parsed| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
-        })
-        .await
-        .context("password check")?;
+        let ok = crate::password::verify(phc, password).await?;
         Ok((known && ok).then(|| name.to_owned()))
     }
 }

@@ -3,9 +3,7 @@
 
 use std::sync::Arc;
 
-use anyhow::Context as _;
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordVerifier as _};
+use argon2::password_hash::PasswordHash;
 use axes_core::{ConfigError, Settings};
 
 /// The longest password checked (longer ones are wrong without hashing).
@@ -97,15 +95,7 @@ impl Accounts {
         if password.is_empty() || password.len() > MAX_PASSWORD_BYTES {
             return Ok(None);
         }
-        let ok = tokio::task::spawn_blocking(move || {
-            PasswordHash::new(&phc).is_ok_and(|parsed| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
-        })
-        .await
-        .context("password check")?;
+        let ok = crate::password::verify(phc, password).await?;
         Ok((known && ok).then_some(name))
     }
 }

@@ -10,6 +10,12 @@ use crate::identity::{
 use crate::settings::Settings;
 use crate::store::{AttemptDetails, RecordKey};
 
+/// The most characters of a given username the username rule sees (after
+/// trimming); bounds its cost. Longer names are counted by their first
+/// this many characters (names sharing them share a count: never fewer
+/// failures than were made).
+pub const MAX_USERNAME_INPUT_CHARS: usize = 1024;
+
 /// The mask written in place of sensitive values.
 pub const MASK: &str = "********";
 
@@ -36,9 +42,17 @@ pub(crate) fn prepare(attempt: &Attempt, settings: &Settings, rule: &UsernameRul
         .as_deref()
         .map(|u| bounded(u, MAX_FIELD_CHARS))
         .filter(|u| !u.is_empty());
-    let username = given_username
+    // Normalised before it is cut: cut first, a name padded with 255 blanks
+    // would be counted as no name at all while an app that trims checks it.
+    let username = attempt
+        .username
         .as_deref()
-        .map(|u| bounded(&rule(u), MAX_FIELD_CHARS))
+        .map(|u| {
+            bounded(
+                &rule(&bounded(u.trim(), MAX_USERNAME_INPUT_CHARS)),
+                MAX_FIELD_CHARS,
+            )
+        })
         .filter(|u| !u.is_empty());
     let key = RecordKey {
         username,
@@ -108,6 +122,17 @@ mod tests {
         assert_eq!(p.key.user_agent.chars().count(), 255);
         assert!(!p.details.post_data.contains("hunter2"));
         assert!(p.details.post_data.contains("password=********"));
+    }
+
+    #[test]
+    fn usernames_are_normalised_before_they_are_cut() {
+        let settings = Settings::default();
+        let rule: UsernameRule = Arc::new(normalize_username);
+        let padded = format!("{}alice", " ".repeat(255));
+        let p = prepare(&Attempt::new().username(padded), &settings, &rule);
+        assert_eq!(p.key.username.as_deref(), Some("alice"));
+        let p = prepare(&Attempt::new().username("   "), &settings, &rule);
+        assert_eq!(p.key.username, None);
     }
 
     #[test]
