@@ -68,14 +68,12 @@ impl ClientIpResolver {
             .map(str::trim)
             .filter(|s| !s.is_empty());
         let mut last = peer;
-        let mut seen = 0usize;
-        for _ in 0..MAX_FORWARDED_HOPS {
+        for seen in 0..MAX_FORWARDED_HOPS {
             let Some(hop) = hops.next() else {
                 // A header with no entry at all (empty, or only commas)
                 // names no client: unknown, not the proxy.
                 return (seen > 0).then_some(last);
             };
-            seen += 1;
             match parse_hop(hop) {
                 Some(ip) if self.is_trusted(ip) => last = ip,
                 Some(ip) => return Some(ip),
