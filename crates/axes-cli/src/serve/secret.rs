@@ -65,7 +65,7 @@ pub fn check(settings: &Settings) -> anyhow::Result<()> {
 fn read_existing(path: &Path) -> anyhow::Result<Option<Vec<u8>>> {
     match std::fs::read_to_string(path) {
         Ok(text) => {
-            warn_if_shared(&path);
+            warn_if_shared(path);
             let key = text.trim();
             anyhow::ensure!(
                 key.len() >= MIN_KEY_LEN,
