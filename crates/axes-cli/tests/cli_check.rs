@@ -90,15 +90,81 @@ fn conflicting_settings_are_bad_input() {
     assert_eq!(sb.run(&["check"]).code, 1);
 }
 
+/// Settings that would have no effect are refused by name, as a problem
+/// for `check` (status 1) and bad input for every other command (status 2);
+/// they used to be accepted with a warning.
 #[test]
-fn check_warns_about_inactive_settings() {
-    let sb = Sandbox::new().env("AXES_TRUSTED_DEVICE", "true");
+fn settings_without_effect_are_refused() {
+    for (var, key) in [
+        ("AXES_TRUSTED_DEVICE", "trusted_device"),
+        ("AXES_WEBHOOK_URL", "webhook_url"),
+        ("AXES_WEBHOOK_SECRET", "webhook_secret"),
+        ("AXES_COOLOFF_MULTIPLIER", "cooloff_multiplier"),
+        ("AXES_COOLOFF_MAX", "cooloff_max"),
+    ] {
+        let sb = Sandbox::new().env(var, "1");
+        let run = sb.run(&["check"]);
+        assert_eq!(run.code, 1, "{var}: {run:#?}");
+        assert!(
+            run.stderr.starts_with(&format!(
+                "problem: unsupported setting `{key}` (from {var}): not supported in this version"
+            )),
+            "{run:#?}"
+        );
+        assert!(!run.stdout.contains("OK"), "{run:#?}");
+        let run = sb.run(&["reset"]);
+        assert_eq!(run.code, 2, "{var}: {run:#?}");
+        assert!(run.stderr.contains(key), "{run:#?}");
+    }
+    let sb = Sandbox::new();
+    sb.write("axes.toml", "trusted_device = true\n");
     let run = sb.run(&["check"]);
-    assert!(run.ok().ends_with("OK\n"), "{run:#?}");
+    assert_eq!(run.code, 1, "{run:#?}");
     assert!(
-        run.stderr.contains("warning") && run.stderr.contains("trusted_device"),
+        run.stderr
+            .contains("unsupported setting `trusted_device` (from axes.toml)"),
         "{run:#?}"
     );
+}
+
+/// django-axes names that axes replaced name the replacement, in the
+/// environment and in axes.toml.
+#[test]
+fn django_axes_names_are_refused_with_their_replacement() {
+    let sb = Sandbox::new().env("AXES_LOCK_OUT_BY_COMBINATION_USER_AND_IP", "True");
+    let run = sb.run(&["check"]);
+    assert_eq!(run.code, 1, "{run:#?}");
+    assert_eq!(
+        run.stderr,
+        "problem: unsupported setting `lock_out_by_combination_user_and_ip` (from \
+         AXES_LOCK_OUT_BY_COMBINATION_USER_AND_IP): a django-axes setting; axes uses \
+         lockout_parameters = [[\"username\", \"ip_address\"]] \
+         (AXES_LOCKOUT_PARAMETERS=username+ip_address)\n1 problem found.\n"
+    );
+    let sb = Sandbox::new();
+    sb.write("axes.toml", "whitelist_callable = \"myapp.allow\"\n");
+    let run = sb.run(&["check"]);
+    assert_eq!(run.code, 1, "{run:#?}");
+    assert!(
+        run.stderr.contains(
+            "unsupported setting `whitelist_callable` (from axes.toml): a django-axes setting; \
+             axes uses the code hook AxesBuilder::allow_user"
+        ),
+        "{run:#?}"
+    );
+    let sb = Sandbox::new().env("AXES_HANDLER", "axes.handlers.cache.AxesCacheHandler");
+    let run = sb.run(&["check"]);
+    assert_eq!(run.code, 1, "{run:#?}");
+    assert!(
+        run.stderr
+            .contains("is a django-axes handler; write handler = \"cache\""),
+        "{run:#?}"
+    );
+    // AXES_LOGGER only starts like AXES_LOG (the log filter): a setting
+    // name, refused with a hint rather than silently ignored.
+    let run = Sandbox::new().env("AXES_LOGGER", "axes").run(&["check"]);
+    assert_eq!(run.code, 1, "{run:#?}");
+    assert!(run.stderr.contains("`logger`"), "{run:#?}");
 }
 
 /// Over-long durations used to pass `check` and become a lockout until
@@ -290,8 +356,7 @@ fn check_warns_about_a_short_api_token() {
 fn serve_and_demo_log_the_warnings_at_start_up() {
     let sb = Sandbox::new()
         .env("AXES_TRUSTED_PROXIES", "0.0.0.0/0")
-        .env("AXES_API_TOKEN", "short")
-        .env("AXES_TRUSTED_DEVICE", "true");
+        .env("AXES_API_TOKEN", "short");
     for args in [
         &["serve", "--listen", "127.0.0.1:0"][..],
         &["demo", "--listen", "127.0.0.1:0"],
@@ -302,7 +367,6 @@ fn serve_and_demo_log_the_warnings_at_start_up() {
         for warning in [
             "trusted_proxies: 0.0.0.0/0 covers so many addresses",
             "api_token is shorter than 32 characters",
-            "trusted_device is set but has no effect in this version",
         ] {
             assert!(err.contains(warning), "{args:?} {warning}: {err}");
         }

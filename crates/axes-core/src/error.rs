@@ -50,6 +50,18 @@ pub enum ConfigError {
         /// Where it came from (file or environment variable).
         origin: String,
     },
+    /// A key axes knows but does not accept: a django-axes setting that
+    /// axes renamed or replaced, or a setting of another version. The
+    /// reason says what to write instead.
+    #[error("unsupported setting `{key}`{}: {reason}", source_hint(.origin))]
+    Unsupported {
+        /// The key as written.
+        key: String,
+        /// Where it came from (file or environment variable).
+        origin: String,
+        /// What to write instead.
+        reason: String,
+    },
     /// A value that does not parse or is out of range.
     #[error("invalid value {value} for setting `{key}`{}: {reason}", source_hint(.origin))]
     InvalidValue {

@@ -145,16 +145,12 @@ fn secret_pairs(settings: &Settings) -> Vec<(String, String)> {
             }
         }
     }
-    for secret in [
-        &settings.secret_key,
-        &settings.api_token,
-        &settings.webhook_secret,
-    ]
-    .into_iter()
-    .flatten()
-    {
-        if secret.expose().len() >= MIN_SECRET_LEN {
-            pairs.push((secret.expose().to_owned(), "[redacted]".to_owned()));
+    // Every other secret setting, as the definition marks them (the URLs,
+    // handled above, are shown without their password instead).
+    let urls = [settings.database_url.expose(), settings.cache_url.expose()];
+    for secret in settings.secret_values() {
+        if secret.len() >= MIN_SECRET_LEN && !urls.contains(&secret) {
+            pairs.push((secret.to_owned(), "[redacted]".to_owned()));
         }
     }
     // Longest first, so a URL is replaced before the password inside it.

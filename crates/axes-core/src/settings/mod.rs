@@ -1,12 +1,22 @@
 //! Settings (SPEC §4): every knob, its default, and its validation.
 //!
+//! Each setting is defined once, in the `settings!` invocation below: its
+//! field, default, documented default, whether it is a secret, its parser
+//! and its meaning. The [`Settings`] struct, its `Default`,
+//! [`SETTING_KEYS`], the setter used by [`Settings::load`], the secrets
+//! ([`Settings::secret_values`]) and the tables of `docs/settings.md`
+//! ([`REFERENCE`], [`reference_table`]; a test compares them) all follow.
+//!
 //! [`Settings::default`] gives the documented defaults; [`Settings::load`]
 //! reads `axes.toml` (or a given file) and `AXES_*` environment variables,
 //! the environment winning. Unknown keys and bad values are errors that name
-//! the key.
+//! the key; django-axes names that axes replaced, and settings this version
+//! does not have, are errors that say what to write instead.
 
+mod define;
 mod duration;
 mod load;
+mod unsupported;
 
 use std::fmt;
 use std::net::Ipv6Addr;
@@ -15,8 +25,12 @@ use std::time::Duration;
 
 use ipnet::{IpNet, Ipv6Net};
 
+pub use define::{Reference, SECRET_NOTE, Section, UNSET_WORDS, table as reference_table};
 pub use duration::{MAX_DURATION, iso8601, parse_duration, to_chrono};
-pub use load::{ENV_NOT_SETTINGS, ENV_PREFIX, SETTING_KEYS};
+pub use load::{ENV_PREFIX, is_setting_var};
+pub use unsupported::{DJANGO_HANDLERS, UNSUPPORTED};
+
+use define::{push_secret, secret_flag, settings};
 
 use crate::error::ConfigError;
 use crate::parameters::{Field, LockoutParameters};
@@ -55,9 +69,16 @@ impl std::str::FromStr for Handler {
             "cache" => Ok(Handler::Cache),
             "memory" => Ok(Handler::Memory),
             "dummy" => Ok(Handler::Dummy),
-            other => Err(format!(
-                "unknown handler `{other}` (expected database, cache, memory or dummy)"
-            )),
+            other => Err(
+                match DJANGO_HANDLERS.iter().find(|(class, _)| *class == other) {
+                    Some((_, ours)) => {
+                        format!("`{other}` is a django-axes handler; write handler = \"{ours}\"")
+                    }
+                    None => format!(
+                        "unknown handler `{other}` (expected database, cache, memory or dummy)"
+                    ),
+                },
+            ),
         }
     }
 }
@@ -84,91 +105,138 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// All settings, with the defaults of SPEC §4.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Settings {
+settings! {
     /// Off: axes records nothing and refuses nothing.
-    pub enabled: bool,
-    /// Failures before lockout (at least 1).
-    pub failure_limit: u32,
-    /// Off: count and log, never refuse.
-    pub lock_out_at_failure: bool,
-    /// How long failures count; `None` = until reset.
-    pub cooloff_time: Option<Duration>,
-    /// Which properties identify an attacker.
-    pub lockout_parameters: LockoutParameters,
-    /// A successful login deletes the client's failures.
-    pub reset_on_success: bool,
-    /// A failed attempt during lockout restarts the cool-off.
-    pub reset_cool_off_on_failure_during_lockout: bool,
-    /// Which store keeps the records.
-    pub handler: Handler,
-    /// `sqlite://…`, `postgres://…` or `mysql://…`.
-    pub database_url: Secret,
-    /// `redis://…`, for the cache handler.
-    pub cache_url: Secret,
-    /// GET requests are never refused.
-    pub never_lockout_get: bool,
-    /// IPs of `ip_whitelist` are never refused.
-    pub never_lockout_whitelist: bool,
-    /// Only IPs of `ip_whitelist` may authenticate.
-    pub only_whitelist: bool,
-    /// Allowed IPs or CIDR blocks.
-    pub ip_whitelist: Vec<IpNet>,
-    /// Always refused IPs or CIDR blocks.
-    pub ip_blacklist: Vec<IpNet>,
-    /// Proxies whose forwarded header is believed.
-    pub trusted_proxies: Vec<IpNet>,
-    /// The forwarded header read from trusted proxies.
-    pub client_ip_header: String,
-    /// IPv6 addresses are counted per prefix of this length.
-    pub ipv6_prefix: u8,
-    /// False: no IP is stored, shown or logged.
-    pub store_ip_address: bool,
-    /// Form field holding the username.
-    pub username_form_field: String,
-    /// Form field holding the password (never stored, never logged).
-    pub password_form_field: String,
-    /// Status of the lockout response.
-    pub http_response_code: u16,
-    /// Redirect there (with `?username=`) instead of a page.
-    pub lockout_url: Option<String>,
-    /// A template file for the lockout page.
-    pub lockout_template: Option<PathBuf>,
-    /// Message while a cool-off applies.
-    pub cooloff_message: String,
-    /// Message when the lockout lasts until reset.
-    pub permalock_message: String,
-    /// No access-log rows.
-    pub disable_access_log: bool,
-    /// Write failure-log rows.
-    pub enable_access_failure_log: bool,
-    /// Failure-log rows kept per username.
-    pub access_failure_log_per_user_limit: u32,
-    /// Request fields masked as `********` wherever stored.
-    pub sensitive_parameters: Vec<String>,
-    /// Key prefix in Redis.
-    pub cache_prefix: String,
-    /// Store unreachable: false = allow and log, true = refuse with 503.
-    pub fail_closed: bool,
+    enabled: bool = true, Lockout, "true", plain, load::boolean;
+    /// Failures before lockout (1 – 1 000 000). The failure that reaches
+    /// the limit already gets the lockout response.
+    failure_limit: u32 = 3, Lockout, "3", plain, load::integer::<u32, 1, 1_000_000>;
+    /// Off: failures are counted and logged, but nobody is refused.
+    lock_out_at_failure: bool = true, Lockout, "true", plain, load::boolean;
+    /// How long failures count. Each failure refreshes the window of its
+    /// record (an attempt given back — right password, or a check that
+    /// could not run — does not); the lockout lifts once the count inside
+    /// the window drops under the limit. None: a lockout lasts until reset.
+    /// Longer than zero (a zero would mean "until reset": write `"none"`
+    /// for that) and at most 100 years.
+    cooloff_time: Option<Duration> = None, Lockout, "none", plain, load::cooloff;
+    /// Which properties identify an attacker; see below.
+    lockout_parameters: LockoutParameters = LockoutParameters::default(),
+        Lockout, "[\"ip_address\"]", plain, load::lockout_parameters;
+    /// A successful login deletes every record matching the client on any
+    /// alternative.
+    reset_on_success: bool = false, Lockout, "false", plain, load::boolean;
+    /// A refused attempt during a lockout is counted and restarts the
+    /// cool-off. Off: it is refused without being counted, so the lockout
+    /// ends a cool-off after the failure that caused it.
+    reset_cool_off_on_failure_during_lockout: bool = true,
+        Lockout, "true", plain, load::boolean;
+
+    /// `database` (SQL, `database_url`), `cache` (Redis, `cache_url`),
+    /// `memory` (in-process, one process only, lost on restart), `dummy`
+    /// (keeps nothing, refuses nothing).
+    handler: Handler = Handler::Database, Storage, "database", plain, load::handler;
+    /// `sqlite://FILE` (created on first use), `postgres://…`, `mysql://…`.
+    database_url: Secret = Secret::new("sqlite://axes.db"),
+        Storage, "sqlite://axes.db", secret, load::database_url;
+    /// Redis for `handler = cache`.
+    cache_url: Secret = Secret::new("redis://127.0.0.1:6379"),
+        Storage, "redis://127.0.0.1:6379", secret, load::cache_url;
+    /// Key prefix in Redis (≤ 64 characters, no spaces).
+    cache_prefix: String = "axes:".into(), Storage, "axes:", plain, load::cache_prefix;
+    /// When the store is unreachable or times out: `false` lets logins
+    /// through unprotected (and logs one line per outage); `true` refuses
+    /// them with 503.
+    fail_closed: bool = false, Storage, "false", plain, load::boolean;
     /// Bound on one store call.
-    pub store_timeout: Duration,
-    /// Signs cookies, CSRF tokens and webhook payloads.
-    pub secret_key: Option<Secret>,
-    /// Bearer token for the service API.
-    pub api_token: Option<Secret>,
-    /// `name:argon2-hash` entries for the service's admin UI.
-    pub admin_users: Vec<String>,
-    /// POST lock events there.
-    pub webhook_url: Option<String>,
-    /// HMAC key for webhook payloads.
-    pub webhook_secret: Option<Secret>,
-    /// Progressive cool-off multiplier (1 = off).
-    pub cooloff_multiplier: f64,
-    /// Progressive cool-off cap.
-    pub cooloff_max: Option<Duration>,
-    /// OWASP device cookies.
-    pub trusted_device: bool,
+    store_timeout: Duration = Duration::from_secs(2),
+        Storage, "2s", plain, load::positive_duration;
+
+    /// CIDR blocks whose forwarded header is believed. The client IP is the
+    /// socket peer unless that peer is a trusted proxy; then it is the
+    /// right-most address of `client_ip_header` that is not itself a
+    /// trusted proxy. A client cannot choose its IP by sending a header —
+    /// unless it is inside a trusted block, so list your proxies only: a
+    /// block so broad that clients are inside it is
+    /// [warned about](#warnings).
+    trusted_proxies: Vec<IpNet> = Vec::new(), Clients, "[]", plain, load::networks;
+    /// The forwarded header read from trusted proxies.
+    client_ip_header: String = "X-Forwarded-For".into(),
+        Clients, "X-Forwarded-For", plain, load::header_name;
+    /// IPv6 clients are counted per network of this many bits (1–128); 128
+    /// counts each address alone. IPv4-mapped IPv6 (`::ffff:1.2.3.4`) is
+    /// always folded to IPv4.
+    ipv6_prefix: u8 = 64, Clients, "64", plain, load::integer::<u8, 1, 128>;
+    /// `false`: no IP address is stored, shown or logged (GDPR mode).
+    /// Locking out by IP is then impossible, and `lockout_parameters` using
+    /// `ip_address` is refused at start-up. Allow and deny lists still
+    /// work: the IP is looked at, never kept.
+    store_ip_address: bool = true, Clients, "true", plain, load::boolean;
+    /// Form (or JSON) field holding the username.
+    username_form_field: String = "username".into(),
+        Clients, "username", plain, load::field_name;
+    /// Form field holding the password: never stored, never logged.
+    password_form_field: String = "password".into(),
+        Clients, "password", plain, load::field_name;
+    /// Request fields whose values are stored as `********`. The password
+    /// field is always masked.
+    sensitive_parameters: Vec<String> = vec!["password".into()],
+        Clients, "[\"password\"]", plain, load::list;
+
+    /// IPs or CIDR blocks.
+    ip_whitelist: Vec<IpNet> = Vec::new(), Lists, "[]", plain, load::networks;
+    /// IPs or CIDR blocks that are always refused (with the permanent
+    /// message), whatever the password, and never recorded.
+    ip_blacklist: Vec<IpNet> = Vec::new(), Lists, "[]", plain, load::networks;
+    /// IPs of `ip_whitelist` are never refused and their failures not
+    /// counted.
+    never_lockout_whitelist: bool = false, Lists, "false", plain, load::boolean;
+    /// Only IPs of `ip_whitelist` may authenticate at all; everyone else is
+    /// refused. Requires a non-empty `ip_whitelist`.
+    only_whitelist: bool = false, Lists, "false", plain, load::boolean;
+    /// GET requests are never refused nor counted.
+    never_lockout_get: bool = false, Lists, "false", plain, load::boolean;
+
+    /// Status of the lockout response (200–599). A refusal because the
+    /// store is down (`fail_closed`) is always 503.
+    http_response_code: u16 = 429,
+        Responses, "429", plain, load::integer::<u16, 200, 599>;
+    /// Redirect refused clients there, with `?username=…`, instead of a
+    /// page.
+    lockout_url: Option<String> = None, Responses, "none", plain, load::lockout_url;
+    /// A template file for the lockout page: Jinja2-style
+    /// ([minijinja](https://docs.rs/minijinja)), with `message`,
+    /// `failure_limit`, `failures`, `username`, `cooloff_time` and
+    /// `retry_after`; escaped; a syntax error stops start-up.
+    lockout_template: Option<PathBuf> = None,
+        Responses, "built-in", plain, load::optional_path;
+    /// Shown while a cool-off applies.
+    cooloff_message: String = DEFAULT_COOLOFF_MESSAGE.into(),
+        Responses, DEFAULT_COOLOFF_MESSAGE, plain, load::bounded_text;
+    /// Shown when the lockout lasts until reset.
+    permalock_message: String = DEFAULT_PERMALOCK_MESSAGE.into(),
+        Responses, DEFAULT_PERMALOCK_MESSAGE, plain, load::bounded_text;
+
+    /// No access-log rows (one row per successful login, with its logout
+    /// time and a SHA-256 hash of the session id).
+    disable_access_log: bool = false, Logs, "false", plain, load::boolean;
+    /// One failure-log row per failed attempt, with whether it was locked
+    /// out.
+    enable_access_failure_log: bool = false, Logs, "false", plain, load::boolean;
+    /// Failure-log rows kept per username; the oldest are dropped.
+    access_failure_log_per_user_limit: u32 = 1000,
+        Logs, "1000", plain, load::integer::<u32, 1, 10_000_000>;
+
+    /// Signs session cookies and CSRF tokens. At least 16 bytes (shorter is
+    /// an error). When unset, `axes serve` generates one (64 hex digits)
+    /// into `axes.secret` in the data folder on first start, mode 0600.
+    secret_key: Option<Secret> = None, Service, "generated", secret, load::optional_secret;
+    /// Bearer token for the service API; required to listen beyond
+    /// loopback. Shorter than 32 characters is [warned about](#warnings).
+    api_token: Option<Secret> = None, Service, "none", secret, load::optional_secret;
+    /// `name:argon2-hash` entries for the service's admin UI; make a hash
+    /// with `axes hash-password`.
+    admin_users: Vec<String> = Vec::new(), Service, "[]", secret, load::admin_users;
 }
 
 /// The shortest `secret_key` accepted (bytes): it signs session cookies and
@@ -194,54 +262,6 @@ pub const DEFAULT_COOLOFF_MESSAGE: &str =
 /// The default permanent-lockout message.
 pub const DEFAULT_PERMALOCK_MESSAGE: &str =
     "Account locked: too many login attempts. Contact an admin to unlock your account.";
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            enabled: true,
-            failure_limit: 3,
-            lock_out_at_failure: true,
-            cooloff_time: None,
-            lockout_parameters: LockoutParameters::default(),
-            reset_on_success: false,
-            reset_cool_off_on_failure_during_lockout: true,
-            handler: Handler::Database,
-            database_url: Secret::new("sqlite://axes.db"),
-            cache_url: Secret::new("redis://127.0.0.1:6379"),
-            never_lockout_get: false,
-            never_lockout_whitelist: false,
-            only_whitelist: false,
-            ip_whitelist: Vec::new(),
-            ip_blacklist: Vec::new(),
-            trusted_proxies: Vec::new(),
-            client_ip_header: "X-Forwarded-For".into(),
-            ipv6_prefix: 64,
-            store_ip_address: true,
-            username_form_field: "username".into(),
-            password_form_field: "password".into(),
-            http_response_code: 429,
-            lockout_url: None,
-            lockout_template: None,
-            cooloff_message: DEFAULT_COOLOFF_MESSAGE.into(),
-            permalock_message: DEFAULT_PERMALOCK_MESSAGE.into(),
-            disable_access_log: false,
-            enable_access_failure_log: false,
-            access_failure_log_per_user_limit: 1000,
-            sensitive_parameters: vec!["password".into()],
-            cache_prefix: "axes:".into(),
-            fail_closed: false,
-            store_timeout: Duration::from_secs(2),
-            secret_key: None,
-            api_token: None,
-            admin_users: Vec::new(),
-            webhook_url: None,
-            webhook_secret: None,
-            cooloff_multiplier: 1.0,
-            cooloff_max: None,
-            trusted_device: false,
-        }
-    }
-}
 
 impl Settings {
     /// Checks the settings against each other and the rules no single value
@@ -271,7 +291,6 @@ impl Settings {
         }
         for (key, value) in [
             ("cooloff_time", self.cooloff_time),
-            ("cooloff_max", self.cooloff_max),
             ("store_timeout", Some(self.store_timeout)),
         ] {
             if let Some(d) = value {
@@ -302,17 +321,13 @@ impl Settings {
     }
 
     /// Settings that are valid but probably a mistake, one sentence each:
-    /// those with no effect yet, a `trusted_proxies` block so broad that
+    /// a `trusted_proxies` block so broad that
     /// clients can choose their own IP ([`BROAD_IPV4_PREFIX`],
     /// [`BROAD_IPV6_PREFIX`]), a short `api_token` ([`MIN_API_TOKEN_LEN`]).
     /// `axes check` prints them as `warning: …`; `axes serve` and `axes demo`
     /// log them at start-up. They never contain secret values.
     pub fn warnings(&self) -> Vec<String> {
-        let mut out: Vec<String> = self
-            .inactive_settings()
-            .into_iter()
-            .map(|inactive| format!("{inactive} is set but has no effect in this version"))
-            .collect();
+        let mut out: Vec<String> = Vec::new();
         for net in self.trusted_proxies.iter().filter(|n| is_broad(n)) {
             out.push(format!(
                 "trusted_proxies: {net} covers so many addresses that any client in it can \
@@ -346,22 +361,6 @@ impl Settings {
                 .iter()
                 .any(|p| p.eq_ignore_ascii_case(name))
     }
-
-    /// Settings that are accepted but have no effect yet in this version,
-    /// with their non-default values (for `axes check` and start-up warnings).
-    pub fn inactive_settings(&self) -> Vec<&'static str> {
-        let mut out = Vec::new();
-        if self.cooloff_multiplier != 1.0 || self.cooloff_max.is_some() {
-            out.push("cooloff_multiplier/cooloff_max (progressive cool-off)");
-        }
-        if self.trusted_device {
-            out.push("trusted_device");
-        }
-        if self.webhook_url.is_some() {
-            out.push("webhook_url");
-        }
-        out
-    }
 }
 
 /// Whether a trusted proxy block is so broad that clients inside it could
@@ -380,3 +379,6 @@ fn is_broad(net: &IpNet) -> bool {
         }
     }
 }
+
+#[cfg(test)]
+mod reference_tests;

@@ -69,12 +69,7 @@ fn source(config: Option<&Path>) -> String {
             .is_file()
             .then(|| "axes.toml".to_owned()),
     };
-    let env = std::env::vars().any(|(k, _)| {
-        k.starts_with(axes_core::settings::ENV_PREFIX)
-            && !axes_core::settings::ENV_NOT_SETTINGS
-                .iter()
-                .any(|p| k.starts_with(p))
-    });
+    let env = std::env::vars().any(|(k, _)| axes_core::settings::is_setting_var(&k));
     match (file, env) {
         (Some(f), true) => format!("{f} and AXES_* environment variables"),
         (Some(f), false) => f,
