@@ -399,23 +399,8 @@ fn syntax_error(text: &str, e: &toml::de::Error) -> String {
     let message = e.message().trim();
     match e.span() {
         Some(span) => {
-            let before = &text[..span.start.min(text.len())];
-            let line = before.matches('\n').count() + 1;
-            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-            format!("{message} (line {line}, column {column})")
-        }
-        None => message.to_owned(),
-    }
-}
-
-/// A TOML syntax error without the quoted source line (which can hold a
-/// secret: `database_url = "postgres://user:password@…" x`): the parser's
-/// message and where it is.
-fn syntax_error(text: &str, e: &toml::de::Error) -> String {
-    let message = e.message().trim();
-    match e.span() {
-        Some(span) => {
-            let before = &text[..span.start.min(text.len())];
+            // Never slice inside a character.
+            let before = text.get(..span.start).unwrap_or(text);
             let line = before.matches('\n').count() + 1;
             let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
             format!("{message} (line {line}, column {column})")
