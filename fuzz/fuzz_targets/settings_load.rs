@@ -216,11 +216,11 @@ fn env_name(n: &EnvName) -> String {
 }
 
 /// The variables the loader must read: `AXES_` and not a non-setting one.
+/// Every `AXES_*` variable is a setting (an unknown one is an error), but
+/// the `AXES_TEST_*` family and exactly `AXES_LOG` and `AXES_CONFIG`
+/// (`AXES_LOGGER` is django-axes' name, refused with a hint).
 fn is_setting_var(k: &str) -> bool {
-    k.starts_with("AXES_")
-        && !["AXES_TEST_", "AXES_LOG", "AXES_CONFIG"]
-            .iter()
-            .any(|p| k.starts_with(p))
+    k.starts_with("AXES_") && !k.starts_with("AXES_TEST_") && !matches!(k, "AXES_LOG" | "AXES_CONFIG")
 }
 
 const HUNDRED_YEARS: Duration = Duration::from_secs(100 * 366 * 24 * 3600);
