@@ -12,7 +12,7 @@ use http::request::Parts;
 
 use crate::auth::AuthRejection;
 use crate::layer::Shared;
-use crate::pending::{Parked, Pending};
+use crate::pending::Pending;
 use crate::response::{LockoutResponse, RequestInfo};
 
 /// The attempt of the current request, put there by
@@ -160,9 +160,13 @@ impl AxesAttempt {
     /// [`authenticate`](Self::authenticate) does not fit: finish the ticket
     /// with `succeeded()`, `failed()` or `abandon()`.
     pub async fn begin(&self, username: &str) -> Result<Ticket, LockoutResponse> {
-        let attempt = self.attempt_for(username);
         *self.checked.lock().unwrap_or_else(|e| e.into_inner()) = Some(username.to_owned());
-        take_or_begin(&self.shared.axes, &self.pending, &attempt)
+        if let Some(ticket) = self.pending.take_for(Some(username)).await {
+            return Ok(ticket);
+        }
+        self.shared
+            .axes
+            .begin(&self.attempt_for(username))
             .await
             .map_err(|l| self.lockout_response(l))
     }
@@ -187,22 +191,6 @@ impl AxesAttempt {
     pub fn lockout_response(&self, lockout: Lockout) -> LockoutResponse {
         LockoutResponse::new(lockout, self.request.clone(), self.shared.responder.clone())
     }
-}
-
-/// Takes the ticket the layer parked for `attempt`, or reserves anew (no
-/// ticket parked, or the attempt changed since: then the parked one is given
-/// back first).
-pub(crate) async fn take_or_begin(
-    axes: &Axes,
-    pending: &Pending,
-    attempt: &Attempt,
-) -> Result<Ticket, Lockout> {
-    match pending.take_for(attempt) {
-        Some(Parked::Fresh(ticket)) => return Ok(ticket),
-        Some(Parked::Stale(stale)) => stale.abandon().await,
-        None => {}
-    }
-    axes.begin(attempt).await
 }
 
 /// [`AxesAttempt`] was extracted on a route without [`AxesLayer`](crate::AxesLayer).

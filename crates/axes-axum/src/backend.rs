@@ -27,7 +27,7 @@ use std::sync::Arc;
 use axes_core::{Attempt, AuthError, Axes, Lockout};
 use axum_login::{AuthnBackend, UserId};
 
-use crate::attempt::{AxesAttempt, take_or_begin};
+use crate::attempt::AxesAttempt;
 use crate::pending::Pending;
 
 /// Credentials that name the user they are for: the username
@@ -163,8 +163,12 @@ where
         } = creds;
         // Count exactly the name the inner backend is about to check.
         attempt.username = Some(inner.username().to_owned());
-        let ticket = match pending {
-            Some(pending) => take_or_begin(&self.axes, &pending, &attempt).await,
+        let parked = match &pending {
+            Some(pending) => pending.take_for(attempt.username.as_deref()).await,
+            None => None,
+        };
+        let ticket = match parked {
+            Some(ticket) => Ok(ticket),
             None => self.axes.begin(&attempt).await,
         };
         let result = match ticket {

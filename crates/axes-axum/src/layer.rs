@@ -231,7 +231,7 @@ where
                     // (a header, Basic auth); `authenticate` decides then.
                     Err(lockout) if lockout.reason == LockoutReason::Unidentified => {}
                     Err(lockout) => return Ok(shared.responder.respond(&lockout, &request)),
-                    Ok(ticket) => pending.put(attempt.clone(), ticket),
+                    Ok(ticket) => pending.put(attempt.username.clone(), ticket),
                 }
             }
             parts

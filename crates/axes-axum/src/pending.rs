@@ -10,19 +10,12 @@
 use std::fmt;
 use std::sync::Mutex;
 
-use axes_core::{Attempt, Ticket};
+use axes_core::Ticket;
 
-/// A ticket taken from [`Pending`].
-pub(crate) enum Parked {
-    /// Taken for the attempt at hand.
-    Fresh(Ticket),
-    /// Taken for an attempt that has changed since: to be given back.
-    Stale(Ticket),
-}
-
-/// A parked ticket and the attempt it was taken for.
+/// A parked ticket and the username it was reserved for (the rest of the
+/// attempt is the request's own, the same for every reader).
 #[derive(Default)]
-pub(crate) struct Pending(Mutex<Option<(Attempt, Ticket)>>);
+pub(crate) struct Pending(Mutex<Option<(Option<String>, Ticket)>>);
 
 impl fmt::Debug for Pending {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -31,20 +24,20 @@ impl fmt::Debug for Pending {
 }
 
 impl Pending {
-    pub(crate) fn put(&self, attempt: Attempt, ticket: Ticket) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((attempt, ticket));
+    pub(crate) fn put(&self, username: Option<String>, ticket: Ticket) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((username, ticket));
     }
 
-    /// Takes the parked ticket, telling whether it was taken for `attempt`.
-    pub(crate) fn take_for(&self, attempt: &Attempt) -> Option<Parked> {
+    /// The parked ticket when it was reserved for `username`; a ticket
+    /// reserved for another name is given back (nothing counted).
+    pub(crate) async fn take_for(&self, username: Option<&str>) -> Option<Ticket> {
         let taken = self.0.lock().unwrap_or_else(|e| e.into_inner()).take();
-        taken.map(|(reserved_for, ticket)| {
-            if &reserved_for == attempt {
-                Parked::Fresh(ticket)
-            } else {
-                Parked::Stale(ticket)
-            }
-        })
+        let (reserved_for, ticket) = taken?;
+        if reserved_for.as_deref() == username {
+            return Some(ticket);
+        }
+        ticket.abandon().await;
+        None
     }
 
     /// Takes whatever is parked.
