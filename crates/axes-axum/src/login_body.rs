@@ -21,7 +21,7 @@
 //! This is defence in depth: [`AxesAttempt::authenticate`](crate::AxesAttempt::authenticate)
 //! takes the username the handler checks and counts exactly that one.
 
-use std::collections::HashSet;
+use std::cell::Cell;
 use std::fmt;
 
 use axum::response::{IntoResponse, Response};
@@ -165,6 +165,15 @@ struct Credentials<'a> {
     password: &'a str,
 }
 
+/// Which credential a field is: the username, the configured password
+/// field, or `password` (always masked).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Credential {
+    Username = 0,
+    Password = 1,
+    PlainPassword = 2,
+}
+
 impl<'a> Credentials<'a> {
     fn of(settings: &'a Settings) -> Self {
         Self {
@@ -173,32 +182,28 @@ impl<'a> Credentials<'a> {
         }
     }
 
-    fn is_credential(&self, name: &str) -> bool {
-        name == self.username || name == self.password || name == "password"
+    fn which(&self, name: &str) -> Option<Credential> {
+        if name == self.username {
+            Some(Credential::Username)
+        } else if name == self.password {
+            Some(Credential::Password)
+        } else if name == "password" {
+            Some(Credential::PlainPassword)
+        } else {
+            None
+        }
     }
 }
 
-/// Tracks the credential fields seen, refusing a second one.
+/// The credential fields seen so far; a second one is refused.
 #[derive(Default)]
-struct Seen<'n>(HashSet<&'n str>);
+struct Seen([bool; 3]);
 
-impl<'n> Seen<'n> {
-    fn first(&mut self, names: &Credentials<'n>, key: &str) -> Result<(), LoginBodyError> {
-        let canonical = if key == names.username {
-            names.username
-        } else if key == names.password {
-            names.password
-        } else if key == "password" {
-            "password"
-        } else {
-            return Ok(());
-        };
-        if self.0.insert(canonical) {
-            Ok(())
-        } else {
-            Err(LoginBodyError::Ambiguous(
-                "a credential field is given twice",
-            ))
+impl Seen {
+    fn first(&mut self, field: Option<Credential>) -> Result<(), &'static str> {
+        match field {
+            Some(c) if std::mem::replace(&mut self.0[c as usize], true) => Err(TWICE),
+            _ => Ok(()),
         }
     }
 }
@@ -212,14 +217,16 @@ fn parse_form(
     let mut seen = Seen::default();
     for (key, value) in form_urlencoded::parse(body) {
         if out.fields.len() >= max_fields {
-            return Err(LoginBodyError::Ambiguous("too many fields"));
+            return Err(LoginBodyError::Ambiguous(TOO_MANY));
         }
-        seen.first(names, &key)?;
-        if key == names.username {
-            check_username(&value)?;
-            out.username = Some(value.clone().into_owned());
+        let field = names.which(&key);
+        seen.first(field).map_err(LoginBodyError::Ambiguous)?;
+        let value = value.into_owned();
+        if field == Some(Credential::Username) {
+            check_username(&value).map_err(LoginBodyError::Ambiguous)?;
+            out.username = Some(value.clone());
         }
-        out.fields.push((key.into_owned(), value.into_owned()));
+        out.fields.push((key.into_owned(), value));
     }
     Ok(out)
 }
@@ -229,14 +236,15 @@ fn parse_json(
     names: &Credentials<'_>,
     max_fields: usize,
 ) -> Result<LoginBody, LoginBodyError> {
+    let refused = Cell::new(None);
     let mut de = serde_json::Deserializer::from_slice(body);
-    let visitor = ObjectVisitor { names, max_fields };
-    let parsed = de.deserialize_map(visitor).map_err(|e| {
-        if e.is_data() || e.is_syntax() || e.is_eof() {
-            LoginBodyError::Ambiguous(json_reason(&e))
-        } else {
-            LoginBodyError::Ambiguous("the body is not a JSON object")
-        }
+    let visitor = ObjectVisitor {
+        names,
+        max_fields,
+        refused: &refused,
+    };
+    let parsed = de.deserialize_map(visitor).map_err(|_| {
+        LoginBodyError::Ambiguous(refused.get().unwrap_or("the body is not a JSON object"))
     })?;
     de.end()
         .map_err(|_| LoginBodyError::Ambiguous("trailing data after the JSON object"))?;
@@ -250,26 +258,26 @@ const CONTROL: &str = "the username holds control characters";
 
 /// A username with control characters (NUL, line breaks, …) is refused: a
 /// backend that stops at NUL would check another name than the one counted.
-fn check_username(name: &str) -> Result<(), LoginBodyError> {
+fn check_username(name: &str) -> Result<(), &'static str> {
     if name.chars().any(char::is_control) {
-        Err(LoginBodyError::Ambiguous(CONTROL))
+        Err(CONTROL)
     } else {
         Ok(())
     }
 }
 
-/// The reason behind a JSON error the visitor raised, or a generic one.
-fn json_reason(e: &serde_json::Error) -> &'static str {
-    let text = e.to_string();
-    [TOO_MANY, TWICE, NOT_STRING, CONTROL]
-        .into_iter()
-        .find(|r| text.starts_with(r))
-        .unwrap_or("the body is not a JSON object")
-}
-
 struct ObjectVisitor<'a, 'n> {
     names: &'a Credentials<'n>,
     max_fields: usize,
+    /// Why the visitor refused the object (serde's error only carries text).
+    refused: &'a Cell<Option<&'static str>>,
+}
+
+impl ObjectVisitor<'_, '_> {
+    fn refuse<E: de::Error>(&self, why: &'static str) -> E {
+        self.refused.set(Some(why));
+        E::custom(why)
+    }
 }
 
 impl<'de> Visitor<'de> for ObjectVisitor<'_, '_> {
@@ -282,34 +290,29 @@ impl<'de> Visitor<'de> for ObjectVisitor<'_, '_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<LoginBody, A::Error> {
         let mut out = LoginBody::default();
         let mut seen = Seen::default();
-        let mut count = 0usize;
+        let mut keys = 0usize;
         while let Some(key) = map.next_key::<String>()? {
-            count += 1;
-            if count > self.max_fields {
-                return Err(de::Error::custom(TOO_MANY));
+            // Every key counts, kept or skipped.
+            keys += 1;
+            if keys > self.max_fields {
+                return Err(self.refuse(TOO_MANY));
             }
-            if seen.first(self.names, &key).is_err() {
-                return Err(de::Error::custom(TWICE));
-            }
-            if self.names.is_credential(&key) {
-                let value = map
-                    .next_value::<serde_json::Value>()
-                    .map_err(|_| de::Error::custom(NOT_STRING))?;
-                let serde_json::Value::String(value) = value else {
-                    return Err(de::Error::custom(NOT_STRING));
-                };
-                if key == self.names.username {
-                    if check_username(&value).is_err() {
-                        return Err(de::Error::custom(CONTROL));
-                    }
-                    out.username = Some(value.clone());
+            let field = self.names.which(&key);
+            seen.first(field).map_err(|why| self.refuse(why))?;
+            if field.is_none() {
+                if let Scalar(Some(text)) = map.next_value::<Scalar>()? {
+                    out.fields.push((key, text));
                 }
-                out.fields.push((key, value));
                 continue;
             }
-            if let Scalar(Some(text)) = map.next_value::<Scalar>()? {
-                out.fields.push((key, text));
+            let value = map
+                .next_value::<String>()
+                .map_err(|_| self.refuse(NOT_STRING))?;
+            if field == Some(Credential::Username) {
+                check_username(&value).map_err(|why| self.refuse(why))?;
+                out.username = Some(value.clone());
             }
+            out.fields.push((key, value));
         }
         Ok(out)
     }
@@ -472,6 +475,10 @@ mod tests {
             (r#"{"password":null}"#, NOT_STRING),
             (
                 r#"{"a":1,"b":1,"c":1,"d":1,"e":1,"f":1,"g":1,"h":1,"username":"x"}"#,
+                TOO_MANY,
+            ),
+            (
+                r#"{"a":{},"b":[],"c":{},"d":[],"e":{},"f":[],"g":{},"h":[],"username":"x"}"#,
                 TOO_MANY,
             ),
             ("[1,2]", "the body is not a JSON object"),
