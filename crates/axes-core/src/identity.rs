@@ -157,6 +157,11 @@ pub type UsernameRule = std::sync::Arc<dyn Fn(&str) -> String + Send + Sync>;
 /// ring above, which composes to `ẙ`; `İ` lowercases to `i` + dot above,
 /// which reorders with a following mark).
 pub fn normalize_username(raw: &str) -> String {
+    // Every login passes here: ASCII (most names) is already NFKC, and
+    // ASCII lowercasing and trimming reach their fixed point at once.
+    if raw.is_ascii() {
+        return raw.trim().to_ascii_lowercase();
+    }
     let step = |s: &str| -> String {
         let lower: String = s.nfkc().collect::<String>().to_lowercase();
         lower.nfkc().collect::<String>().trim().to_owned()
