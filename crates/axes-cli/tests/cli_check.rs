@@ -97,8 +97,6 @@ fn conflicting_settings_are_bad_input() {
 fn settings_without_effect_are_refused() {
     for (var, key) in [
         ("AXES_TRUSTED_DEVICE", "trusted_device"),
-        ("AXES_WEBHOOK_URL", "webhook_url"),
-        ("AXES_WEBHOOK_SECRET", "webhook_secret"),
         ("AXES_COOLOFF_MULTIPLIER", "cooloff_multiplier"),
         ("AXES_COOLOFF_MAX", "cooloff_max"),
     ] {

@@ -20,6 +20,32 @@ pub enum EventKind {
     LoggedOut,
 }
 
+impl EventKind {
+    /// Every kind. Adding a variant breaks the match of
+    /// [`EventKind::as_str`]: add it here too.
+    pub const ALL: &'static [EventKind] = &[
+        EventKind::LoginFailed,
+        EventKind::LockedOut,
+        EventKind::LoggedIn,
+        EventKind::LoggedOut,
+    ];
+
+    /// The snake_case name (as serialised: `locked_out`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::LoginFailed => "login_failed",
+            EventKind::LockedOut => "locked_out",
+            EventKind::LoggedIn => "logged_in",
+            EventKind::LoggedOut => "logged_out",
+        }
+    }
+
+    /// The kind named `name` (snake_case).
+    pub fn from_name(name: &str) -> Option<EventKind> {
+        Self::ALL.iter().copied().find(|k| k.as_str() == name)
+    }
+}
+
 /// One event. The IP is absent when `store_ip_address` is off.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Event {
@@ -33,6 +59,15 @@ pub struct Event {
     pub path: String,
     /// Failures counted for the client after this event.
     pub failures: u32,
+    /// The failure limit that applies to the client.
+    pub failure_limit: u32,
+    /// For `locked_out`: seconds until the lockout lifts (rounded up);
+    /// `None` when it lasts until a reset, and for other events.
+    pub retry_after: Option<u64>,
+    /// For `locked_out`: the attempt was refused before its credentials
+    /// were checked (already locked out, or a deny list), rather than
+    /// being the failure that reached the limit.
+    pub refused: bool,
     /// When.
     pub time: DateTime<Utc>,
 }
@@ -73,5 +108,20 @@ impl EventBus {
         for s in subs.iter() {
             s(&event);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EventKind;
+
+    #[test]
+    fn names_are_the_serialised_names_and_round_trip() {
+        for kind in EventKind::ALL {
+            let serialised = toml::Value::try_from(kind).ok();
+            assert_eq!(serialised, Some(toml::Value::String(kind.as_str().into())));
+            assert_eq!(EventKind::from_name(kind.as_str()), Some(*kind));
+        }
+        assert_eq!(EventKind::from_name("LockedOut"), None);
     }
 }

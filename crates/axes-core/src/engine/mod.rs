@@ -55,7 +55,12 @@ struct Inner {
     cooloff: Option<Hook<Option<Duration>>>,
     events: EventBus,
     health: Health,
+    store_observer: std::sync::OnceLock<StoreObserver>,
 }
+
+/// Sees every store call: the store's kind, how long it took, and whether
+/// it succeeded (see [`Axes::observe_store`]).
+type StoreObserver = Arc<dyn Fn(&'static str, Duration, bool) + Send + Sync>;
 
 impl fmt::Debug for Axes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -158,6 +163,7 @@ impl AxesBuilder {
                 cooloff: self.cooloff,
                 events: EventBus::default(),
                 health: Health::default(),
+                store_observer: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -265,6 +271,16 @@ impl Axes {
         self.inner.events.subscribe(Arc::new(f));
     }
 
+    /// Calls `f` after every store call with the store's kind, the call's
+    /// duration (a timeout included) and whether it succeeded: for metrics.
+    /// One observer per engine: `false` (and `f` unused) when one is set.
+    pub fn observe_store(
+        &self,
+        f: impl Fn(&'static str, Duration, bool) + Send + Sync + 'static,
+    ) -> bool {
+        self.inner.store_observer.set(Arc::new(f)).is_ok()
+    }
+
     /// Canonicalises an attempt (normalised username, canonical IP, masked
     /// and bounded details).
     pub fn prepare(&self, attempt: &Attempt) -> Prepared {
@@ -279,10 +295,14 @@ impl Axes {
         let s = &self.inner.settings;
         let kind = self.inner.store.kind();
         let _probe = self.inner.health.admit(s.store_timeout)?;
+        let started = std::time::Instant::now();
         let result = match tokio::time::timeout(s.store_timeout, fut).await {
             Ok(r) => r,
             Err(_) => Err(StoreError::Timeout(s.store_timeout)),
         };
+        if let Some(observe) = self.inner.store_observer.get() {
+            observe(kind, started.elapsed(), result.is_ok());
+        }
         match &result {
             Ok(_) => self.inner.health.ok(kind),
             Err(e) => self.inner.health.failed(kind, e, s.fail_closed),
@@ -409,12 +429,38 @@ impl Axes {
         if !self.inner.events.has_subscribers() {
             return;
         }
+        self.emit_event(kind, p, failures, self.limit_for(p), None, false);
+    }
+
+    /// Emits `locked_out` for `lockout`; `refused`: the attempt was refused
+    /// before its credentials were checked.
+    pub(crate) fn emit_lockout(&self, p: &Prepared, lockout: &Lockout, refused: bool) {
+        if !self.inner.events.has_subscribers() {
+            return;
+        }
+        let (failures, limit) = (lockout.failures, lockout.failure_limit);
+        let retry_after = lockout.retry_after_secs();
+        self.emit_event(EventKind::LockedOut, p, failures, limit, retry_after, refused);
+    }
+
+    fn emit_event(
+        &self,
+        kind: EventKind,
+        p: &Prepared,
+        failures: u32,
+        failure_limit: u32,
+        retry_after: Option<u64>,
+        refused: bool,
+    ) {
         self.inner.events.emit(Event {
             kind,
             username: p.key.username.clone(),
             ip_address: p.key.ip_address.clone(),
             path: p.details.path.clone(),
             failures,
+            failure_limit,
+            retry_after,
+            refused,
             time: self.now(),
         });
     }
@@ -491,7 +537,7 @@ impl Axes {
                 let limit = self.limit_for(&p);
                 let l = self.lockout(&p, LockoutReason::Denied, &Failures::default(), limit);
                 tracing::warn!("axes: refused {} (IP deny/allow list)", self.client_str(&p));
-                self.emit(EventKind::LockedOut, &p, 0);
+                self.emit_lockout(&p, &l, true);
                 Err(l)
             }
             Gate::Unidentified => Err(self.unidentified(&p)),

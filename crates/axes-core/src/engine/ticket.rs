@@ -121,7 +121,7 @@ pub(super) async fn reserve(
     if outcome.counted {
         write_failure_log(&axes, &p, true).await;
     }
-    axes.emit(EventKind::LockedOut, &p, lockout.failures);
+    axes.emit_lockout(&p, &lockout, true);
     Err(lockout)
 }
 
@@ -269,8 +269,9 @@ impl Ticket {
             "axes: locking out {} after repeated login failures",
             axes.client_str(p)
         );
-        axes.emit(EventKind::LockedOut, p, failures);
-        Some(axes.lockout(p, LockoutReason::TooManyFailures, &self.failures, limit))
+        let lockout = axes.lockout(p, LockoutReason::TooManyFailures, &self.failures, limit);
+        axes.emit_lockout(p, &lockout, false);
+        Some(lockout)
     }
 
     /// The check could not run (the app's backend failed): give the slot back

@@ -11,6 +11,7 @@ use ipnet::IpNet;
 use super::duration::{hours_to_duration, parse_duration};
 use super::{Handler, Secret, Settings, define, unsupported};
 use crate::error::ConfigError;
+use crate::events::EventKind;
 use crate::parameters::LockoutParameters;
 
 /// The prefix of environment variables that set settings.
@@ -262,6 +263,40 @@ pub(super) fn cache_prefix(raw: &Raw<'_>) -> Result<String, String> {
         return Err("expected at most 64 characters without spaces".into());
     }
     Ok(p.to_owned())
+}
+
+/// An `http://` or `https://` URL with a host, or `none` (the full parse
+/// is the HTTP client's, at start-up).
+pub(super) fn webhook_url(raw: &Raw<'_>) -> Result<Option<Secret>, String> {
+    let Some(url) = raw.optional_text()? else {
+        return Ok(None);
+    };
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    let host = rest.and_then(|r| r.split(['/', '?', '#']).next());
+    if url.len() > 2048
+        || url.chars().any(|c| c.is_whitespace() || c.is_control())
+        || host.is_none_or(|h| h.rsplit('@').next().is_none_or(str::is_empty))
+    {
+        return Err("expected an http:// or https:// URL with a host".into());
+    }
+    Ok(Some(Secret::new(url)))
+}
+
+/// A list of event names (`locked_out`, `login_failed`, …).
+pub(super) fn event_kinds(raw: &Raw<'_>) -> Result<Vec<EventKind>, String> {
+    let mut kinds = Vec::new();
+    for name in list(raw)? {
+        let kind = EventKind::from_name(&name).ok_or_else(|| {
+            let known: Vec<&str> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
+            format!("unknown event `{name}` (expected {})", known.join(", "))
+        })?;
+        if !kinds.contains(&kind) {
+            kinds.push(kind);
+        }
+    }
+    Ok(kinds)
 }
 
 /// A secret, or `none`.

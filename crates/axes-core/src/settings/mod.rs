@@ -33,6 +33,7 @@ pub use unsupported::{DJANGO_HANDLERS, UNSUPPORTED};
 use define::{push_secret, secret_flag, settings};
 
 use crate::error::ConfigError;
+use crate::events::EventKind;
 use crate::parameters::{Field, LockoutParameters};
 
 /// Which store keeps the records.
@@ -237,6 +238,19 @@ settings! {
     /// `name:argon2-hash` entries for the service's admin UI; make a hash
     /// with `axes hash-password`.
     admin_users: Vec<String> = Vec::new(), Service, "[]", secret, load::admin_users;
+    /// `axes serve` and `axes demo` POST each event of `webhook_events`
+    /// there as JSON ([operations](operations.md#webhooks)): queued,
+    /// retried with back-off, never delaying a login. `http://` or
+    /// `https://`; a secret, since such URLs often carry a token.
+    webhook_url: Option<Secret> = None, Service, "none", secret, load::webhook_url;
+    /// Signs each webhook body: header `X-Axes-Signature:
+    /// sha256=<hex HMAC-SHA256 of the body>`. At least 16 bytes; needs
+    /// `webhook_url`.
+    webhook_secret: Option<Secret> = None, Service, "none", secret, load::optional_secret;
+    /// The events sent to `webhook_url`: `locked_out`, `login_failed`,
+    /// `logged_in`, `logged_out`. Not empty when `webhook_url` is set.
+    webhook_events: Vec<EventKind> = vec![EventKind::LockedOut],
+        Service, "[\"locked_out\"]", plain, load::event_kinds;
 }
 
 /// The shortest `secret_key` accepted (bytes): it signs session cookies and
@@ -316,6 +330,24 @@ impl Settings {
                 "secret_key is shorter than {MIN_SECRET_KEY_LEN} bytes; use a long random value \
                  (e.g. `openssl rand -hex 32`), or leave it unset for a generated one"
             )));
+        }
+        if let Some(secret) = &self.webhook_secret
+            && secret.expose().len() < MIN_SECRET_KEY_LEN
+        {
+            return Err(ConfigError::Conflict(format!(
+                "webhook_secret is shorter than {MIN_SECRET_KEY_LEN} bytes; use a long random value \
+                 (e.g. `openssl rand -hex 32`)"
+            )));
+        }
+        if self.webhook_url.is_none() && self.webhook_secret.is_some() {
+            return Err(ConfigError::Conflict(
+                "webhook_secret is set without webhook_url: nothing would be signed".into(),
+            ));
+        }
+        if self.webhook_url.is_some() && self.webhook_events.is_empty() {
+            return Err(ConfigError::Conflict(
+                "webhook_events is empty: webhook_url would receive nothing".into(),
+            ));
         }
         Ok(())
     }

@@ -177,7 +177,9 @@ fn the_definition_is_consistent() {
             "cache_url",
             "secret_key",
             "api_token",
-            "admin_users"
+            "admin_users",
+            "webhook_url",
+            "webhook_secret"
         ]
     );
 }
@@ -225,8 +227,6 @@ fn unsupported_error(result: Result<Settings, ConfigError>) -> (String, String, 
 #[test]
 fn settings_without_effect_are_refused() {
     for key in [
-        "webhook_url",
-        "webhook_secret",
         "cooloff_multiplier",
         "cooloff_max",
         "trusted_device",

@@ -13,14 +13,6 @@ pub const UNSUPPORTED: &[(&str, &str)] = &[
     // Settings of the contract that have no effect yet: refused rather
     // than accepted and ignored.
     (
-        "webhook_url",
-        "not supported in this version (lock-event webhooks are not implemented yet)",
-    ),
-    (
-        "webhook_secret",
-        "not supported in this version (lock-event webhooks are not implemented yet)",
-    ),
-    (
         "cooloff_multiplier",
         "not supported in this version (progressive cool-off is not implemented yet)",
     ),
