@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use super::logging::LogFormat;
 use crate::server::Limits;
 
 /// The most days `--age` accepts (about 270 years): far beyond any log, and
@@ -26,6 +27,10 @@ pub struct Cli {
     /// Settings file [default: axes.toml in the working directory, when present]
     #[arg(long, global = true, value_name = "FILE", env = "AXES_CONFIG")]
     pub config: Option<PathBuf>,
+
+    /// Log lines as text, or as one JSON object per line (for `serve` and `demo`)
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 
     /// The command to run.
     #[command(subcommand)]

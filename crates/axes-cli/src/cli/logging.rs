@@ -18,9 +18,21 @@ pub const QUIET: &str = "warn,axes::store=off,sqlx=error";
 /// The default filter of long-running commands (demo).
 pub const VERBOSE: &str = "info,sqlx=warn";
 
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    #[default]
+    Text,
+    /// One JSON object per line (`timestamp`, `level`, `message`, and the
+    /// event's fields), for log collectors. Secrets are removed as from
+    /// text lines; IP addresses appear only as `store_ip_address` allows.
+    Json,
+}
+
 /// Installs the subscriber. `AXES_LOG` wins over `default`; a malformed
 /// `AXES_LOG` falls back to `default` with a warning.
-pub fn init(default: &str) {
+pub fn init(default: &str, format: LogFormat) {
     let (filter, bad) = match std::env::var(LOG_ENV) {
         Ok(spec) if !spec.trim().is_empty() => match EnvFilter::try_new(&spec) {
             Ok(f) => (f, None),
@@ -28,13 +40,24 @@ pub fn init(default: &str) {
         },
         _ => (EnvFilter::new(default), None),
     };
-    let installed = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(RedactingStderr)
-        .with_ansi(io::stderr().is_terminal())
-        .with_target(false)
-        .try_init()
-        .is_ok();
+        .with_target(false);
+    let installed = match format {
+        LogFormat::Text => builder
+            .with_ansi(io::stderr().is_terminal())
+            .try_init()
+            .is_ok(),
+        LogFormat::Json => builder
+            .with_ansi(false)
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .try_init()
+            .is_ok(),
+    };
     if let (true, Some(e)) = (installed, bad) {
         tracing::warn!("ignoring {LOG_ENV}: {e}");
     }

@@ -34,10 +34,11 @@ pub struct ProblemsFound(pub String);
 
 /// Runs a parsed command line; returns the exit status.
 pub fn run(cli: Cli) -> ExitCode {
-    logging::init(match cli.command {
+    let verbosity = match cli.command {
         Command::Demo { .. } | Command::Serve { .. } => logging::VERBOSE,
         _ => logging::QUIET,
-    });
+    };
+    logging::init(verbosity, cli.log_format);
     match commands::run(cli) {
         Ok(()) => ExitCode::from(EXIT_OK),
         Err(err) => {

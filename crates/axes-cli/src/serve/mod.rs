@@ -18,7 +18,9 @@
 
 pub mod accounts;
 mod login;
+pub mod metrics;
 pub mod secret;
+pub mod webhook;
 
 use std::net::SocketAddr;
 
@@ -151,7 +153,9 @@ pub async fn run(axes: Axes, listen: SocketAddr, limits: &Limits) -> anyhow::Res
     let names = accounts.names().join(", ");
     let revocations = Revocations::open(&secret::data_dir(axes.settings()), axes.now().timestamp())
         .context("opening the list of ended admin sessions")?;
-    let app = router_with(axes, accounts.clone(), secret, revocations)?;
+    let metrics = metrics::Metrics::attach(&axes);
+    let webhook = webhook::Webhook::start(&axes, &metrics)?;
+    let app = metrics::install(router_with(axes.clone(), accounts.clone(), secret, revocations)?, &axes, &metrics);
     let listener =
         crate::server::bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
@@ -163,6 +167,7 @@ pub async fn run(axes: Axes, listen: SocketAddr, limits: &Limits) -> anyhow::Res
     println!("  health: http://{addr}/healthz");
     println!("  (Ctrl-C to stop)");
     crate::server::serve(listener, app, limits).await;
+    webhook.shutdown().await;
     Ok(())
 }
 

@@ -25,6 +25,9 @@ pub async fn run(
         tracing::warn!("{warning}");
     }
     let axes = store::engine(settings).await?;
+    let webhook = crate::serve::webhook::Webhook::start(&axes, &Default::default())?;
     let state = crate::demo::DemoState::new(axes, users)?;
-    crate::demo::serve(crate::serve::demo_with_admin(state), listen, &limits).await
+    let served = crate::demo::serve(crate::serve::demo_with_admin(state), listen, &limits).await;
+    webhook.shutdown().await;
+    served
 }
