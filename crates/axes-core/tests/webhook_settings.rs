@@ -7,7 +7,9 @@ fn env(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
     Settings::from_sources(
         None,
         "",
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
     )
 }
 
@@ -16,7 +18,10 @@ fn webhook_settings_load_from_env_and_toml() {
     let s = env(&[
         ("AXES_WEBHOOK_URL", "https://hooks.example.com/axes?t=1"),
         ("AXES_WEBHOOK_SECRET", "0123456789abcdef0123"),
-        ("AXES_WEBHOOK_EVENTS", "locked_out, login_failed, locked_out"),
+        (
+            "AXES_WEBHOOK_EVENTS",
+            "locked_out, login_failed, locked_out",
+        ),
     ])
     .unwrap();
     assert_eq!(
@@ -75,7 +80,10 @@ fn webhook_settings_conflicts_are_refused() {
     ])
     .unwrap_err()
     .to_string();
-    assert!(short.contains("webhook_secret is shorter than 16"), "{short}");
+    assert!(
+        short.contains("webhook_secret is shorter than 16"),
+        "{short}"
+    );
     assert!(!short.contains("short-secret"), "{short}");
     let alone = env(&[("AXES_WEBHOOK_SECRET", "0123456789abcdef")])
         .unwrap_err()

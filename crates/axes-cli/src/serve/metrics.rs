@@ -115,17 +115,17 @@ impl Metrics {
         let store_errors = Family::<StoreLabels, Counter>::default();
         let webhook = [(); 4].map(|()| Counter::default());
         let http_requests = Family::<HttpLabels, Counter>::default();
-        r.register(
-            "events",
-            "Engine events by kind",
-            events.clone(),
-        );
+        r.register("events", "Engine events by kind", events.clone());
         r.register(
             "attempts",
             "Login attempts by outcome (failed, succeeded, refused)",
             attempts.clone(),
         );
-        r.register("failures", "Failed logins (wrong credentials)", failures.clone());
+        r.register(
+            "failures",
+            "Failed logins (wrong credentials)",
+            failures.clone(),
+        );
         r.register(
             "lockouts",
             "Lockouts: failures that reached the limit",
@@ -173,7 +173,12 @@ impl Metrics {
             "HTTP requests by route class and status",
             http_requests.clone(),
         );
-        let [webhook_deliveries, webhook_failures, webhook_retries, webhook_dropped] = webhook;
+        let [
+            webhook_deliveries,
+            webhook_failures,
+            webhook_retries,
+            webhook_dropped,
+        ] = webhook;
         Metrics {
             inner: Arc::new(Inner {
                 registry: r,
@@ -334,11 +339,7 @@ async fn scrape(State((metrics, token)): State<ScrapeState>, headers: HeaderMap)
         )
             .into_response();
     }
-    (
-        [(header::CONTENT_TYPE, CONTENT_TYPE)],
-        metrics.render(),
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, CONTENT_TYPE)], metrics.render()).into_response()
 }
 
 /// Whether the request's bearer token is the one whose SHA-256 is
@@ -384,7 +385,10 @@ mod tests {
         let expected = Sha256::digest(b"s3cret-token").to_vec();
         let with = |v: &str| {
             let mut h = HeaderMap::new();
-            h.insert(header::AUTHORIZATION, v.parse().unwrap_or_else(|_| unreachable!()));
+            h.insert(
+                header::AUTHORIZATION,
+                v.parse().unwrap_or_else(|_| unreachable!()),
+            );
             h
         };
         assert!(bearer_matches(&with("Bearer s3cret-token"), &expected));

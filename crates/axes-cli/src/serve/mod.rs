@@ -155,7 +155,11 @@ pub async fn run(axes: Axes, listen: SocketAddr, limits: &Limits) -> anyhow::Res
         .context("opening the list of ended admin sessions")?;
     let metrics = metrics::Metrics::attach(&axes);
     let webhook = webhook::Webhook::start(&axes, &metrics)?;
-    let app = metrics::install(router_with(axes.clone(), accounts.clone(), secret, revocations)?, &axes, &metrics);
+    let app = metrics::install(
+        router_with(axes.clone(), accounts.clone(), secret, revocations)?,
+        &axes,
+        &metrics,
+    );
     let listener =
         crate::server::bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;

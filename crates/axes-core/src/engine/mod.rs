@@ -440,7 +440,14 @@ impl Axes {
         }
         let (failures, limit) = (lockout.failures, lockout.failure_limit);
         let retry_after = lockout.retry_after_secs();
-        self.emit_event(EventKind::LockedOut, p, failures, limit, retry_after, refused);
+        self.emit_event(
+            EventKind::LockedOut,
+            p,
+            failures,
+            limit,
+            retry_after,
+            refused,
+        );
     }
 
     fn emit_event(

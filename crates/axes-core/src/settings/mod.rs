@@ -247,8 +247,9 @@ settings! {
     /// sha256=<hex HMAC-SHA256 of the body>`. At least 16 bytes; needs
     /// `webhook_url`.
     webhook_secret: Option<Secret> = None, Service, "none", secret, load::optional_secret;
-    /// The events sent to `webhook_url`: `locked_out`, `login_failed`,
-    /// `logged_in`, `logged_out`. Not empty when `webhook_url` is set.
+    /// The events sent to `webhook_url`, by their snake_case names
+    /// ([the list](operations.md#webhooks); an unknown name is refused with
+    /// the known ones). Not empty when `webhook_url` is set.
     webhook_events: Vec<EventKind> = vec![EventKind::LockedOut],
         Service, "[\"locked_out\"]", plain, load::event_kinds;
 }
