@@ -15,6 +15,7 @@
 //!   `axes.secret` next to the SQLite database (or in the working directory),
 //!   mode 0600.
 //! - Listening beyond loopback is refused unless `api_token` is set.
+//! - Operations ([`metrics`], [`webhook`]): `GET /metrics`, webhooks.
 
 pub mod accounts;
 mod login;
@@ -155,11 +156,8 @@ pub async fn run(axes: Axes, listen: SocketAddr, limits: &Limits) -> anyhow::Res
         .context("opening the list of ended admin sessions")?;
     let metrics = metrics::Metrics::attach(&axes);
     let webhook = webhook::Webhook::start(&axes, &metrics)?;
-    let app = metrics::install(
-        router_with(axes.clone(), accounts.clone(), secret, revocations)?,
-        &axes,
-        &metrics,
-    );
+    let app = router_with(axes.clone(), accounts.clone(), secret, revocations)?;
+    let app = metrics::install(app, &axes, &metrics);
     let listener =
         crate::server::bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
