@@ -470,3 +470,28 @@ async fn json_logs_are_one_object_per_line_without_secrets() {
         assert!(!line.contains("127.0.0.1"), "{line}");
     }
 }
+
+/// `axes demo` sends webhooks with the same module.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demo_sends_webhooks_too() {
+    let mut rx = Receiver::start(200, true).await;
+    let env = memory_env()
+        .set("AXES_WEBHOOK_URL", &rx.url)
+        .set("AXES_WEBHOOK_EVENTS", "login_failed,logged_in");
+    let demo = env.demo("demo-webhook");
+    let (status, _) =
+        process_support::login(&client(), &demo.url, process_support::USER, "nope").await;
+    assert_eq!(status, 401);
+    let body = json(&rx.next().await);
+    assert_eq!(body["event"], "login_failed", "{body}");
+    assert_eq!(body["username"], process_support::USER);
+    let (status, _) = process_support::login(
+        &client(),
+        &demo.url,
+        process_support::USER,
+        process_support::PASSWORD,
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(json(&rx.next().await)["event"], "logged_in");
+}
