@@ -153,6 +153,17 @@ fn secret_pairs(settings: &Settings) -> Vec<(String, String)> {
             pairs.push((secret.to_owned(), "[redacted]".to_owned()));
         }
     }
+    // As JSON log lines (`--log-format json`) write them: `"` and `\`
+    // escaped.
+    let escaped: Vec<(String, String)> = pairs
+        .iter()
+        .filter_map(|(secret, shown)| {
+            let json = serde_json::to_string(secret).ok()?;
+            let inner = json.get(1..json.len().saturating_sub(1))?;
+            (inner != secret).then(|| (inner.to_owned(), shown.clone()))
+        })
+        .collect();
+    pairs.extend(escaped);
     // Longest first, so a URL is replaced before the password inside it.
     pairs.sort_by_key(|(s, _)| std::cmp::Reverse(s.len()));
     pairs.dedup();
@@ -295,6 +306,20 @@ mod tests {
         assert_eq!(attempts_removed(1), "1 attempts removed.");
         assert_eq!(logs_removed(0), "No logs found.");
         assert_eq!(logs_removed(3), "3 logs removed.");
+    }
+
+    /// JSON log lines escape `"` and `\\`: the escaped form is removed too.
+    #[test]
+    fn secrets_are_removed_from_json_log_lines_too() {
+        let token = r#"tok"en\with-quotes-0123"#;
+        let settings = Settings {
+            api_token: Some(axes_core::Secret::new(token)),
+            ..Settings::default()
+        };
+        let line = serde_json::json!({ "message": format!("token {token} seen") }).to_string();
+        assert!(!line.contains(token), "{line}");
+        let redacted = redact_with(&line, &secret_pairs(&settings));
+        assert_eq!(redacted, r#"{"message":"token [redacted] seen"}"#);
     }
 
     #[test]
