@@ -295,12 +295,13 @@ impl Axes {
         let s = &self.inner.settings;
         let kind = self.inner.store.kind();
         let _probe = self.inner.health.admit(s.store_timeout)?;
-        let started = std::time::Instant::now();
+        let observer = self.inner.store_observer.get();
+        let started = observer.map(|_| std::time::Instant::now());
         let result = match tokio::time::timeout(s.store_timeout, fut).await {
             Ok(r) => r,
             Err(_) => Err(StoreError::Timeout(s.store_timeout)),
         };
-        if let Some(observe) = self.inner.store_observer.get() {
+        if let (Some(observe), Some(started)) = (observer, started) {
             observe(kind, started.elapsed(), result.is_ok());
         }
         match &result {
