@@ -17,6 +17,7 @@
 //! - Listening beyond loopback is refused unless `api_token` is set.
 
 pub mod accounts;
+pub mod api;
 mod login;
 pub mod secret;
 
@@ -95,11 +96,13 @@ pub fn router_with(
         )
         .route("/logout", post(login::logout))
         .with_state(login_state);
+    let api = api::router(axes.clone())?;
     Ok(Router::new()
         .route("/", get(|| async { Redirect::to("/admin/") }))
         .route("/healthz", get(healthz))
         .nest_service("/admin", admin.merge(login_routes))
-        .with_state(axes))
+        .with_state(axes)
+        .merge(api))
 }
 
 /// `GET /healthz`: "ok" and the store's status; 503 while the store is
