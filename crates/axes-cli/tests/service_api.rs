@@ -244,6 +244,12 @@ async fn errors_are_json_with_the_right_status() {
         .post_raw("/check", "application/json", big.to_string().into_bytes())
         .await;
     assert_eq!((s, e["error"].as_str()), (413, Some("payload_too_large")));
+    // Beyond the server's own bound (--max-body-size, 64 KiB): JSON too.
+    let huge = json!({"ip_address": "192.0.2.1", "username": "x".repeat(100_000)});
+    let (s, e) = api
+        .post_raw("/check", "application/json", huge.to_string().into_bytes())
+        .await;
+    assert_eq!((s, e["error"].as_str()), (413, Some("payload_too_large")));
     // 404: route and reservation; 405.
     let (s, e) = api.call(Method::GET, "/no/such/route").await;
     assert_eq!((s, e["error"].as_str()), (404, Some("not_found")));

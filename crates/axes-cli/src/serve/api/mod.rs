@@ -96,3 +96,108 @@ pub fn router(axes: Axes) -> anyhow::Result<Router> {
         .layer(axum::middleware::from_fn_with_state(token, auth::require))
         .with_state(state))
 }
+
+#[cfg(test)]
+mod tests {
+    //! The OpenAPI document and the router agree: every documented
+    //! operation is served, every other method of a documented path is 405,
+    //! and paths outside the document are the JSON 404.
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use axes_core::{Handler, Settings};
+    use axum::body::Body;
+    use axum::http::{Method, Request, StatusCode};
+    use tower::ServiceExt as _;
+
+    use super::*;
+
+    async fn answer(app: &Router, method: &Method, path: &str) -> (StatusCode, serde_json::Value) {
+        let mut req = Request::builder().method(method.clone()).uri(path);
+        let body = if *method == Method::POST {
+            req = req.header("content-type", "application/json");
+            Body::from("{}")
+        } else {
+            Body::empty()
+        };
+        let resp = app.clone().oneshot(req.body(body).unwrap()).await.unwrap();
+        let status = resp.status();
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
+        let json = if bytes.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_slice(&bytes).expect("a JSON answer")
+        };
+        (status, json)
+    }
+
+    fn is_no_route(status: StatusCode, body: &serde_json::Value) -> bool {
+        status == StatusCode::NOT_FOUND
+            && body["detail"]
+                .as_str()
+                .is_some_and(|d| d.starts_with("no such API route"))
+    }
+
+    #[tokio::test]
+    async fn every_route_is_documented_and_every_documented_route_is_served() {
+        let axes = Axes::builder(Settings {
+            handler: Handler::Memory,
+            ..Settings::default()
+        })
+        .build()
+        .unwrap();
+        let app = router(axes).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(openapi::document_json()).unwrap();
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
+        let paths = doc["paths"].as_object().unwrap();
+        assert!(paths.len() >= 10, "{:?}", paths.keys());
+        let all = [
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ];
+        let mut operations = 0;
+        for (path, item) in paths {
+            assert!(path.starts_with(PREFIX), "{path}");
+            let concrete = path.replace("{id}", &"0".repeat(32));
+            for method in &all {
+                let documented = item.get(method.as_str().to_ascii_lowercase()).is_some();
+                let (status, body) = answer(&app, method, &concrete).await;
+                if documented {
+                    operations += 1;
+                    assert!(
+                        status != StatusCode::METHOD_NOT_ALLOWED && !is_no_route(status, &body),
+                        "{method} {path} is documented but not served: {status} {body}"
+                    );
+                } else {
+                    assert_eq!(
+                        status,
+                        StatusCode::METHOD_NOT_ALLOWED,
+                        "{method} {path} is served but not documented: {body}"
+                    );
+                    assert_eq!(body["error"], "method_not_allowed");
+                }
+            }
+        }
+        assert_eq!(operations, 11);
+        for path in [
+            "/api/v1",
+            "/api/v1/",
+            "/api/v1/nope",
+            "/api/v1/check/more",
+            "/api/v1/attempts/x",
+            "/api/v1/attempts/begin/x",
+            "/api/v2/check",
+        ] {
+            for method in &all {
+                let (status, body) = answer(&app, method, path).await;
+                if path.starts_with(PREFIX) {
+                    assert!(is_no_route(status, &body), "{method} {path}: {status} {body}");
+                } else {
+                    assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+                }
+            }
+        }
+    }
+}
