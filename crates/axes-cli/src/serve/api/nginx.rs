@@ -66,7 +66,11 @@ pub async fn auth(State(state): State<ApiState>, parts: Parts) -> Result<Respons
     if let Some(ip) = state.client_ip.resolve(&parts) {
         attempt = attempt.ip_address(ip);
     }
-    if let Some(user) = header_text(&parts, USERNAME_HEADER, MAX_USERNAME_CHARS)? {
+    // An empty header (nginx's `$arg_username` without the argument) is
+    // no username.
+    if let Some(user) = header_text(&parts, USERNAME_HEADER, MAX_USERNAME_CHARS)?
+        .filter(|u| !u.trim().is_empty())
+    {
         attempt = attempt.username(user);
     }
     if let Some(path) = header_text(&parts, URI_HEADER, MAX_TEXT_CHARS)? {
