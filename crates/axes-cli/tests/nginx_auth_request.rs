@@ -88,8 +88,17 @@ async fn login(
 fn config(prefix: &Path, nginx_port: u16, app: SocketAddr, axes: &str) -> PathBuf {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/nginx/nginx.conf");
     let text = std::fs::read_to_string(example).unwrap();
-    for needle in ["server 127.0.0.1:3000;", "server 127.0.0.1:8000;", "listen 127.0.0.1:8080;", "http {"] {
-        assert_eq!(text.matches(needle).count(), 1, "the example has one `{needle}`");
+    for needle in [
+        "server 127.0.0.1:3000;",
+        "server 127.0.0.1:8000;",
+        "listen 127.0.0.1:8080;",
+        "http {",
+    ] {
+        assert_eq!(
+            text.matches(needle).count(),
+            1,
+            "the example has one `{needle}`"
+        );
     }
     let temp = prefix.join("temp");
     let mut private = String::from("http {\n");
@@ -165,7 +174,14 @@ async fn a_locked_out_address_is_stopped_at_nginx_and_an_honest_one_passes() {
 
     // nginx, in the foreground, in its own prefix.
     let prefix = tempfile::tempdir().unwrap();
-    for dir in ["temp/body", "temp/proxy", "temp/fastcgi", "temp/uwsgi", "temp/scgi", "logs"] {
+    for dir in [
+        "temp/body",
+        "temp/proxy",
+        "temp/fastcgi",
+        "temp/uwsgi",
+        "temp/scgi",
+        "logs",
+    ] {
         std::fs::create_dir_all(prefix.path().join(dir)).unwrap();
     }
     #[cfg(unix)]
@@ -173,7 +189,14 @@ async fn a_locked_out_address_is_stopped_at_nginx_and_an_honest_one_passes() {
         // Workers run as `nobody` when the test runs as root.
         use std::os::unix::fs::PermissionsExt as _;
         std::fs::set_permissions(prefix.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-        for dir in ["temp", "temp/body", "temp/proxy", "temp/fastcgi", "temp/uwsgi", "temp/scgi"] {
+        for dir in [
+            "temp",
+            "temp/body",
+            "temp/proxy",
+            "temp/fastcgi",
+            "temp/uwsgi",
+            "temp/scgi",
+        ] {
             std::fs::set_permissions(
                 prefix.path().join(dir),
                 std::fs::Permissions::from_mode(0o777),
@@ -220,7 +243,11 @@ async fn a_locked_out_address_is_stopped_at_nginx_and_an_honest_one_passes() {
     for password in ["guess4", RIGHT] {
         assert_eq!(post_login(&attacker, &url, "alice", password).await, 403);
     }
-    assert_eq!(seen.load(Ordering::SeqCst), reached, "nginx let a locked-out request through");
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        reached,
+        "nginx let a locked-out request through"
+    );
     // The honest address is not affected.
     assert_eq!(post_login(&honest, &url, "alice", RIGHT).await, 200);
     // The API saw the addresses nginx named, not nginx's own.

@@ -70,7 +70,10 @@ async fn check_counts_nothing() {
     let (_p, api, _env) = serve(memory().set("AXES_FAILURE_LIMIT", "2"), "check");
     for _ in 0..10 {
         let c = api.check(IP, "bob").await;
-        assert_eq!(c, json!({"allowed": true, "failures": 0, "failure_limit": 2}));
+        assert_eq!(
+            c,
+            json!({"allowed": true, "failures": 0, "failure_limit": 2})
+        );
     }
     api.fail(IP, "bob").await;
     assert_eq!(api.check(IP, "bob").await["failures"], 1);
@@ -82,13 +85,25 @@ async fn after_the_fact_reports_count_and_log() {
     let (_p, api, _env) = serve(memory().set("AXES_FAILURE_LIMIT", "2"), "reports");
     let body = json!({"ip_address": IP, "username": "carol", "path": "/login"});
     let (s, d) = api.post("/login-failed", &body).await;
-    assert_eq!((s, &d), (200, &json!({"allowed": true, "failures": 1, "failure_limit": 2})));
+    assert_eq!(
+        (s, &d),
+        (
+            200,
+            &json!({"allowed": true, "failures": 1, "failure_limit": 2})
+        )
+    );
     let (_, d) = api.post("/login-failed", &body).await;
     assert_eq!(d["allowed"], false, "{d}");
     assert_eq!(d["failures"], 2);
     let report = json!({"ip_address": "198.51.100.2", "username": "dave", "session_id": "s1"});
-    assert_eq!(api.post("/logged-in", &report).await, (200, json!({"recorded": true})));
-    assert_eq!(api.post("/logged-out", &report).await, (200, json!({"recorded": true})));
+    assert_eq!(
+        api.post("/logged-in", &report).await,
+        (200, json!({"recorded": true}))
+    );
+    assert_eq!(
+        api.post("/logged-out", &report).await,
+        (200, json!({"recorded": true}))
+    );
 }
 
 #[tokio::test]
@@ -124,7 +139,10 @@ async fn list_and_reset_with_and_semantics() {
     assert_eq!(list["items"][0]["ip_address"], IP);
     // AND: this IP with another name matches nothing.
     let (s, r) = api
-        .call(Method::DELETE, &format!("/attempts?ip_address={IP}&username=zed"))
+        .call(
+            Method::DELETE,
+            &format!("/attempts?ip_address={IP}&username=zed"),
+        )
         .await;
     assert_eq!((s, r), (200, json!({"removed": 0})));
     // No filter is refused rather than wiping everything.
@@ -166,7 +184,11 @@ async fn a_token_is_required_when_set() {
     let (p, open, _env) = serve(memory().set("AXES_API_TOKEN", token), "token");
     for (name, api) in [
         ("no token", open.clone()),
-        ("wrong token", open.clone().with_token("a-long-random-token-of-more-than-32-chaRs")),
+        (
+            "wrong token",
+            open.clone()
+                .with_token("a-long-random-token-of-more-than-32-chaRs"),
+        ),
     ] {
         let resp = api
             .http
@@ -200,11 +222,17 @@ async fn errors_are_json_with_the_right_status() {
     let (_p, api, _env) = serve(memory(), "errors");
     // 422 naming the field.
     let (s, e) = api
-        .post("/check", &json!({"ip_address": "999.1.1.1", "username": "i"}))
+        .post(
+            "/check",
+            &json!({"ip_address": "999.1.1.1", "username": "i"}),
+        )
         .await;
     assert_eq!(s, 422);
     assert_eq!(e["error"], "invalid_input");
-    assert!(e["detail"].as_str().unwrap().starts_with("ip_address"), "{e}");
+    assert!(
+        e["detail"].as_str().unwrap().starts_with("ip_address"),
+        "{e}"
+    );
     // Unknown fields, missing fields, wrong types, duplicate fields.
     for body in [
         r#"{"ip_address":"192.0.2.1","username":"i","password":"x"}"#,
@@ -221,15 +249,25 @@ async fn errors_are_json_with_the_right_status() {
     }
     let long = "u".repeat(1025);
     let (s, e) = api
-        .post("/check", &json!({"ip_address": "192.0.2.1", "username": long}))
+        .post(
+            "/check",
+            &json!({"ip_address": "192.0.2.1", "username": long}),
+        )
         .await;
     assert_eq!(s, 422);
     assert!(e["detail"].as_str().unwrap().starts_with("username"), "{e}");
     // 415
     let (s, e) = api
-        .post_raw("/check", "text/plain", br#"{"ip_address":"192.0.2.1","username":"i"}"#.to_vec())
+        .post_raw(
+            "/check",
+            "text/plain",
+            br#"{"ip_address":"192.0.2.1","username":"i"}"#.to_vec(),
+        )
         .await;
-    assert_eq!((s, e["error"].as_str()), (415, Some("unsupported_media_type")));
+    assert_eq!(
+        (s, e["error"].as_str()),
+        (415, Some("unsupported_media_type"))
+    );
     let (s, e) = api
         .post_raw(
             "/check",
@@ -237,7 +275,10 @@ async fn errors_are_json_with_the_right_status() {
             b"ip_address=192.0.2.1&username=i".to_vec(),
         )
         .await;
-    assert_eq!((s, e["error"].as_str()), (415, Some("unsupported_media_type")));
+    assert_eq!(
+        (s, e["error"].as_str()),
+        (415, Some("unsupported_media_type"))
+    );
     // 413 (the API's own 16 KiB bound, below the server's).
     let big = json!({"ip_address": "192.0.2.1", "username": "x".repeat(20_000)});
     let (s, e) = api
@@ -298,7 +339,11 @@ async fn an_unfinished_reservation_counts_as_a_failure_after_its_deadline() {
     // The sweeper finishes it as a failure (its log line), ...
     let deadline = Instant::now() + Duration::from_secs(10);
     while p.count_log("not finished in time") == 0 {
-        assert!(Instant::now() < deadline, "never expired:\n{}", p.log_text());
+        assert!(
+            Instant::now() < deadline,
+            "never expired:\n{}",
+            p.log_text()
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // ... so a late finish cannot give the slot back.
@@ -318,7 +363,10 @@ async fn a_full_reservation_table_refuses_begin_and_keeps_the_open_ones() {
     let a = api.begin(IP, "leo").await;
     let b = api.begin("198.51.100.5", "leo").await;
     let (s, e) = api
-        .post("/attempts/begin", &json!({"ip_address": "198.51.100.6", "username": "leo"}))
+        .post(
+            "/attempts/begin",
+            &json!({"ip_address": "198.51.100.6", "username": "leo"}),
+        )
         .await;
     assert_eq!((s, e["error"].as_str()), (503, Some("unavailable")), "{e}");
     // Nothing was counted for the refused one.
@@ -366,7 +414,11 @@ async fn the_nginx_check_answers_204_or_403() {
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.status(), 403, "a header from an untrusted peer is ignored");
+    assert_eq!(
+        resp.status(),
+        403,
+        "a header from an untrusted peer is ignored"
+    );
     let resp = api
         .http
         .get(format!("{}/auth", api.base))

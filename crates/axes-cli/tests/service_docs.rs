@@ -24,7 +24,12 @@ const LOCKED: &str =
     "Account locked: too many login attempts. Contact an admin to unlock your account.";
 
 fn read(rel: &str) -> String {
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(rel)).unwrap()
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .join(rel),
+    )
+    .unwrap()
 }
 
 /// The fenced block of `lang` after the first line containing `after`.
@@ -87,7 +92,10 @@ fn same(actual: &Value, documented: &Value) {
     for (k, v) in d {
         if k == "id" {
             let id = a[k].as_str().unwrap();
-            assert!(id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+            assert!(
+                id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+                "{id}"
+            );
         } else {
             assert_eq!(&a[k], v, "{k}: {actual} vs the documented {documented}");
         }
@@ -155,7 +163,12 @@ fn run_example(program: &str, args: &[&str], code: &str, url: &str) -> Vec<Strin
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(code.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(code.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(
         out.status.success(),
@@ -193,7 +206,14 @@ async fn the_javascript_example_runs_the_whole_login_flow() {
     let major = version
         .ok()
         .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|v| v.trim().trim_start_matches('v').split('.').next()?.parse::<u32>().ok());
+        .and_then(|v| {
+            v.trim()
+                .trim_start_matches('v')
+                .split('.')
+                .next()?
+                .parse::<u32>()
+                .ok()
+        });
     if major.is_none_or(|m| m < 18) {
         eprintln!("SKIPPED: node 18+ is not installed");
         return;

@@ -66,7 +66,10 @@ impl Api {
     /// `begin` for `ip` and `user`.
     pub async fn begin(&self, ip: &str, user: &str) -> Value {
         let (status, v) = self
-            .post("/attempts/begin", &json!({"ip_address": ip, "username": user}))
+            .post(
+                "/attempts/begin",
+                &json!({"ip_address": ip, "username": user}),
+            )
             .await;
         assert_eq!(status, 200, "{v}");
         v

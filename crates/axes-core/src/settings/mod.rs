@@ -309,7 +309,10 @@ impl Settings {
         for (key, value) in [
             ("cooloff_time", self.cooloff_time),
             ("store_timeout", Some(self.store_timeout)),
-            ("api_reservation_timeout", Some(self.api_reservation_timeout)),
+            (
+                "api_reservation_timeout",
+                Some(self.api_reservation_timeout),
+            ),
         ] {
             if let Some(d) = value {
                 duration::within_cap(d)

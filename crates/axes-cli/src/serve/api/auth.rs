@@ -21,7 +21,11 @@ pub struct Token(Option<Arc<[u8; 32]>>);
 
 impl std::fmt::Debug for Token {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_some() { "Token(set)" } else { "Token(none)" })
+        f.write_str(if self.0.is_some() {
+            "Token(set)"
+        } else {
+            "Token(none)"
+        })
     }
 }
 

@@ -121,7 +121,9 @@ mod tests {
         };
         let resp = app.clone().oneshot(req.body(body).unwrap()).await.unwrap();
         let status = resp.status();
-        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
+            .await
+            .unwrap();
         let json = if bytes.is_empty() {
             serde_json::Value::Null
         } else {
@@ -147,7 +149,11 @@ mod tests {
         .unwrap();
         let app = router(axes).unwrap();
         let doc: serde_json::Value = serde_json::from_str(openapi::document_json()).unwrap();
-        assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
+        assert!(
+            doc["openapi"].as_str().unwrap().starts_with("3.1"),
+            "{}",
+            doc["openapi"]
+        );
         let paths = doc["paths"].as_object().unwrap();
         assert!(paths.len() >= 10, "{:?}", paths.keys());
         let all = [
@@ -193,7 +199,10 @@ mod tests {
             for method in &all {
                 let (status, body) = answer(&app, method, path).await;
                 if path.starts_with(PREFIX) {
-                    assert!(is_no_route(status, &body), "{method} {path}: {status} {body}");
+                    assert!(
+                        is_no_route(status, &body),
+                        "{method} {path}: {status} {body}"
+                    );
                 } else {
                     assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
                 }

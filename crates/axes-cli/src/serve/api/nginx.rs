@@ -40,7 +40,10 @@ fn header_text<'a>(parts: &'a Parts, name: &str, max: usize) -> Result<Option<&'
         .to_str()
         .map_err(|_| ApiError::invalid(name, "not visible ASCII"))?;
     if text.chars().count() > max {
-        return Err(ApiError::invalid(name, format!("longer than {max} characters")));
+        return Err(ApiError::invalid(
+            name,
+            format!("longer than {max} characters"),
+        ));
     }
     Ok(Some(text))
 }
@@ -68,8 +71,8 @@ pub async fn auth(State(state): State<ApiState>, parts: Parts) -> Result<Respons
     }
     // An empty header (nginx's `$arg_username` without the argument) is
     // no username.
-    if let Some(user) = header_text(&parts, USERNAME_HEADER, MAX_USERNAME_CHARS)?
-        .filter(|u| !u.trim().is_empty())
+    if let Some(user) =
+        header_text(&parts, USERNAME_HEADER, MAX_USERNAME_CHARS)?.filter(|u| !u.trim().is_empty())
     {
         attempt = attempt.username(user);
     }

@@ -54,5 +54,8 @@ pub fn document_json() -> &'static str {
     responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")),
 )]
 pub async fn document() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], document_json())
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        document_json(),
+    )
 }

@@ -119,14 +119,14 @@ impl Drop for Slot<'_> {
 impl Slot<'_> {
     /// Files `ticket` under a new id; `None` when the OS has no randomness
     /// (the ticket is then finished as a failure, its counted default).
-    pub fn insert(mut self, ticket: Ticket) -> Result<Id, Ticket> {
+    pub fn insert(mut self, ticket: Ticket) -> Result<Id, Box<Ticket>> {
         let table = self.table;
         let mut inner = table.lock();
         inner.promised = inner.promised.saturating_sub(1);
         self.used = true;
         let id = loop {
             let Some(id) = Id::random() else {
-                return Err(ticket);
+                return Err(Box::new(ticket));
             };
             if !inner.pending.contains_key(&id) && !inner.ended.contains_key(&id) {
                 break id;
@@ -160,6 +160,11 @@ impl Reservations {
     /// Open reservations.
     pub fn len(&self) -> usize {
         self.lock().pending.len()
+    }
+
+    /// Whether none is open.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// Promises a slot for one `begin`, or `None` when the table is full.
@@ -287,7 +292,13 @@ mod tests {
         let text = id.to_string();
         assert_eq!(text.len(), 32);
         assert_eq!(Id::parse(&text), Some(id));
-        for bad in ["", "xyz", &text.to_uppercase(), &format!("{text}0"), &text[1..]] {
+        for bad in [
+            "",
+            "xyz",
+            &text.to_uppercase(),
+            &format!("{text}0"),
+            &text[1..],
+        ] {
             if bad != text {
                 assert_eq!(Id::parse(bad), None, "{bad}");
             }
@@ -299,11 +310,19 @@ mod tests {
     async fn a_full_table_refuses_and_never_drops_an_open_reservation() {
         let axes = axes();
         let table = Reservations::new(2, Duration::from_secs(60));
-        let a = table.promise().unwrap().insert(ticket(&axes, "a").await).unwrap();
+        let a = table
+            .promise()
+            .unwrap()
+            .insert(ticket(&axes, "a").await)
+            .unwrap();
         let held = table.promise().unwrap();
         assert!(table.promise().is_none(), "a promised slot counts");
         drop(held);
-        let b = table.promise().unwrap().insert(ticket(&axes, "b").await).unwrap();
+        let b = table
+            .promise()
+            .unwrap()
+            .insert(ticket(&axes, "b").await)
+            .unwrap();
         assert!(table.promise().is_none());
         assert_eq!(table.len(), 2);
         // Both still finish.
@@ -316,7 +335,11 @@ mod tests {
     async fn finishing_twice_or_an_unknown_id_are_told_apart() {
         let axes = axes();
         let table = Reservations::new(4, Duration::from_secs(60));
-        let id = table.promise().unwrap().insert(ticket(&axes, "a").await).unwrap();
+        let id = table
+            .promise()
+            .unwrap()
+            .insert(ticket(&axes, "a").await)
+            .unwrap();
         assert_eq!(
             table.take(Some(id), |_| false).unwrap_err(),
             TakeError::OtherUser
@@ -327,7 +350,9 @@ mod tests {
             TakeError::Ended(Ended::Finished)
         );
         assert_eq!(
-            table.take(Id::parse(&"0".repeat(32)), |_| true).unwrap_err(),
+            table
+                .take(Id::parse(&"0".repeat(32)), |_| true)
+                .unwrap_err(),
             TakeError::Unknown
         );
         assert_eq!(table.take(None, |_| true).unwrap_err(), TakeError::Unknown);
