@@ -5,6 +5,8 @@ use std::net::IpAddr;
 
 use axes_core::{Attempt, Lockout};
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type};
 use utoipa::{IntoParams, ToSchema};
 
 use super::errors::ApiError;
@@ -20,19 +22,42 @@ pub const MAX_TEXT_CHARS: usize = 1024;
 #[serde(deny_unknown_fields)]
 pub struct AttemptInput {
     /// The client's IP address (IPv4 or IPv6), as the app resolved it.
-    #[schema(example = "203.0.113.7")]
+    #[schema(schema_with = ip_schema)]
     pub ip_address: String,
     /// The username as typed; normalised by axes (trimmed, lowercased,
     /// NFKC) exactly as the Rust integration does. May be empty when
     /// locking out by IP only. At most 1024 characters.
-    #[schema(example = "alice", max_length = 1024)]
+    #[schema(
+        example = "alice",
+        max_length = 1024,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub username: String,
     /// The client's `User-Agent`. At most 1024 characters.
-    #[schema(max_length = 1024)]
+    #[schema(max_length = 1024, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub user_agent: Option<String>,
     /// The login path. At most 1024 characters.
-    #[schema(example = "/login", max_length = 1024)]
+    #[schema(
+        example = "/login",
+        max_length = 1024,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub path: Option<String>,
+}
+
+/// An IP address field: an IPv4 or an IPv6 address.
+fn ip_schema() -> RefOr<Schema> {
+    let text = |format: &str| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::Custom(format.to_owned())))
+    };
+    OneOfBuilder::new()
+        .item(text("ipv4"))
+        .item(text("ipv6"))
+        .description(Some("An IPv4 or IPv6 address"))
+        .examples([serde_json::json!("203.0.113.7")])
+        .into()
 }
 
 fn bounded(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
@@ -80,20 +105,24 @@ impl AttemptInput {
 #[serde(deny_unknown_fields)]
 pub struct ReportInput {
     /// The client's IP address.
-    #[schema(example = "203.0.113.7")]
+    #[schema(schema_with = ip_schema)]
     pub ip_address: String,
     /// The username that signed in or out.
-    #[schema(example = "alice", max_length = 1024)]
+    #[schema(
+        example = "alice",
+        max_length = 1024,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub username: String,
     /// The client's `User-Agent`.
-    #[schema(max_length = 1024)]
+    #[schema(max_length = 1024, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub user_agent: Option<String>,
     /// The path.
-    #[schema(max_length = 1024)]
+    #[schema(max_length = 1024, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub path: Option<String>,
     /// The app's session id: stored only as its SHA-256 hash, so that a
     /// logout closes the access-log row of that session.
-    #[schema(max_length = 1024)]
+    #[schema(max_length = 1024, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub session_id: Option<String>,
 }
 
@@ -186,7 +215,7 @@ pub struct FinishInput {
     pub success: bool,
     /// Optional: the username checked. When sent it must be the one the
     /// reservation was made for (after normalisation), else 409.
-    #[schema(max_length = 1024)]
+    #[schema(max_length = 1024, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub username: Option<String>,
 }
 
@@ -226,12 +255,16 @@ pub struct Recorded {
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Only this IP address.
+    #[param(schema_with = ip_schema)]
     pub ip_address: Option<String>,
     /// Only this username (normalised as logins are).
+    #[param(max_length = 1024)]
     pub username: Option<String>,
     /// Page size, 1 – 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u64>,
-    /// Records to skip.
+    /// Records to skip, at most 1 000 000 000.
+    #[param(maximum = 1_000_000_000)]
     pub offset: Option<u64>,
 }
 
@@ -241,11 +274,14 @@ pub struct ListParams {
 #[into_params(parameter_in = Query)]
 pub struct ResetParams {
     /// Only this IP address.
+    #[param(schema_with = ip_schema)]
     pub ip_address: Option<String>,
     /// Only this username (normalised as logins are).
+    #[param(max_length = 1024)]
     pub username: Option<String>,
-    /// `true`: with no filter, delete every attempt. Without a filter and
-    /// without `all=true` the call is refused (422).
+    /// `true`: with no filter, delete every attempt (with a filter it
+    /// changes nothing). Without a filter and without `all=true` the call
+    /// is refused (422).
     pub all: Option<bool>,
 }
 
@@ -255,7 +291,8 @@ pub struct ResetParams {
 #[into_params(parameter_in = Query)]
 pub struct LogsParams {
     /// Delete access-log rows older than this many days (default 30, as
-    /// `axes reset-logs`); 0 deletes them all.
+    /// `axes reset-logs`); 0 deletes them all. At most 36500.
+    #[param(maximum = 36500)]
     pub age_days: Option<u32>,
 }
 

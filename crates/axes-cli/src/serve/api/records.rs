@@ -15,6 +15,9 @@ use super::model::{
 /// The default page size of `GET /api/v1/attempts`.
 pub const DEFAULT_PAGE: u64 = 100;
 
+/// The largest `offset` of `GET /api/v1/attempts`.
+pub const MAX_OFFSET: u64 = 1_000_000_000;
+
 /// The days of `DELETE /api/v1/logs` without `age_days` (as `axes reset-logs`).
 pub const DEFAULT_LOG_AGE_DAYS: u32 = 30;
 
@@ -72,10 +75,14 @@ pub async fn list(
             format!("must be 1 – {}", ListQuery::MAX_LIMIT),
         ));
     }
+    let offset = params.offset.unwrap_or(0);
+    if offset > MAX_OFFSET {
+        return Err(ApiError::invalid("offset", format!("at most {MAX_OFFSET}")));
+    }
     let query = ListQuery {
         ip_address: filter.ip_address,
         username: filter.username,
-        offset: params.offset.unwrap_or(0),
+        offset,
         limit,
         ..ListQuery::all()
     };
@@ -126,12 +133,6 @@ pub async fn reset(
     if ip.is_none() && username.is_none() && !all {
         return Err(ApiError::unreadable(
             "no filter: give ip_address and/or username, or all=true to delete every attempt",
-        ));
-    }
-    if all && (ip.is_some() || username.is_some()) {
-        return Err(ApiError::invalid(
-            "all",
-            "all=true deletes everything; it cannot be combined with a filter",
         ));
     }
     let removed = state
