@@ -428,4 +428,16 @@ async fn the_nginx_check_answers_204_or_403() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 422, "two usernames are refused");
+    // A UTF-8 username is read as such (and counted apart from others).
+    let resp = api
+        .http
+        .get(format!("{}/auth", api.base))
+        .header(
+            "x-axes-username",
+            reqwest::header::HeaderValue::from_bytes("zoë".as_bytes()).unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 403, "127.0.0.1 is still locked out");
 }

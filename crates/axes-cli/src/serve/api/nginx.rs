@@ -36,9 +36,12 @@ fn header_text<'a>(parts: &'a Parts, name: &str, max: usize) -> Result<Option<&'
         // Two usernames: which one would be checked? Refuse (one identity).
         return Err(ApiError::invalid(name, "sent more than once"));
     }
-    let text = v
-        .to_str()
-        .map_err(|_| ApiError::invalid(name, "not visible ASCII"))?;
+    // UTF-8 (a username need not be ASCII); never guessed at otherwise.
+    let text =
+        std::str::from_utf8(v.as_bytes()).map_err(|_| ApiError::invalid(name, "not UTF-8"))?;
+    if text.chars().any(char::is_control) {
+        return Err(ApiError::invalid(name, "contains control characters"));
+    }
     if text.chars().count() > max {
         return Err(ApiError::invalid(
             name,
