@@ -11,7 +11,7 @@ use axum::extract::{Path, State};
 
 use super::ApiState;
 use super::body::ApiJson;
-use super::errors::{ApiError, ErrorBody};
+use super::errors::{ApiError, BodyErrors, ErrorBody};
 use super::model::{AttemptInput, BeginAnswer, FinishAnswer, FinishInput, MAX_USERNAME_CHARS};
 use super::reservations::{Ended, Id, TakeError};
 
@@ -23,10 +23,7 @@ use super::reservations::{Ended, Id, TakeError};
     request_body(content = AttemptInput, content_type = "application/json"),
     responses(
         (status = 200, description = "Admitted (check the password, then finish `id`) or refused", body = BeginAnswer),
-        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
-        (status = 422, description = "Invalid input", body = ErrorBody),
+        BodyErrors,
         (status = 503, description = "Too many open reservations (api_max_reservations)", body = ErrorBody),
     )
 )]
@@ -79,12 +76,9 @@ pub async fn begin(
     request_body(content = FinishInput, content_type = "application/json"),
     responses(
         (status = 200, description = "Recorded", body = FinishAnswer),
-        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
         (status = 404, description = "Unknown reservation", body = ErrorBody),
         (status = 409, description = "Already finished, expired, or another username", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
-        (status = 422, description = "Invalid input", body = ErrorBody),
+        BodyErrors,
     )
 )]
 pub async fn finish(

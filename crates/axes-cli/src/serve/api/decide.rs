@@ -6,7 +6,7 @@ use axum::extract::State;
 
 use super::ApiState;
 use super::body::ApiJson;
-use super::errors::{ApiError, ErrorBody};
+use super::errors::{ApiError, BodyErrors};
 use super::model::{AttemptInput, Decision, Recorded, ReportInput};
 
 /// Would this client be refused now? Counts nothing.
@@ -17,10 +17,7 @@ use super::model::{AttemptInput, Decision, Recorded, ReportInput};
     request_body(content = AttemptInput, content_type = "application/json"),
     responses(
         (status = 200, description = "The decision (nothing is counted)", body = Decision),
-        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
-        (status = 422, description = "Invalid input", body = ErrorBody),
+        BodyErrors,
     )
 )]
 pub async fn check(
@@ -44,10 +41,7 @@ pub async fn check(
     request_body(content = AttemptInput, content_type = "application/json"),
     responses(
         (status = 200, description = "Counted; the decision after it", body = Decision),
-        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
-        (status = 422, description = "Invalid input", body = ErrorBody),
+        BodyErrors,
     )
 )]
 pub async fn login_failed(
@@ -77,10 +71,7 @@ pub async fn login_failed(
     request_body(content = ReportInput, content_type = "application/json"),
     responses(
         (status = 200, description = "Recorded", body = Recorded),
-        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
-        (status = 422, description = "Invalid input", body = ErrorBody),
+        BodyErrors,
     )
 )]
 pub async fn logged_in(
@@ -100,10 +91,7 @@ pub async fn logged_in(
     request_body(content = ReportInput, content_type = "application/json"),
     responses(
         (status = 200, description = "Recorded", body = Recorded),
-        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
-        (status = 422, description = "Invalid input", body = ErrorBody),
+        BodyErrors,
     )
 )]
 pub async fn logged_out(

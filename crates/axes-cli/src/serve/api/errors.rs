@@ -157,3 +157,33 @@ pub async fn json_405(resp: Response) -> Response {
     }
     out
 }
+
+/// The error answers of the calls with a JSON body (for the OpenAPI
+/// document).
+#[derive(Debug, utoipa::IntoResponses)]
+#[allow(dead_code)] // described, never built: ApiError is what is sent
+pub enum BodyErrors {
+    #[response(status = 401, description = "Missing or wrong bearer token")]
+    Unauthorized(ErrorBody),
+    #[response(status = 413, description = "Body over 16 KiB")]
+    TooLarge(ErrorBody),
+    #[response(status = 415, description = "Body not `application/json`")]
+    NotJson(ErrorBody),
+    #[response(status = 422, description = "Invalid input; `detail` names the field")]
+    Invalid(ErrorBody),
+}
+
+/// The error answers of the calls with a query (for the OpenAPI document).
+#[derive(Debug, utoipa::IntoResponses)]
+#[allow(dead_code)] // described, never built: ApiError is what is sent
+pub enum QueryErrors {
+    #[response(status = 401, description = "Missing or wrong bearer token")]
+    Unauthorized(ErrorBody),
+    #[response(
+        status = 422,
+        description = "Invalid query; `detail` names the parameter"
+    )]
+    Invalid(ErrorBody),
+    #[response(status = 503, description = "The store is unavailable")]
+    Unavailable(ErrorBody),
+}

@@ -7,7 +7,7 @@ use axum::extract::State;
 
 use super::ApiState;
 use super::body::ApiQuery;
-use super::errors::{ApiError, ErrorBody};
+use super::errors::{ApiError, QueryErrors};
 use super::model::{
     AttemptItem, AttemptList, ListParams, LogsParams, Removed, ResetParams, given, parse_ip,
 };
@@ -54,9 +54,7 @@ fn filters<'a>(
     params(ListParams),
     responses(
         (status = 200, description = "A page of attempt records", body = AttemptList),
-        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
-        (status = 422, description = "Invalid filter", body = ErrorBody),
-        (status = 503, description = "The store is unavailable", body = ErrorBody),
+        QueryErrors,
     )
 )]
 pub async fn list(
@@ -119,9 +117,7 @@ pub async fn list(
     params(ResetParams),
     responses(
         (status = 200, description = "How many records were removed", body = Removed),
-        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
-        (status = 422, description = "Invalid filter, or no filter without all=true", body = ErrorBody),
-        (status = 503, description = "The store is unavailable", body = ErrorBody),
+        QueryErrors,
     )
 )]
 pub async fn reset(
@@ -151,9 +147,7 @@ pub async fn reset(
     params(LogsParams),
     responses(
         (status = 200, description = "How many rows were removed", body = Removed),
-        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
-        (status = 422, description = "Invalid age", body = ErrorBody),
-        (status = 503, description = "The store is unavailable", body = ErrorBody),
+        QueryErrors,
     )
 )]
 pub async fn reset_logs(
