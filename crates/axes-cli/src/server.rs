@@ -328,6 +328,8 @@ async fn request(
     req: Request<Incoming>,
 ) -> Result<Response, Infallible> {
     let max = limits.max_body_size;
+    // The service API answers every error in JSON, these two included.
+    let json = req.uri().path().starts_with("/api/");
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -337,6 +339,7 @@ async fn request(
         return Ok(closing(
             StatusCode::PAYLOAD_TOO_LARGE,
             "request body too large\n",
+            json,
         ));
     }
     let mut req = req.map(|body| Body::new(http_body_util::Limited::new(body, max)));
@@ -346,19 +349,30 @@ async fn request(
         Ok(Err(never)) => match never {},
         Err(_elapsed) => {
             tracing::debug!("axes: request from {peer} timed out");
-            Ok(closing(StatusCode::REQUEST_TIMEOUT, "request timed out\n"))
+            Ok(closing(
+                StatusCode::REQUEST_TIMEOUT,
+                "request timed out\n",
+                json,
+            ))
         }
     }
 }
 
-/// A short text response that closes the connection after it.
-fn closing(status: StatusCode, text: &'static str) -> Response {
-    (
-        status,
-        [(header::CONNECTION, HeaderValue::from_static("close"))],
-        text,
-    )
-        .into_response()
+/// A short text (or, for the API, JSON `{"error", "detail"}`) response
+/// that closes the connection after it.
+fn closing(status: StatusCode, text: &'static str, json: bool) -> Response {
+    let close = (header::CONNECTION, HeaderValue::from_static("close"));
+    if json {
+        let body = serde_json::json!({
+            "error": match status {
+                StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+                _ => "request_timeout",
+            },
+            "detail": text.trim_end(),
+        });
+        return (status, [close], axum::Json(body)).into_response();
+    }
+    (status, [close], text).into_response()
 }
 
 /// Raises the soft open-file limit (up to the hard one) when it is too low

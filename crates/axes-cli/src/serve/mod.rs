@@ -1,6 +1,7 @@
-//! `axes serve`: the service of SPEC §8. This module serves the admin UI at
-//! `/admin/` with its own admin accounts, `GET /healthz`, and redirects `/`
-//! to the admin.
+//! `axes serve`: the service of SPEC §8. This module serves the JSON API
+//! under `/api/v1/` ([`api`]: decisions, reservations, reports, reset,
+//! nginx `auth_request`, OpenAPI), the admin UI at `/admin/` with its own
+//! admin accounts, `GET /healthz`, and redirects `/` to the admin.
 //!
 //! - Accounts: `admin_users` entries `name:$argon2id$…` (`axes
 //!   hash-password` makes the hash).
@@ -18,6 +19,7 @@
 //! - Operations ([`metrics`], [`webhook`]): `GET /metrics`, webhooks.
 
 pub mod accounts;
+pub mod api;
 mod login;
 pub mod metrics;
 pub mod secret;
@@ -55,8 +57,8 @@ pub fn check_listen(axes: &Axes, listen: SocketAddr) -> Result<(), ConfigError> 
     )))
 }
 
-/// The service's router: `/admin/…` (login, logout, the admin UI),
-/// `/healthz`, and `/` → `/admin/`. Serve it with connect info. Logouts
+/// The service's router: `/api/v1/…` ([`api::router`]), `/admin/…`
+/// (login, logout, the admin UI), `/healthz`, and `/` → `/admin/`. Serve it with connect info. Logouts
 /// are remembered in memory only: see [`router_with`].
 pub fn router(axes: Axes, accounts: Accounts, secret: Vec<u8>) -> anyhow::Result<Router> {
     router_with(axes, accounts, secret, Revocations::in_memory())
@@ -98,11 +100,13 @@ pub fn router_with(
         )
         .route("/logout", post(login::logout))
         .with_state(login_state);
+    let api = api::router(axes.clone())?;
     Ok(Router::new()
         .route("/", get(|| async { Redirect::to("/admin/") }))
         .route("/healthz", get(healthz))
         .nest_service("/admin", admin.merge(login_routes))
-        .with_state(axes))
+        .with_state(axes)
+        .merge(api))
 }
 
 /// `GET /healthz`: "ok" and the store's status; 503 while the store is
@@ -166,6 +170,7 @@ pub async fn run(axes: Axes, listen: SocketAddr, limits: &Limits) -> anyhow::Res
     if !names.is_empty() {
         println!("  admins: {names}");
     }
+    println!("  api:    http://{addr}/api/v1/ (docs/service.md; /api/v1/openapi.json)");
     println!("  health: http://{addr}/healthz");
     println!("  (Ctrl-C to stop)");
     crate::server::serve(listener, app, limits).await;

@@ -690,6 +690,32 @@ mod tests {
     }
 
     #[test]
+    fn api_reservation_settings_are_read_and_bounded() {
+        let d = Settings::default();
+        assert_eq!(d.api_reservation_timeout, Duration::from_secs(30));
+        assert_eq!(d.api_max_reservations, 10_000);
+        let s = Settings::from_sources(
+            Some("api_reservation_timeout = \"500ms\"\napi_max_reservations = 3\n"),
+            "axes.toml",
+            env(&[]),
+        )
+        .unwrap();
+        assert_eq!(s.api_reservation_timeout, Duration::from_millis(500));
+        assert_eq!(s.api_max_reservations, 3);
+        for (key, bad) in [
+            ("AXES_API_RESERVATION_TIMEOUT", "0s"),
+            ("AXES_API_RESERVATION_TIMEOUT", "25h"),
+            ("AXES_API_RESERVATION_TIMEOUT", "soon"),
+            ("AXES_API_MAX_RESERVATIONS", "0"),
+            ("AXES_API_MAX_RESERVATIONS", "1000001"),
+        ] {
+            let err = Settings::from_sources(None, "", env(&[(key, bad)])).unwrap_err();
+            let name = key.trim_start_matches("AXES_").to_ascii_lowercase();
+            assert!(err.to_string().contains(&name), "{key}={bad}: {err}");
+        }
+    }
+
+    #[test]
     fn warnings_for_broad_trusted_proxies_and_short_api_tokens() {
         let warned = |proxies: &str| {
             let s = Settings::from_sources(None, "", env(&[("AXES_TRUSTED_PROXIES", proxies)]))

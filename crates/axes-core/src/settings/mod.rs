@@ -232,9 +232,23 @@ settings! {
     /// an error). When unset, `axes serve` generates one (64 hex digits)
     /// into `axes.secret` in the data folder on first start, mode 0600.
     secret_key: Option<Secret> = None, Service, "generated", secret, load::optional_secret;
-    /// Bearer token for the service API; required to listen beyond
-    /// loopback. Shorter than 32 characters is [warned about](#warnings).
+    /// Bearer token for the service API: when set, every `/api/v1` call
+    /// needs `Authorization: Bearer <api_token>` (401 without); required to
+    /// listen beyond loopback. Unset, the API answers anyone who can reach
+    /// the loopback address. Shorter than 32 characters is
+    /// [warned about](#warnings).
     api_token: Option<Secret> = None, Service, "none", secret, load::optional_secret;
+    /// How long `axes serve` holds a reservation of the service API
+    /// (`POST /api/v1/attempts/begin`) open for its `finish`; one not
+    /// finished in time counts as a failed login. Longer than zero, at most
+    /// a day.
+    api_reservation_timeout: Duration = Duration::from_secs(30),
+        Service, "30s", plain, load::positive_duration;
+    /// The most reservations of the service API open at once; while that
+    /// many are, `begin` answers 503 (an open one is never dropped to make
+    /// room).
+    api_max_reservations: u32 = 10_000,
+        Service, "10000", plain, load::integer::<u32, 1, 1_000_000>;
     /// `name:argon2-hash` entries for the service's admin UI; make a hash
     /// with `axes hash-password`.
     admin_users: Vec<String> = Vec::new(), Service, "[]", secret, load::admin_users;
@@ -257,6 +271,9 @@ settings! {
 /// The shortest `secret_key` accepted (bytes): it signs session cookies and
 /// CSRF tokens, so a short one could be guessed.
 pub const MIN_SECRET_KEY_LEN: usize = 16;
+
+/// The longest `api_reservation_timeout` (a day).
+pub const MAX_API_RESERVATION_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// An `api_token` shorter than this (characters) is warned about.
 pub const MIN_API_TOKEN_LEN: usize = 32;
@@ -307,6 +324,10 @@ impl Settings {
         for (key, value) in [
             ("cooloff_time", self.cooloff_time),
             ("store_timeout", Some(self.store_timeout)),
+            (
+                "api_reservation_timeout",
+                Some(self.api_reservation_timeout),
+            ),
         ] {
             if let Some(d) = value {
                 duration::within_cap(d)
@@ -318,6 +339,13 @@ impl Settings {
                 "cooloff_time: {}",
                 load::ZERO_COOLOFF
             )));
+        }
+        if self.api_reservation_timeout.is_zero()
+            || self.api_reservation_timeout > MAX_API_RESERVATION_TIMEOUT
+        {
+            return Err(ConfigError::Conflict(
+                "api_reservation_timeout: must be longer than zero and at most 24h".into(),
+            ));
         }
         if self.store_timeout.is_zero() {
             return Err(ConfigError::Conflict(
