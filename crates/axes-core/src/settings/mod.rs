@@ -216,6 +216,13 @@ settings! {
     /// Shown when the lockout lasts until reset.
     permalock_message: String = DEFAULT_PERMALOCK_MESSAGE.into(),
         Responses, DEFAULT_PERMALOCK_MESSAGE, plain, load::bounded_text;
+    /// A refused attempt (locked out, or refused by the IP lists) gets the
+    /// same answer as a wrong password, so a guesser cannot tell that the
+    /// lockout began (Keycloak's option). The credentials are still not
+    /// checked, and the lockout is still recorded, logged and sent as a
+    /// `locked_out` event. A store outage (`fail_closed`) and an
+    /// unattributable request still get their own answers.
+    hide_lockout: bool = false, Responses, "false", plain, load::boolean;
 
     /// No access-log rows (one row per successful login, with its logout
     /// time and a SHA-256 hash of the session id).
