@@ -134,7 +134,9 @@ settings! {
 
     /// `database` (SQL, `database_url`), `cache` (Redis, `cache_url`),
     /// `memory` (in-process, one process only, lost on restart), `dummy`
-    /// (keeps nothing, refuses nothing).
+    /// (keeps nothing, so it counts no failures and locks no one out; the
+    /// IP allow and deny lists still apply — `enabled = false` turns axes
+    /// off).
     handler: Handler = Handler::Database, Storage, "database", plain, load::handler;
     /// `sqlite://FILE` (created on first use), `postgres://…`, `mysql://…`.
     database_url: Secret = Secret::new("sqlite://axes.db"),
