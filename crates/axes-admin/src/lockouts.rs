@@ -64,11 +64,21 @@ pub async fn locked_clients(
             .iter()
             .map(|l| {
                 let fields = l.alternative.fields().to_vec();
-                (l.alternative.to_string(), fields, l.failures, l.last_failure)
+                (
+                    l.alternative.to_string(),
+                    fields,
+                    l.failures,
+                    l.last_failure,
+                )
             })
             .collect();
         if groups.is_empty() && lockout.reason == LockoutReason::Denied {
-            groups.push(("denied".into(), vec![Field::IpAddress], lockout.failures, None));
+            groups.push((
+                "denied".into(),
+                vec![Field::IpAddress],
+                lockout.failures,
+                None,
+            ));
         }
         for (alternative, fields, failures, last) in groups {
             let values: Vec<Option<String>> = fields
@@ -141,7 +151,13 @@ mod tests {
         };
         let axes = Axes::builder(settings)
             .clock(Arc::new(clock.clone()))
-            .failure_limit(|p| if p.key.username.as_deref() == Some("dave") { 1 } else { 3 })
+            .failure_limit(|p| {
+                if p.key.username.as_deref() == Some("dave") {
+                    1
+                } else {
+                    3
+                }
+            })
             .build()
             .unwrap();
         fail(&axes, "10.0.0.1", "alice").await;
@@ -168,6 +184,10 @@ mod tests {
                 .iter()
                 .any(|l| l.ip_address.as_deref() == Some("10.0.0.3"))
         );
-        assert!(!locked.iter().any(|l| l.username.as_deref() == Some("carol")));
+        assert!(
+            !locked
+                .iter()
+                .any(|l| l.username.as_deref() == Some("carol"))
+        );
     }
 }

@@ -37,7 +37,11 @@ async fn the_detail_view_of_an_ipv6_client_says_locked() {
     assert!(axes.check(&a).await.lockout.is_some());
     let app = app(&axes);
     let list = get(&app, "/admin/attempts").await;
-    assert!(list.body.contains("2001:db8:1:2::&#x2f;64"), "{}", list.body);
+    assert!(
+        list.body.contains("2001:db8:1:2::&#x2f;64"),
+        "{}",
+        list.body
+    );
     assert!(list.body.contains("badge danger\">locked"), "{}", list.body);
     let d = get(&app, &first_attempt_link(&list.body)).await;
     assert_eq!(d.status, StatusCode::OK);
@@ -48,7 +52,11 @@ async fn the_detail_view_of_an_ipv6_client_says_locked() {
         d.body
     );
     let dash = get(&app, "/admin/").await;
-    assert!(dash.body.contains("2001:db8:1:2::&#x2f;64"), "{}", dash.body);
+    assert!(
+        dash.body.contains("2001:db8:1:2::&#x2f;64"),
+        "{}",
+        dash.body
+    );
     assert!(!dash.body.contains("Nobody is locked out."));
 }
 
@@ -81,6 +89,14 @@ async fn the_dashboard_follows_the_engines_hooks() {
     );
     let list = get(&app, "/admin/attempts").await;
     assert_eq!(list.body.matches("badge danger\">locked").count(), 1);
-    let d = get(&app, &first_attempt_link(&get(&app, "/admin/attempts?username=bob").await.body)).await;
-    assert!(d.body.contains("Not locked out: 4 of 10 failures."), "{}", d.body);
+    let d = get(
+        &app,
+        &first_attempt_link(&get(&app, "/admin/attempts?username=bob").await.body),
+    )
+    .await;
+    assert!(
+        d.body.contains("Not locked out: 4 of 10 failures."),
+        "{}",
+        d.body
+    );
 }

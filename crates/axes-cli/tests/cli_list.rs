@@ -145,8 +145,7 @@ async fn list_locked_asks_the_engine() {
         lines(sb.run(&["list", "--locked"]).ok()),
         BTreeSet::from(["203.0.113.7\talice\t3", "2001:db8:1:2::/64\tcarol\t3"])
     );
-    let json: serde_json::Value =
-        serde_json::from_str(sb.run(&["list", "--json"]).ok()).unwrap();
+    let json: serde_json::Value = serde_json::from_str(sb.run(&["list", "--json"]).ok()).unwrap();
     let records = json.as_array().unwrap();
     assert_eq!(records.len(), 3);
     for r in records {

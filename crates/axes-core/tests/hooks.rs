@@ -59,7 +59,10 @@ async fn allow_user_exempts_exactly_the_users_it_names() {
     }
     assert!(axes.check(&vip).await.lockout.is_none());
     let listed = axes.list_attempts(&ListQuery::all()).await.unwrap();
-    assert_eq!(listed.total, 0, "an allowed user's failures are not counted");
+    assert_eq!(
+        listed.total, 0,
+        "an allowed user's failures are not counted"
+    );
 
     let other = from("192.0.2.1", "other");
     assert!(fail(&axes, &other).await);
@@ -119,7 +122,10 @@ async fn failure_limit_hook_applies_per_attempt() {
 
     let lenient = from("192.0.2.2", "a");
     for i in 0..5 {
-        assert!(fail(&axes, &lenient).await, "failure {i} is under the hook's 6");
+        assert!(
+            fail(&axes, &lenient).await,
+            "failure {i} is under the hook's 6"
+        );
     }
     let r = axes.check(&lenient).await;
     assert_eq!((r.failures, r.failure_limit), (5, 6));

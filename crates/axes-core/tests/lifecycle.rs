@@ -13,7 +13,11 @@ use axes_core::{
     Settings,
 };
 
-fn engine(limit: u32, cooloff: Option<u64>, hide: bool) -> (Axes, ManualClock, Arc<Mutex<Vec<Event>>>) {
+fn engine(
+    limit: u32,
+    cooloff: Option<u64>,
+    hide: bool,
+) -> (Axes, ManualClock, Arc<Mutex<Vec<Event>>>) {
     let clock = ManualClock::fixed();
     let settings = Settings {
         handler: Handler::Memory,
@@ -58,7 +62,11 @@ async fn a_reset_that_lifts_a_lockout_emits_reset_and_unlocked() {
     fail(&axes, &a).await;
     assert_eq!(
         kinds(&seen),
-        [EventKind::LoginFailed, EventKind::LoginFailed, EventKind::LockedOut]
+        [
+            EventKind::LoginFailed,
+            EventKind::LoginFailed,
+            EventKind::LockedOut
+        ]
     );
 
     // A reset matching nothing: a reset event, no unlock.
@@ -173,7 +181,11 @@ async fn hidden_lockout_answers_like_a_wrong_password() {
     ));
     assert_eq!(
         kinds(&seen),
-        [EventKind::LoginFailed, EventKind::LoginFailed, EventKind::LockedOut]
+        [
+            EventKind::LoginFailed,
+            EventKind::LoginFailed,
+            EventKind::LockedOut
+        ]
     );
     let checked = Arc::new(Mutex::new(false));
     let flag = checked.clone();
@@ -185,9 +197,15 @@ async fn hidden_lockout_answers_like_a_wrong_password() {
         axes.authenticate(&a, right).await,
         Err(AuthError::InvalidCredentials)
     ));
-    assert!(!*checked.lock().unwrap(), "the password of a locked client is never checked");
+    assert!(
+        !*checked.lock().unwrap(),
+        "the password of a locked client is never checked"
+    );
     assert_eq!(kinds(&seen), [EventKind::LockedOut]);
     let r = axes.check(&a).await;
     assert!(r.lockout.is_some());
-    assert_eq!(r.failures, 3, "the refusal still counted (cool-off restarted)");
+    assert_eq!(
+        r.failures, 3,
+        "the refusal still counted (cool-off restarted)"
+    );
 }

@@ -131,9 +131,7 @@ impl Axes {
                 }
             }
         }
-        let n = self
-            .call(self.inner.store.purge_attempts(cutoff))
-            .await?;
+        let n = self.call(self.inner.store.purge_attempts(cutoff)).await?;
         for r in expiring {
             // Only those the purge did remove (not refreshed meanwhile).
             if let Ok(None) = self.get_attempt(&r.id).await {

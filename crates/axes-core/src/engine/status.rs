@@ -51,9 +51,11 @@ impl LockStatus {
 /// The address hooks and lists see for a stored IP: the address itself, or
 /// the first address of a stored IPv6 network (`2001:db8:1:2::/64`).
 pub(crate) fn stored_ip(text: &str) -> Option<IpAddr> {
-    text.parse::<IpAddr>()
-        .ok()
-        .or_else(|| text.parse::<Ipv6Net>().ok().map(|n| IpAddr::V6(n.network())))
+    text.parse::<IpAddr>().ok().or_else(|| {
+        text.parse::<Ipv6Net>()
+            .ok()
+            .map(|n| IpAddr::V6(n.network()))
+    })
 }
 
 impl Axes {
