@@ -41,6 +41,10 @@ pub struct LockedClient {
     pub record_ids: Vec<String>,
 }
 
+/// One locking alternative of a record: its name, fields, failures and
+/// latest failure.
+type Group = (String, Vec<Field>, u32, Option<DateTime<Utc>>);
+
 /// The clients of `records` that the engine refuses now, one entry per
 /// locking alternative and its values.
 pub async fn locked_clients(
@@ -59,7 +63,7 @@ pub async fn locked_clients(
             .retry_after()
             .and_then(|d| chrono::Duration::from_std(d).ok())
             .map(|d| now + d);
-        let mut groups: Vec<(String, Vec<Field>, u32, Option<DateTime<Utc>>)> = status
+        let mut groups: Vec<Group> = status
             .locking
             .iter()
             .map(|l| {

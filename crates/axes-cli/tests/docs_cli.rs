@@ -11,7 +11,6 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-
 use common::{attempt, fail};
 
 fn docs() -> Vec<PathBuf> {

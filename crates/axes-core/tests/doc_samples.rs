@@ -29,7 +29,9 @@ fn toml_blocks() -> Vec<(PathBuf, usize, String, String)> {
             match &mut open {
                 None => {
                     if let Some(info) = trimmed.strip_prefix("```")
-                        && (info == "toml" || info.starts_with("toml,") || info.starts_with("toml "))
+                        && (info == "toml"
+                            || info.starts_with("toml,")
+                            || info.starts_with("toml "))
                     {
                         open = Some((i + 1, info.to_owned(), String::new()));
                     }
@@ -45,7 +47,11 @@ fn toml_blocks() -> Vec<(PathBuf, usize, String, String)> {
                 }
             }
         }
-        assert!(open.is_none(), "{}: an unclosed ```toml block", file.display());
+        assert!(
+            open.is_none(),
+            "{}: an unclosed ```toml block",
+            file.display()
+        );
     }
     out
 }
