@@ -1,6 +1,6 @@
-//! The CLI sessions shown in the docs (```console blocks of README.md and
-//! docs/*.md) run against the built binary with trycmd: a doc that shows
-//! an output the binary does not print fails here. Each document runs in a
+//! The CLI sessions shown in the docs (```console blocks of README.md,
+//! SECURITY.md and docs/*.md) run against the built binary with trycmd: a
+//! doc that shows an output the binary does not print fails here. Each document runs in a
 //! scratch folder (the default store `sqlite://axes.db` is there), over a
 //! store seeded with the records the guide lists; the blocks of one
 //! document run in order. Blocks marked ```console,ignore are not run.
@@ -15,7 +15,7 @@ use common::{attempt, fail};
 
 fn docs() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let mut files = vec![root.join("README.md")];
+    let mut files = vec![root.join("README.md"), root.join("SECURITY.md")];
     let mut in_docs: Vec<PathBuf> = std::fs::read_dir(root.join("docs"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -32,10 +32,12 @@ fn docs() -> Vec<PathBuf> {
 #[tokio::test]
 async fn cli_sessions_in_the_docs_are_what_the_binary_prints() {
     let files = docs();
-    assert!(
-        files.iter().any(|p| p.ends_with("docs/guide.md")),
-        "the guide's CLI session is checked: {files:?}"
-    );
+    for doc in ["docs/guide.md", "docs/settings.md", "SECURITY.md"] {
+        assert!(
+            files.iter().any(|p| p.ends_with(doc)),
+            "the CLI sessions of {doc} are checked: {files:?}"
+        );
+    }
     for doc in files {
         // A scratch folder per document: `NAME.md` beside `NAME.in/`, the
         // folder the binary runs in, whose `axes.db` (the default store)

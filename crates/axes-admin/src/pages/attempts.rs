@@ -128,6 +128,9 @@ pub(crate) async fn detail(
     };
     let check = &lock.check;
     let status = match &check.lockout {
+        Some(l) if l.reason == LockoutReason::Unidentified => {
+            "Not counted: the record lacks a field the lockout parameters use.".to_owned()
+        }
         Some(l) if l.reason == LockoutReason::Denied => {
             "Refused: the IP address is on the deny list (or off the allow list).".to_owned()
         }

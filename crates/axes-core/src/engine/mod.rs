@@ -437,7 +437,7 @@ impl Axes {
     /// handler runs, and by services that only ask.
     pub async fn check(&self, attempt: &Attempt) -> CheckResult {
         let p = self.prepare(attempt);
-        match self.check_prepared(&p).await {
+        match self.check_prepared(&p, false).await {
             Ok((result, _)) => result,
             Err(_) => {
                 let limit = self.limit_for(&p);
@@ -457,6 +457,7 @@ impl Axes {
     async fn check_prepared(
         &self,
         p: &Prepared,
+        quiet: bool,
     ) -> Result<(CheckResult, Option<(Cow<'_, LockoutParameters>, Failures)>), StoreError> {
         let limit = self.limit_for(p);
         let refuse = |l: Lockout| CheckResult {
@@ -475,6 +476,12 @@ impl Axes {
             }
             Gate::Denied => {
                 let l = self.lockout(p, LockoutReason::Denied, &Failures::default(), limit);
+                return Ok((refuse(l), None));
+            }
+            // An attempt is warned about; a stored key (an admin page
+            // listing old records) is not.
+            Gate::Unidentified if quiet => {
+                let l = self.lockout(p, LockoutReason::Unidentified, &Failures::default(), limit);
                 return Ok((refuse(l), None));
             }
             Gate::Unidentified => return Ok((refuse(self.unidentified(p)), None)),

@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use ipnet::Ipv6Net;
 
-use super::{Axes, CheckResult, Prepared};
+use super::{Axes, CheckResult, LockoutReason, Prepared};
 use crate::error::Error;
 use crate::parameters::Alternative;
 use crate::store::{AttemptDetails, RecordKey};
@@ -37,9 +37,15 @@ pub struct LockingAlternative {
 }
 
 impl LockStatus {
-    /// Whether the client would be refused now.
+    /// Whether the client is refused now: locked out, or refused by the IP
+    /// lists. A stored key that lacks a field the lockout parameters count
+    /// by (a record from before the settings changed) is not a client the
+    /// engine can refuse: not locked (its `check` says `Unidentified`).
     pub fn is_locked(&self) -> bool {
-        self.check.lockout.is_some()
+        self.check
+            .lockout
+            .as_ref()
+            .is_some_and(|l| l.reason != LockoutReason::Unidentified)
     }
 
     /// How long until the lockout lifts (`None`: not locked, or until reset).
@@ -77,7 +83,7 @@ impl Axes {
     /// as such, never re-parsed as an address. `Err` when the store fails.
     pub async fn lockout_status(&self, key: &RecordKey) -> Result<LockStatus, Error> {
         let p = self.prepared_of(key);
-        let (check, failures) = self.check_prepared(&p).await?;
+        let (check, failures) = self.check_prepared(&p, true).await?;
         let limit = check.failure_limit;
         let locking = match (&check.lockout, failures) {
             (Some(_), Some((params, f))) => params
