@@ -220,3 +220,25 @@ async fn lockout_status_agrees_with_check_for_ipv4_and_ipv6_keys() {
         Some(LockoutReason::Denied)
     );
 }
+
+/// A stored key the lockout parameters cannot count (no username under
+/// username lockout: a record from before the settings changed) is not a
+/// client the engine refuses.
+#[tokio::test]
+async fn a_key_the_parameters_cannot_count_is_not_locked() {
+    let clock = ManualClock::fixed();
+    let axes = builder(settings(1, None, &[Field::Username]), &clock)
+        .build()
+        .unwrap();
+    let key = RecordKey {
+        username: None,
+        ip_address: Some("192.0.2.1".into()),
+        user_agent: String::new(),
+    };
+    let status = axes.lockout_status(&key).await.unwrap();
+    assert_eq!(
+        status.check.lockout.as_ref().map(|l| l.reason),
+        Some(LockoutReason::Unidentified)
+    );
+    assert!(!status.is_locked());
+}
