@@ -142,10 +142,13 @@ impl AxesAttempt {
         F: FnOnce(String) -> Fut,
         Fut: Future<Output = Result<Option<U>, E>>,
     {
-        let ticket = self
-            .begin(username)
-            .await
-            .map_err(AuthRejection::LockedOut)?;
+        let ticket = match self.admit(username).await {
+            Ok(ticket) => ticket,
+            Err(lockout) if self.shared.axes.hides(&lockout) => {
+                return Err(AuthRejection::InvalidCredentials);
+            }
+            Err(lockout) => return Err(AuthRejection::LockedOut(self.lockout_response(lockout))),
+        };
         match ticket.run(|| check(username.to_owned())).await {
             Ok(user) => Ok(user),
             Err(AuthError::LockedOut(lockout)) => {
@@ -159,16 +162,24 @@ impl AxesAttempt {
     /// The reservation step alone for `username`, for flows
     /// [`authenticate`](Self::authenticate) does not fit: finish the ticket
     /// with `succeeded()`, `failed()` or `abandon()`.
+    ///
+    /// With `hide_lockout`, check [`LockoutResponse::is_hidden`] on a
+    /// refusal and answer it the way you answer a wrong password
+    /// ([`authenticate`](Self::authenticate) does that for you).
     pub async fn begin(&self, username: &str) -> Result<Ticket, LockoutResponse> {
-        *self.checked.lock().unwrap_or_else(|e| e.into_inner()) = Some(username.to_owned());
-        if let Some(ticket) = self.pending.take_for(Some(username)).await {
-            return Ok(ticket);
-        }
-        self.shared
-            .axes
-            .begin(&self.attempt_for(username))
+        self.admit(username)
             .await
             .map_err(|l| self.lockout_response(l))
+    }
+
+    /// The ticket for `username`: the one the layer parked, or a new
+    /// reservation; `Err` the refusal.
+    async fn admit(&self, username: &str) -> Result<Ticket, Lockout> {
+        *self.checked.lock().unwrap_or_else(|e| e.into_inner()) = Some(username.to_owned());
+        if let Some(parked) = self.pending.take_for(Some(username)).await {
+            return parked;
+        }
+        self.shared.axes.begin(&self.attempt_for(username)).await
     }
 
     /// Records the successful login in the access log (after the session is
@@ -189,7 +200,9 @@ impl AxesAttempt {
 
     /// The lockout response to this request for `lockout`.
     pub fn lockout_response(&self, lockout: Lockout) -> LockoutResponse {
+        let hidden = self.shared.axes.hides(&lockout);
         LockoutResponse::new(lockout, self.request.clone(), self.shared.responder.clone())
+            .with_hidden(hidden)
     }
 }
 

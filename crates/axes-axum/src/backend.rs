@@ -168,11 +168,13 @@ where
             None => None,
         };
         let ticket = match parked {
-            Some(ticket) => Ok(ticket),
+            Some(parked) => parked,
             None => self.axes.begin(&attempt).await,
         };
         let result = match ticket {
             Ok(ticket) => ticket.run(|| self.inner.authenticate(inner)).await,
+            // hide_lockout: answered like wrong credentials, nothing checked.
+            Err(lockout) if self.axes.hides(&lockout) => Err(AuthError::InvalidCredentials),
             Err(lockout) => Err(AuthError::LockedOut(lockout)),
         };
         match result {

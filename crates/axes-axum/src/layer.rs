@@ -50,7 +50,11 @@ pub(crate) struct Shared {
 /// 3. for those methods, refuses a locked-out client with the lockout
 ///    response before the handler runs (the refusal is recorded through the
 ///    engine, so with `reset_cool_off_on_failure_during_lockout` it restarts
-///    the cool-off, and it is failure-logged and emits `locked_out`);
+///    the cool-off, and it is failure-logged and emits `locked_out`). With
+///    `hide_lockout` the request goes on to the handler instead, whose
+///    [`AxesAttempt::authenticate`] answers
+///    [`AuthRejection::InvalidCredentials`](crate::AuthRejection) for that
+///    username without running the credential check;
 /// 4. inserts an [`AxesAttempt`] for the handler to run the credential
 ///    check with ([`AxesAttempt::authenticate`], which counts the username
 ///    the handler checks — if that is not the one read here, the
@@ -230,8 +234,13 @@ where
                     // in the body, say): the handler may still name the user
                     // (a header, Basic auth); `authenticate` decides then.
                     Err(lockout) if lockout.reason == LockoutReason::Unidentified => {}
+                    // hide_lockout: the handler answers it like a wrong
+                    // password, without checking the credentials.
+                    Err(lockout) if shared.axes.hides(&lockout) => {
+                        pending.put(attempt.username.clone(), Err(lockout));
+                    }
                     Err(lockout) => return Ok(shared.responder.respond(&lockout, &request)),
-                    Ok(ticket) => pending.put(attempt.username.clone(), ticket),
+                    Ok(ticket) => pending.put(attempt.username.clone(), Ok(ticket)),
                 }
             }
             parts

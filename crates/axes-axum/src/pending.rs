@@ -10,12 +10,16 @@
 use std::fmt;
 use std::sync::Mutex;
 
-use axes_core::Ticket;
+use axes_core::{Lockout, Ticket};
 
-/// A parked ticket and the username it was reserved for (the rest of the
-/// attempt is the request's own, the same for every reader).
+/// What the layer parked: a ticket, or (with `hide_lockout`) the refusal the
+/// handler must answer like a wrong password without checking anything.
+pub(crate) type Parked = Result<Ticket, Lockout>;
+
+/// A parked ticket or refusal and the username it was decided for (the rest
+/// of the attempt is the request's own, the same for every reader).
 #[derive(Default)]
-pub(crate) struct Pending(Mutex<Option<(Option<String>, Ticket)>>);
+pub(crate) struct Pending(Mutex<Option<(Option<String>, Parked)>>);
 
 impl fmt::Debug for Pending {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -24,28 +28,31 @@ impl fmt::Debug for Pending {
 }
 
 impl Pending {
-    pub(crate) fn put(&self, username: Option<String>, ticket: Ticket) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((username, ticket));
+    pub(crate) fn put(&self, username: Option<String>, parked: Parked) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((username, parked));
     }
 
-    /// The parked ticket when it was reserved for `username`; a ticket
-    /// reserved for another name is given back (nothing counted).
-    pub(crate) async fn take_for(&self, username: Option<&str>) -> Option<Ticket> {
+    /// What was parked when it was decided for `username`; a ticket
+    /// reserved for another name is given back (nothing counted), a refusal
+    /// of another name is dropped (the new name is decided anew).
+    pub(crate) async fn take_for(&self, username: Option<&str>) -> Option<Parked> {
         let taken = self.0.lock().unwrap_or_else(|e| e.into_inner()).take();
-        let (reserved_for, ticket) = taken?;
-        if reserved_for.as_deref() == username {
-            return Some(ticket);
+        let (decided_for, parked) = taken?;
+        if decided_for.as_deref() == username {
+            return Some(parked);
         }
-        ticket.abandon().await;
+        if let Ok(ticket) = parked {
+            ticket.abandon().await;
+        }
         None
     }
 
-    /// Takes whatever is parked.
+    /// Takes the parked ticket, if any.
     pub(crate) fn take(&self) -> Option<Ticket> {
         self.0
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .take()
-            .map(|(_, t)| t)
+            .and_then(|(_, p)| p.ok())
     }
 }

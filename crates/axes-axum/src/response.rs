@@ -300,6 +300,7 @@ pub struct LockoutResponse {
     lockout: Lockout,
     request: Arc<RequestInfo>,
     responder: LockoutResponder,
+    hidden: bool,
 }
 
 impl fmt::Debug for LockoutResponse {
@@ -319,7 +320,21 @@ impl LockoutResponse {
             lockout,
             request,
             responder,
+            hidden: false,
         }
+    }
+
+    /// Marks the refusal as one `hide_lockout` answers like a wrong password.
+    pub fn with_hidden(mut self, hidden: bool) -> Self {
+        self.hidden = hidden;
+        self
+    }
+
+    /// Whether `hide_lockout` wants this refusal answered like a wrong
+    /// password (the app's own answer; rendering it as a response still
+    /// gives the lockout response).
+    pub fn is_hidden(&self) -> bool {
+        self.hidden
     }
 
     /// The refusal.

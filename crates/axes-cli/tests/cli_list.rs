@@ -129,3 +129,36 @@ async fn without_stored_ips_none_is_shown() {
     assert_eq!(json[0]["ip_address"], serde_json::Value::Null);
     assert_eq!(json[0]["username"], "alice");
 }
+
+/// `--locked` and the JSON `locked` field are the engine's answer: IPv6
+/// clients (stored per /64) included, limits from the settings in force.
+#[tokio::test]
+async fn list_locked_asks_the_engine() {
+    let sb = Sandbox::new().env("AXES_COOLOFF_TIME", "1h");
+    let axes = sb.axes().await;
+    for _ in 0..3 {
+        fail(&axes, &attempt("alice", "203.0.113.7")).await;
+        fail(&axes, &attempt("carol", "2001:db8:1:2::7")).await;
+    }
+    fail(&axes, &attempt("bob", "198.51.100.4")).await;
+    assert_eq!(
+        lines(sb.run(&["list", "--locked"]).ok()),
+        BTreeSet::from(["203.0.113.7\talice\t3", "2001:db8:1:2::/64\tcarol\t3"])
+    );
+    let json: serde_json::Value = serde_json::from_str(sb.run(&["list", "--json"]).ok()).unwrap();
+    let records = json.as_array().unwrap();
+    assert_eq!(records.len(), 3);
+    for r in records {
+        let locked = r["username"] != "bob";
+        assert_eq!(r["locked"], locked, "{r}");
+        if locked {
+            let secs = r["retry_after"].as_u64().unwrap();
+            assert!(secs > 3000 && secs <= 3600, "{r}");
+        } else {
+            assert_eq!(r["retry_after"], serde_json::Value::Null);
+        }
+    }
+    // A higher limit in force: nobody is locked.
+    let sb = sb.env("AXES_FAILURE_LIMIT", "4");
+    assert_eq!(sb.run(&["list", "--locked"]).ok(), "");
+}

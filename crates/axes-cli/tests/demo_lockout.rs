@@ -311,3 +311,45 @@ async fn form_fields_follow_the_settings() {
     assert_eq!(page.items[0].key.username.as_deref(), Some("demo"));
     assert!(!page.items[0].details.post_data.contains("no"));
 }
+
+/// `hide_lockout`: the locked demo login answers the right password with
+/// the wrong-password page (same status, same body), and the lockout is
+/// still in the failure log and sent as an event.
+#[tokio::test]
+async fn a_hidden_lockout_answers_the_right_password_like_a_wrong_one() {
+    let demo = start(axes_core::Settings {
+        hide_lockout: true,
+        enable_access_failure_log: true,
+        ..settings()
+    })
+    .await;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    demo.axes
+        .subscribe(move |e| sink.lock().unwrap().push(e.kind));
+    let c = client();
+    let first = demo.post_login(&c, "demo", "wrong").send().await.unwrap();
+    assert_eq!(first.status(), 401);
+    let wrong = first.text().await.unwrap();
+    assert!(wrong.contains("Wrong username or password."), "{wrong}");
+    for password in ["wrong", "wrong", "demo"] {
+        let r = demo.post_login(&c, "demo", password).send().await.unwrap();
+        assert_eq!(r.status(), 401, "{password}");
+        assert!(r.headers().get(header::RETRY_AFTER).is_none());
+        assert!(r.headers().get(header::SET_COOKIE).is_none());
+        assert_eq!(r.text().await.unwrap(), wrong, "{password}");
+    }
+    assert!(
+        seen.lock()
+            .unwrap()
+            .contains(&axes_core::EventKind::LockedOut)
+    );
+    let log = demo
+        .axes
+        .list_failure_logs(&axes_core::store::ListQuery::all())
+        .await
+        .unwrap();
+    assert!(log.items.iter().any(|r| r.entry.locked_out), "{log:?}");
+    assert!(demo.axes.reset(Some("127.0.0.1"), None).await.unwrap() > 0);
+    assert_eq!(demo.login(&c, "demo", "demo").await, 303);
+}

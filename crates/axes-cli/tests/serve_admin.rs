@@ -417,3 +417,46 @@ fn next_is_kept_inside_the_admin() {
     }
     assert_eq!(serve::safe_next(None), "/admin/");
 }
+
+/// `hide_lockout`: the locked admin login answers the right password like
+/// a wrong one (same status, same page), and the lockout is still counted
+/// and sent as an event.
+#[tokio::test]
+async fn a_hidden_lockout_of_the_admin_login_looks_like_a_wrong_password() {
+    let (app, axes) = app_with(
+        Settings {
+            hide_lockout: true,
+            ..settings()
+        },
+        [127, 0, 0, 1],
+    );
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    axes.subscribe(move |e| sink.lock().unwrap().push(e.kind));
+    let wrong = login(&app, "root", "a").await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.body.contains("Wrong username or password."));
+    for password in ["b", "c", "hunter22"] {
+        let r = login(&app, "root", password).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{password}");
+        assert_eq!(r.body, wrong.body, "{password}");
+        assert!(r.headers.get(header::RETRY_AFTER).is_none());
+        assert!(r.set_cookie().is_empty());
+    }
+    assert!(
+        seen.lock()
+            .unwrap()
+            .contains(&axes_core::EventKind::LockedOut)
+    );
+    assert!(
+        axes.check(&axes_core::Attempt::new().ip_address("127.0.0.1".parse().unwrap()))
+            .await
+            .lockout
+            .is_some()
+    );
+    assert_eq!(axes.reset(Some("127.0.0.1"), None).await.unwrap(), 1);
+    assert_eq!(
+        login(&app, "root", "hunter22").await.status,
+        StatusCode::SEE_OTHER
+    );
+}

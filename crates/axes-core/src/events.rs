@@ -6,7 +6,30 @@ use std::sync::{Arc, RwLock};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-/// What happened.
+/// What happened. When each fires:
+///
+/// - `login_failed`: wrong credentials were given by a counted client.
+/// - `locked_out`: a failure reached the limit, or a locked-out, deny-listed
+///   or not-allow-listed client was refused (also with `hide_lockout`).
+/// - `logged_in`, `logged_out`: a successful login and a logout reported
+///   to the engine.
+/// - `reset`: attempt records were deleted by an operator — [`Axes::reset`]
+///   (CLI `reset*`, admin unlock, service API `DELETE /api/v1/attempts`) or
+///   [`Axes::delete_attempts`] (admin selection); `username` and
+///   `ip_address` are the filter (absent: any), `removed` how many records
+///   went. Fires once per call, also when nothing was removed.
+/// - `unlocked`: such a reset lifted the lockout of a client: one event per
+///   client that was locked out just before and is not just after (looked
+///   at for at most [`UNLOCK_SCAN`] matching records per reset).
+/// - `expired`: [`Axes::purge_expired`] deleted a record whose cool-off had
+///   passed and whose own failures had reached the limit (so it locked its
+///   client out on every alternative until it expired); at most
+///   [`UNLOCK_SCAN`] per purge. Lockouts made of several records below the
+///   limit each lift silently.
+///
+/// [`Axes::reset`]: crate::Axes::reset
+/// [`Axes::delete_attempts`]: crate::Axes::delete_attempts
+/// [`Axes::purge_expired`]: crate::Axes::purge_expired
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
@@ -18,6 +41,12 @@ pub enum EventKind {
     LoggedIn,
     /// A client logged out.
     LoggedOut,
+    /// An operator deleted attempt records (see `removed`).
+    Reset,
+    /// An operator's reset lifted a client's lockout.
+    Unlocked,
+    /// A purge deleted a record that was locking its client out.
+    Expired,
 }
 
 impl EventKind {
@@ -28,6 +57,9 @@ impl EventKind {
         EventKind::LockedOut,
         EventKind::LoggedIn,
         EventKind::LoggedOut,
+        EventKind::Reset,
+        EventKind::Unlocked,
+        EventKind::Expired,
     ];
 
     /// The snake_case name (as serialised: `locked_out`).
@@ -37,6 +69,9 @@ impl EventKind {
             EventKind::LockedOut => "locked_out",
             EventKind::LoggedIn => "logged_in",
             EventKind::LoggedOut => "logged_out",
+            EventKind::Reset => "reset",
+            EventKind::Unlocked => "unlocked",
+            EventKind::Expired => "expired",
         }
     }
 
@@ -45,6 +80,9 @@ impl EventKind {
         Self::ALL.iter().copied().find(|k| k.as_str() == name)
     }
 }
+/// The most records looked at per reset or purge for `unlocked` and
+/// `expired` events (each costs a store call).
+pub const UNLOCK_SCAN: u64 = 100;
 
 /// One event. The IP is absent when `store_ip_address` is off.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -70,6 +108,9 @@ pub struct Event {
     pub refused: bool,
     /// When.
     pub time: DateTime<Utc>,
+    /// For `reset`: how many attempt records were deleted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub removed: Option<u64>,
 }
 
 type Subscriber = Arc<dyn Fn(&Event) + Send + Sync>;

@@ -55,8 +55,8 @@ pub mod store;
 pub use attempt::Attempt;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use engine::{
-    AuthError, Axes, AxesBuilder, CheckResult, Lockout, LockoutReason, Prepared, StoreStatus,
-    Ticket, session_hash,
+    AuthError, Axes, AxesBuilder, CheckResult, LockStatus, LockingAlternative, Lockout,
+    LockoutReason, Prepared, StoreStatus, Ticket, session_hash,
 };
 pub use error::{ConfigError, Error, StoreError};
 pub use events::{Event, EventKind};

@@ -1,8 +1,6 @@
 //! Access attempts: the records that count failures (and so the lockouts).
 
-use std::net::IpAddr;
-
-use axes_core::Attempt;
+use axes_core::LockoutReason;
 use axes_core::store::AttemptRecord;
 use axum::Extension;
 use axum::extract::{Path, RawQuery, State};
@@ -27,10 +25,11 @@ struct Row {
     user_agent: String,
     path: String,
     failures: u32,
+    /// Whether the engine refuses this client now.
     over_limit: bool,
 }
 
-fn row(base: &str, r: &AttemptRecord, limit: u32) -> Row {
+fn row(base: &str, r: &AttemptRecord, locked: bool) -> Row {
     Row {
         id: r.id.clone(),
         url: format!("{base}/attempts/{}", urlencode(&r.id)),
@@ -41,7 +40,7 @@ fn row(base: &str, r: &AttemptRecord, limit: u32) -> Row {
         user_agent: r.key.user_agent.clone(),
         path: r.details.path.clone(),
         failures: r.failures,
-        over_limit: r.failures >= limit,
+        over_limit: locked,
     }
 }
 
@@ -75,7 +74,16 @@ pub(crate) async fn list(
         None => (Vec::new(), 0),
     };
     let limit = state.axes.settings().failure_limit;
-    let rows: Vec<Row> = items.iter().map(|r| row(&ctx.base, r, limit)).collect();
+    // Whether each listed client is locked: the engine's answer (a page is
+    // bounded, so are the questions).
+    let mut rows: Vec<Row> = Vec::with_capacity(items.len());
+    for r in &items {
+        let locked = match state.axes.lockout_status(&r.key).await {
+            Ok(s) => s.is_locked(),
+            Err(e) => return store_error(&state, &ctx, &e),
+        };
+        rows.push(row(&ctx.base, r, locked));
+    }
     let pager = Pager::new(&path, &params, total, rows.len() as u64);
     let status = if errors.is_empty() {
         StatusCode::OK
@@ -112,23 +120,20 @@ pub(crate) async fn detail(
         Err(e) => return store_error(&state, &ctx, &e),
     };
     let settings = state.axes.settings();
-    // The client's state now, as the engine sees it.
-    let mut attempt = Attempt::new()
-        .user_agent(r.key.user_agent.clone())
-        .path(r.details.path.clone());
-    if let Some(u) = &r.key.username {
-        attempt = attempt.username(u.clone());
-    }
-    if let Some(ip) = r
-        .key
-        .ip_address
-        .as_deref()
-        .and_then(|s| s.parse::<IpAddr>().ok())
-    {
-        attempt = attempt.ip_address(ip);
-    }
-    let check = state.axes.check(&attempt).await;
+    // The client's state now, as the engine sees it (from the stored key:
+    // an IPv6 client's /64 network is read as such).
+    let lock = match state.axes.lockout_status(&r.key).await {
+        Ok(s) => s,
+        Err(e) => return store_error(&state, &ctx, &e),
+    };
+    let check = &lock.check;
     let status = match &check.lockout {
+        Some(l) if l.reason == LockoutReason::Unidentified => {
+            "Not counted: the record lacks a field the lockout parameters use.".to_owned()
+        }
+        Some(l) if l.reason == LockoutReason::Denied => {
+            "Refused: the IP address is on the deny list (or off the allow list).".to_owned()
+        }
         Some(l) => match l.retry_after {
             Some(d) => format!(
                 "Locked out: {} failures (limit {}); lifts in {}.",
@@ -178,7 +183,7 @@ pub(crate) async fn detail(
             nav => "attempts",
             fields => Serde(fields),
             status => status,
-            locked => check.lockout.is_some(),
+            locked => lock.is_locked(),
             unlock_ip => if settings.store_ip_address { r.key.ip_address.clone() } else { None },
             unlock_username => r.key.username.clone(),
             id => r.id.clone(),

@@ -22,6 +22,10 @@ use crate::render::{Ctx, iso, span, time};
 /// How many failure-log rows the chart and the lockout counts read at most.
 const CHART_SCAN_ROWS: u64 = 5 * ListQuery::MAX_LIMIT;
 
+/// How many of the newest attempt records the chart reads without a
+/// failure log.
+const CHART_SCAN_RECORDS: u64 = ListQuery::MAX_LIMIT;
+
 /// Most locked-out clients listed.
 const MAX_LOCKED_SHOWN: usize = 100;
 
@@ -131,7 +135,7 @@ pub(crate) async fn page(
     // Newest attempt records: the lockouts now, and the chart without a failure log.
     let recent = match axes
         .list_attempts(&ListQuery {
-            limit: SCAN_LIMIT,
+            limit: CHART_SCAN_RECORDS,
             order: Order::NewestFirst,
             ..ListQuery::all()
         })
@@ -140,7 +144,12 @@ pub(crate) async fn page(
         Ok(p) => p,
         Err(e) => return store_error(&state, &ctx, &e),
     };
-    let locked = lockouts::locked_clients(&recent.items, settings, now);
+    // Who is locked out: the engine's answer for the newest records.
+    let asked = &recent.items[..recent.items.len().min(SCAN_LIMIT as usize)];
+    let locked = match lockouts::locked_clients(axes, asked).await {
+        Ok(l) => l,
+        Err(e) => return store_error(&state, &ctx, &e),
+    };
     let locked_total = locked.len();
     let locked: Vec<Locked> = locked
         .iter()
@@ -256,8 +265,8 @@ pub(crate) async fn page(
             locked => Serde(locked),
             locked_total => locked_total,
             locked_more => locked_total.saturating_sub(MAX_LOCKED_SHOWN),
-            scanned => recent.items.len(),
-            scan_partial => recent.total > recent.items.len() as u64,
+            scanned => asked.len(),
+            scan_partial => recent.total > asked.len() as u64,
             chart => Value::from_safe_string(svg),
             chart_title => chart_title,
             chart_table => Serde(table),

@@ -79,9 +79,13 @@ pub enum Command {
     ///
     /// One line per attempt record: `ip<TAB>username<TAB>failures`.
     List {
-        /// Print a JSON array of attempt records instead
+        /// Print a JSON array of attempt records instead (each with
+        /// `locked` and `retry_after`, as the engine decides them)
         #[arg(long)]
         json: bool,
+        /// Only records whose client the engine refuses now
+        #[arg(long)]
+        locked: bool,
     },
 
     /// Create or upgrade the schema of the store

@@ -5,8 +5,10 @@
 //! the outcome, keeps the access and failure logs, and resets.
 
 mod health;
+mod lifecycle;
 mod lockout;
 mod prepare;
+mod status;
 mod ticket;
 
 use std::borrow::Cow;
@@ -21,6 +23,7 @@ use sha2::{Digest, Sha256};
 pub use health::{LOG_TARGET as STORE_LOG_TARGET, StoreStatus};
 pub use lockout::{Lockout, LockoutReason};
 pub use prepare::{MASK, Prepared};
+pub use status::{LockStatus, LockingAlternative};
 pub use ticket::{AuthError, Ticket};
 
 use crate::attempt::Attempt;
@@ -470,6 +473,7 @@ impl Axes {
             retry_after,
             refused,
             time: self.now(),
+            removed: None,
         });
     }
 
@@ -487,52 +491,73 @@ impl Axes {
     /// handler runs, and by services that only ask.
     pub async fn check(&self, attempt: &Attempt) -> CheckResult {
         let p = self.prepare(attempt);
-        let limit = self.limit_for(&p);
+        match self.check_prepared(&p, false).await {
+            Ok((result, _)) => result,
+            Err(_) => {
+                let limit = self.limit_for(&p);
+                let lockout = self.store_down_lockout(&p);
+                CheckResult {
+                    failures: 0,
+                    failure_limit: limit,
+                    lockout,
+                }
+            }
+        }
+    }
+
+    /// The one read-only decision behind [`Axes::check`] and
+    /// [`Axes::lockout_status`]: the gate, then the store's count. Also
+    /// gives the alternatives counted and their counts.
+    async fn check_prepared(
+        &self,
+        p: &Prepared,
+        quiet: bool,
+    ) -> Result<(CheckResult, Option<(Cow<'_, LockoutParameters>, Failures)>), StoreError> {
+        let limit = self.limit_for(p);
         let refuse = |l: Lockout| CheckResult {
             failures: l.failures,
             failure_limit: limit,
             lockout: Some(l),
         };
-        match self.gate(&p) {
-            Gate::Exempt => CheckResult {
-                failures: 0,
+        let (gate_limit, parameters) = match self.gate(p) {
+            Gate::Exempt => {
+                let open = CheckResult {
+                    failures: 0,
+                    failure_limit: limit,
+                    lockout: None,
+                };
+                return Ok((open, None));
+            }
+            Gate::Denied => {
+                let l = self.lockout(p, LockoutReason::Denied, &Failures::default(), limit);
+                return Ok((refuse(l), None));
+            }
+            // An attempt is warned about; a stored key (an admin page
+            // listing old records) is not.
+            Gate::Unidentified if quiet => {
+                let l = self.lockout(p, LockoutReason::Unidentified, &Failures::default(), limit);
+                return Ok((refuse(l), None));
+            }
+            Gate::Unidentified => return Ok((refuse(self.unidentified(p)), None)),
+            Gate::Counted { limit, parameters } => (limit, parameters),
+        };
+        let query = FailureQuery {
+            key: &p.key,
+            parameters: &parameters,
+            window: self.window_for(p),
+            now: self.now(),
+        };
+        let f = self.call(self.inner.store.failures(&query)).await?;
+        let result = if gate_limit.is_some_and(|l| f.reached(l)) {
+            refuse(self.lockout(p, LockoutReason::TooManyFailures, &f, limit))
+        } else {
+            CheckResult {
+                failures: f.max(),
                 failure_limit: limit,
                 lockout: None,
-            },
-            Gate::Denied => {
-                refuse(self.lockout(&p, LockoutReason::Denied, &Failures::default(), limit))
             }
-            Gate::Unidentified => refuse(self.unidentified(&p)),
-            Gate::Counted {
-                limit: gate_limit,
-                parameters,
-            } => {
-                let query = FailureQuery {
-                    key: &p.key,
-                    parameters: &parameters,
-                    window: self.window_for(&p),
-                    now: self.now(),
-                };
-                match self.call(self.inner.store.failures(&query)).await {
-                    Ok(f) if gate_limit.is_some_and(|l| f.reached(l)) => {
-                        refuse(self.lockout(&p, LockoutReason::TooManyFailures, &f, limit))
-                    }
-                    Ok(f) => CheckResult {
-                        failures: f.max(),
-                        failure_limit: limit,
-                        lockout: None,
-                    },
-                    Err(_) => match self.store_down_lockout(&p) {
-                        Some(l) => refuse(l),
-                        None => CheckResult {
-                            failures: 0,
-                            failure_limit: limit,
-                            lockout: None,
-                        },
-                    },
-                }
-            }
-        }
+        };
+        Ok((result, Some((parameters, f))))
     }
 
     /// Takes an admission slot for `attempt` before its credentials are
@@ -560,8 +585,21 @@ impl Axes {
         }
     }
 
+    /// Whether `lockout` is answered like a wrong password (`hide_lockout`):
+    /// refusals for too many failures and by the IP lists are; a store
+    /// outage and an unattributable request are not.
+    pub fn hides(&self, lockout: &Lockout) -> bool {
+        self.inner.settings.hide_lockout
+            && matches!(
+                lockout.reason,
+                LockoutReason::TooManyFailures | LockoutReason::Denied
+            )
+    }
+
     /// Runs `check` (the app's credential check) under axes: reserve, check,
-    /// record. `Ok(None)` from `check` means wrong credentials.
+    /// record. `Ok(None)` from `check` means wrong credentials. With
+    /// `hide_lockout`, a hidden refusal is `AuthError::InvalidCredentials`
+    /// (and `check` is not called).
     pub async fn authenticate<U, E, F, Fut>(
         &self,
         attempt: &Attempt,
@@ -571,8 +609,11 @@ impl Axes {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Option<U>, E>>,
     {
-        let ticket = self.begin(attempt).await.map_err(AuthError::LockedOut)?;
-        ticket.run(check).await
+        match self.begin(attempt).await {
+            Ok(ticket) => ticket.run(check).await,
+            Err(l) if self.hides(&l) => Err(AuthError::InvalidCredentials),
+            Err(l) => Err(AuthError::LockedOut(l)),
+        }
     }
 
     /// Records a successful login: an access-log row (unless disabled) and a
@@ -623,9 +664,7 @@ impl Axes {
     /// error, not a silent no-match.
     pub async fn reset(&self, ip: Option<&str>, username: Option<&str>) -> Result<u64, Error> {
         let filter = self.reset_filter(ip, username)?;
-        let n = self.call(self.inner.store.reset(&filter)).await?;
-        tracing::info!(removed = n, "axes: reset access attempts");
-        Ok(n)
+        self.reset_with_events(&filter).await
     }
 
     /// The canonical filter for operator-given values.
@@ -687,9 +726,7 @@ impl Axes {
     /// cool-off). Run it now and then; counts ignore expired records anyway.
     pub async fn purge_expired(&self) -> Result<u64, Error> {
         match self.inner.settings.cooloff() {
-            Some(w) => Ok(self
-                .call(self.inner.store.purge_attempts(self.now() - w))
-                .await?),
+            Some(w) => self.purge_with_events(w).await,
             None => Ok(0),
         }
     }
@@ -697,7 +734,7 @@ impl Axes {
     /// Deletes attempt records by id (an admin's selection); unknown ids are
     /// skipped. Returns how many were deleted.
     pub async fn delete_attempts(&self, ids: &[String]) -> Result<u64, Error> {
-        Ok(self.call(self.inner.store.delete_attempts(ids)).await?)
+        self.delete_with_events(ids).await
     }
 
     /// Deletes access-log rows by id.

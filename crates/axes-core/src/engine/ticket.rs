@@ -178,18 +178,21 @@ impl Ticket {
     /// Runs `check` (the app's credential check) for this ticket and
     /// finishes it: `Ok(Some(user))` means right credentials, `Ok(None)`
     /// wrong ones (the lockout comes back when this failure reached the
-    /// limit), `Err` a failed check (nothing counted).
+    /// limit — or, with `hide_lockout`, `InvalidCredentials` still), `Err`
+    /// a failed check (nothing counted).
     pub async fn run<U, E, F, Fut>(self, check: F) -> Result<U, AuthError<E>>
     where
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<Option<U>, E>>,
     {
+        let axes = self.axes.clone();
         match check().await {
             Ok(Some(user)) => {
                 self.succeeded().await;
                 Ok(user)
             }
             Ok(None) => match self.failed().await {
+                Some(lockout) if axes.hides(&lockout) => Err(AuthError::InvalidCredentials),
                 Some(lockout) => Err(AuthError::LockedOut(lockout)),
                 None => Err(AuthError::InvalidCredentials),
             },

@@ -135,7 +135,9 @@ settings! {
 
     /// `database` (SQL, `database_url`), `cache` (Redis, `cache_url`),
     /// `memory` (in-process, one process only, lost on restart), `dummy`
-    /// (keeps nothing, refuses nothing).
+    /// (keeps nothing, so it counts no failures and locks no one out; the
+    /// IP allow and deny lists still apply — `enabled = false` turns axes
+    /// off).
     handler: Handler = Handler::Database, Storage, "database", plain, load::handler;
     /// `sqlite://FILE` (created on first use), `postgres://…`, `mysql://…`.
     database_url: Secret = Secret::new("sqlite://axes.db"),
@@ -217,6 +219,13 @@ settings! {
     /// Shown when the lockout lasts until reset.
     permalock_message: String = DEFAULT_PERMALOCK_MESSAGE.into(),
         Responses, DEFAULT_PERMALOCK_MESSAGE, plain, load::bounded_text;
+    /// A refused attempt (locked out, or refused by the IP lists) gets the
+    /// same answer as a wrong password, so a guesser cannot tell that the
+    /// lockout began (Keycloak's option). The credentials are still not
+    /// checked, and the lockout is still recorded, logged and sent as a
+    /// `locked_out` event. A store outage (`fail_closed`) and an
+    /// unattributable request still get their own answers.
+    hide_lockout: bool = false, Responses, "false", plain, load::boolean;
 
     /// No access-log rows (one row per successful login, with its logout
     /// time and a SHA-256 hash of the session id).

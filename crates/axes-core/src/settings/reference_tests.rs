@@ -231,7 +231,6 @@ fn settings_without_effect_are_refused() {
         "cooloff_max",
         "trusted_device",
         "lockout_rules",
-        "hide_lockout",
     ] {
         let var = format!("AXES_{}", key.to_ascii_uppercase());
         let err = Settings::from_sources(None, "", [(var.clone(), "1".into())]);

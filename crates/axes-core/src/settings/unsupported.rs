@@ -23,7 +23,6 @@ pub const UNSUPPORTED: &[(&str, &str)] = &[
     ("lockout_memory", NOT_YET),
     ("permanent_lockout_after", NOT_YET),
     ("lockout_rules", NOT_YET),
-    ("hide_lockout", NOT_YET),
     (
         "trusted_device",
         "not supported in this version (trusted-device cookies are not implemented yet)",

@@ -1,4 +1,7 @@
-//! `list [--json]`: every attempt record.
+//! `list [--json] [--locked]`: every attempt record, or those whose client
+//! is locked out now. Whether a client is locked is the engine's answer
+//! ([`Axes::lockout_status`]: hooks and lists included), asked per record
+//! only when it is printed (`--json`) or filtered on (`--locked`).
 
 use axes_core::Axes;
 use axes_core::store::{AttemptRecord, ListQuery, Order};
@@ -20,11 +23,15 @@ struct JsonRecord<'a> {
     post_data: &'a str,
     failures: u32,
     attempt_time: String,
+    /// Whether the engine refuses this client now.
+    locked: bool,
+    /// Seconds until the lockout lifts (`null`: not locked, or until reset).
+    retry_after: Option<u64>,
 }
 
 /// Pages through all attempt records (oldest first) and prints them as they
 /// come, so the memory used does not grow with the table.
-pub async fn run(axes: &Axes, json: bool) -> anyhow::Result<()> {
+pub async fn run(axes: &Axes, json: bool, only_locked: bool) -> anyhow::Result<()> {
     let show_ip = axes.settings().store_ip_address;
     let mut out = Out::new();
     let mut query = ListQuery {
@@ -43,9 +50,27 @@ pub async fn run(axes: &Axes, json: bool) -> anyhow::Result<()> {
         }
         for record in &page.items {
             let ip = record.key.ip_address.as_deref().filter(|_| show_ip);
+            let status = if json || only_locked {
+                Some(axes.lockout_status(&record.key).await?)
+            } else {
+                None
+            };
+            let locked = status.as_ref().is_some_and(|s| s.is_locked());
+            if only_locked && !locked {
+                continue;
+            }
             if json {
+                let retry_after = status
+                    .as_ref()
+                    .and_then(|s| s.check.lockout.as_ref())
+                    .and_then(|l| l.retry_after_secs());
                 out.write(if first { "\n  " } else { ",\n  " })?;
-                out.write(&serde_json::to_string(&json_record(record, ip))?)?;
+                out.write(&serde_json::to_string(&json_record(
+                    record,
+                    ip,
+                    locked,
+                    retry_after,
+                ))?)?;
             } else {
                 out.line(&format!(
                     "{}\t{}\t{}",
@@ -67,7 +92,12 @@ pub async fn run(axes: &Axes, json: bool) -> anyhow::Result<()> {
     Ok(out.flush()?)
 }
 
-fn json_record<'a>(record: &'a AttemptRecord, ip: Option<&'a str>) -> JsonRecord<'a> {
+fn json_record<'a>(
+    record: &'a AttemptRecord,
+    ip: Option<&'a str>,
+    locked: bool,
+    retry_after: Option<u64>,
+) -> JsonRecord<'a> {
     JsonRecord {
         id: &record.id,
         ip_address: ip,
@@ -81,5 +111,7 @@ fn json_record<'a>(record: &'a AttemptRecord, ip: Option<&'a str>) -> JsonRecord
         attempt_time: record
             .attempt_time
             .to_rfc3339_opts(SecondsFormat::AutoSi, true),
+        locked,
+        retry_after,
     }
 }

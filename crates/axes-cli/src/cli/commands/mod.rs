@@ -47,9 +47,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::ResetFailureLogs(age) => with_engine(config, |axes| async move {
             reset::failure_logs(&axes, age.days()).await
         }),
-        Command::List { json } => {
-            with_engine(config, |axes| async move { list::run(&axes, json).await })
-        }
+        Command::List { json, locked } => with_engine(config, |axes| async move {
+            list::run(&axes, json, locked).await
+        }),
     }
 }
 

@@ -21,6 +21,9 @@ struct Payload<'a> {
     failures: u32,
     failure_limit: u32,
     retry_after: Option<u64>,
+    /// For `reset`: the attempt records deleted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    removed: Option<u64>,
     at: String,
 }
 
@@ -34,6 +37,7 @@ pub fn body(event: &Event, store_ip_address: bool) -> Vec<u8> {
         failures: event.failures,
         failure_limit: event.failure_limit,
         retry_after: event.retry_after,
+        removed: event.removed,
         at: event.time.to_rfc3339_opts(SecondsFormat::Millis, true),
     };
     // Strings and numbers only: serialising cannot fail.
@@ -68,6 +72,7 @@ mod tests {
             retry_after: Some(1800),
             refused: false,
             time: chrono::Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap(),
+            removed: None,
         }
     }
 
