@@ -7,7 +7,7 @@ use std::hash::RandomState;
 use chrono::{DateTime, Duration, Utc};
 
 use super::index::{FULL, Index, mask_of};
-use super::record::{Rec, Slab};
+use super::record::{Interner, Rec, Slab};
 use crate::parameters::{Alternative, LockoutParameters};
 use crate::store::{
     AlternativeCount, AttemptDetails, AttemptRecord, Failures, ListQuery, Order, RecordKey,
@@ -28,6 +28,7 @@ pub(super) fn live(time: DateTime<Utc>, window: Option<Duration>, now: DateTime<
 #[derive(Debug, Default)]
 pub(super) struct Attempts {
     slab: Slab,
+    interner: Interner,
     hasher: RandomState,
     /// Full record key → slot.
     own: Option<Index>,
@@ -156,7 +157,9 @@ impl Attempts {
 
     /// Stores a new record of one failure; returns its slot.
     pub fn insert(&mut self, key: &RecordKey, details: &AttemptDetails, now: DateTime<Utc>) -> u32 {
-        let slot = self.slab.insert(Rec::new(key, details, now));
+        let slot = self
+            .slab
+            .insert(Rec::new(&mut self.interner, key, details, now));
         let own = self.own.get_or_insert_with(|| Index::new(FULL));
         own.insert(&self.hasher, &self.slab, slot);
         for index in &mut self.alts {
@@ -185,7 +188,13 @@ impl Attempts {
         for index in &mut self.alts {
             index.remove(hasher, slab, slot);
         }
-        self.slab.remove(slot).is_some()
+        match self.slab.remove(slot) {
+            Some(rec) => {
+                rec.release(&mut self.interner);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Moves the record to `time` in the orders (unpinned: a new failure
@@ -226,10 +235,10 @@ impl Attempts {
             None
         };
         rec.serial = rec.serial.wrapping_add(1);
-        rec.set_details(key, details);
+        rec.set_details(&mut self.interner, key, details);
         let token = ReservationToken {
             record_id: id.to_string(),
-            generation: rec.generation,
+            generation: u64::from(rec.generation),
             serial: rec.serial,
             reserved_at: now,
             previous_time,
@@ -271,7 +280,7 @@ impl Attempts {
         let Some(rec) = self.slab.get_mut(slot) else {
             return;
         };
-        if rec.generation != token.generation {
+        if u64::from(rec.generation) != token.generation {
             return;
         }
         if rec.failures <= 1 {

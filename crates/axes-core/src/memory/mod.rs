@@ -62,7 +62,7 @@ pub struct MemoryLimits {
 
 impl MemoryLimits {
     /// The default bound on attempt records.
-    pub const DEFAULT_MAX_RECORDS: usize = 1_000_000;
+    pub const DEFAULT_MAX_RECORDS: usize = 500_000;
 }
 
 impl Default for MemoryLimits {

@@ -1,5 +1,9 @@
-//! One attempt record, packed: its seven strings share one allocation, so
-//! a record costs about 100 bytes plus its text (see `BENCHMARKS.md`).
+//! One attempt record, packed: its own strings share one allocation, and
+//! the user agent, path and accept it has in common with other records one
+//! interned copy.
+
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -20,21 +24,75 @@ impl Fields for RecordKey {
 
 const USERNAME: usize = 0;
 const IP: usize = 1;
-const UA: usize = 2;
-const PATH: usize = 3;
-const ACCEPT: usize = 4;
-const GET: usize = 5;
-const POST: usize = 6;
+const GET: usize = 2;
+const POST: usize = 3;
+const UA: usize = 0;
+const PATH: usize = 1;
+const ACCEPT: usize = 2;
 const HAS_USERNAME: u8 = 1;
 const HAS_IP: u8 = 2;
+
+/// One copy of each (user agent, path, accept) text, shared by the records
+/// that have it: a flood from one tool repeats them on every request.
+#[derive(Debug, Default)]
+pub(super) struct Interner {
+    texts: HashMap<Arc<str>, usize>,
+}
+
+impl Interner {
+    fn get(&mut self, text: &str) -> Arc<str> {
+        if let Some((k, n)) = self.texts.get_key_value(text) {
+            let k = k.clone();
+            let n = *n;
+            self.texts.insert(k.clone(), n + 1);
+            return k;
+        }
+        let k: Arc<str> = Arc::from(text);
+        self.texts.insert(k.clone(), 1);
+        k
+    }
+
+    fn put(&mut self, text: &Arc<str>) {
+        if let Some(n) = self.texts.get_mut(text) {
+            *n -= 1;
+            if *n == 0 {
+                self.texts.remove(text);
+            }
+        }
+    }
+}
+
+/// Splits `text` at `ends` (relative offsets as stored).
+fn part<'a>(text: &'a str, ends: &[u32], i: usize) -> &'a str {
+    let start = if i == 0 { 0 } else { ends[i - 1] as usize };
+    let end = ends.get(i).map_or(0, |e| *e as usize);
+    text.get(start..end).unwrap_or("")
+}
+
+/// Concatenates `parts`, recording where each ends; parts that would not
+/// fit u32 offsets (never, with the request size limits in front) are
+/// dropped.
+fn join<const N: usize>(parts: [&str; N]) -> (String, [u32; N]) {
+    let mut text = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    let mut ends = [0u32; N];
+    for (i, p) in parts.iter().enumerate() {
+        if u32::try_from(text.len() + p.len()).is_ok() {
+            text.push_str(p);
+        }
+        ends[i] = u32::try_from(text.len()).unwrap_or(u32::MAX);
+    }
+    (text, ends)
+}
 
 /// An attempt record.
 #[derive(Debug)]
 pub(super) struct Rec {
-    /// Username, IP, user agent, path, accept, GET and POST data, one after
-    /// the other.
+    /// Username, IP, GET and POST data, one after the other.
     text: Box<str>,
-    /// Where each of the seven strings ends in `text`.
+    /// User agent, path and accept, one after the other (interned).
+    shared: Arc<str>,
+    /// Where each of the four strings ends in `text`, then each of the
+    /// three in `shared`.
     ends: [u32; 7],
     /// Which of username and IP are present.
     flags: u8,
@@ -45,7 +103,7 @@ pub(super) struct Rec {
     pub failures: u32,
     /// Bumped when the count restarts in place (ids are never reused, so a
     /// new record under the same key is told apart by its id).
-    pub generation: u64,
+    pub generation: u32,
     /// Bumped with every failure counted on the record.
     pub serial: u64,
     /// Time of the last failure.
@@ -55,18 +113,29 @@ pub(super) struct Rec {
 impl Fields for Rec {
     fn field(&self, field: Field) -> Option<&str> {
         match field {
-            Field::Username => (self.flags & HAS_USERNAME != 0).then(|| self.part(USERNAME)),
-            Field::IpAddress => (self.flags & HAS_IP != 0).then(|| self.part(IP)),
-            Field::UserAgent => Some(self.part(UA)),
+            Field::Username => (self.flags & HAS_USERNAME != 0).then(|| self.own(USERNAME)),
+            Field::IpAddress => (self.flags & HAS_IP != 0).then(|| self.own(IP)),
+            Field::UserAgent => Some(self.shared(UA)),
         }
     }
 }
 
 impl Rec {
     /// A record of one failure at `time`.
-    pub fn new(key: &RecordKey, details: &AttemptDetails, time: DateTime<Utc>) -> Self {
+    pub fn new(
+        interner: &mut Interner,
+        key: &RecordKey,
+        details: &AttemptDetails,
+        time: DateTime<Utc>,
+    ) -> Self {
+        let (shared, shared_ends) = join([
+            key.user_agent.as_str(),
+            details.path.as_str(),
+            details.http_accept.as_str(),
+        ]);
         let mut rec = Rec {
             text: Box::default(),
+            shared: interner.get(&shared),
             ends: [0; 7],
             flags: 0,
             pinned: false,
@@ -75,47 +144,55 @@ impl Rec {
             serial: 1,
             time,
         };
-        rec.pack(key, details);
+        rec.ends[4..].copy_from_slice(&shared_ends);
+        rec.pack_own(key, details);
         rec
     }
 
-    /// Stores `key` and `details` as the record's text.
-    fn pack(&mut self, key: &RecordKey, details: &AttemptDetails) {
-        let parts = [
+    fn pack_own(&mut self, key: &RecordKey, details: &AttemptDetails) {
+        let (text, ends) = join([
             key.username.as_deref().unwrap_or(""),
             key.ip_address.as_deref().unwrap_or(""),
-            key.user_agent.as_str(),
-            details.path.as_str(),
-            details.http_accept.as_str(),
             details.get_data.as_str(),
             details.post_data.as_str(),
-        ];
-        let total: usize = parts.iter().map(|p| p.len()).sum();
-        // Offsets are u32: details that would not fit (never, with the
-        // request size limits in front) are dropped rather than cut.
-        let parts = if u32::try_from(total).is_ok() {
-            parts
-        } else {
-            [parts[0], parts[1], parts[2], "", "", "", ""]
-        };
-        let mut text = String::with_capacity(parts.iter().map(|p| p.len()).sum());
-        for (i, p) in parts.iter().enumerate() {
-            text.push_str(p);
-            self.ends[i] = u32::try_from(text.len()).unwrap_or(u32::MAX);
-        }
+        ]);
         self.text = text.into_boxed_str();
+        self.ends[..4].copy_from_slice(&ends);
         self.flags = u8::from(key.username.is_some()) * HAS_USERNAME
             | u8::from(key.ip_address.is_some()) * HAS_IP;
     }
 
-    fn part(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        self.text.get(start..self.ends[i] as usize).unwrap_or("")
+    fn own(&self, i: usize) -> &str {
+        part(&self.text, &self.ends[..4], i)
+    }
+
+    fn shared(&self, i: usize) -> &str {
+        part(&self.shared, &self.ends[4..], i)
     }
 
     /// Replaces the stored details (the last request's).
-    pub fn set_details(&mut self, key: &RecordKey, details: &AttemptDetails) {
-        self.pack(key, details);
+    pub fn set_details(
+        &mut self,
+        interner: &mut Interner,
+        key: &RecordKey,
+        details: &AttemptDetails,
+    ) {
+        let (shared, shared_ends) = join([
+            key.user_agent.as_str(),
+            details.path.as_str(),
+            details.http_accept.as_str(),
+        ]);
+        if *self.shared != *shared {
+            let new = interner.get(&shared);
+            interner.put(&std::mem::replace(&mut self.shared, new));
+            self.ends[4..].copy_from_slice(&shared_ends);
+        }
+        self.pack_own(key, details);
+    }
+
+    /// Gives the shared text back when the record goes.
+    pub fn release(&self, interner: &mut Interner) {
+        interner.put(&self.shared);
     }
 
     /// The record's key.
@@ -123,7 +200,7 @@ impl Rec {
         RecordKey {
             username: self.field(Field::Username).map(str::to_owned),
             ip_address: self.field(Field::IpAddress).map(str::to_owned),
-            user_agent: self.part(UA).to_owned(),
+            user_agent: self.shared(UA).to_owned(),
         }
     }
 
@@ -133,10 +210,10 @@ impl Rec {
             id: id.to_string(),
             key: self.key(),
             details: AttemptDetails {
-                path: self.part(PATH).to_owned(),
-                http_accept: self.part(ACCEPT).to_owned(),
-                get_data: self.part(GET).to_owned(),
-                post_data: self.part(POST).to_owned(),
+                path: self.shared(PATH).to_owned(),
+                http_accept: self.shared(ACCEPT).to_owned(),
+                get_data: self.own(GET).to_owned(),
+                post_data: self.own(POST).to_owned(),
             },
             failures: self.failures,
             attempt_time: self.time,
