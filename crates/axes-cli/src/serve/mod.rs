@@ -18,6 +18,7 @@
 
 pub mod accounts;
 mod login;
+pub mod purge;
 pub mod secret;
 
 use std::net::SocketAddr;
@@ -134,7 +135,12 @@ async fn healthz(State(axes): State<Axes>) -> Response {
 
 /// Serves the service on `listen` with `limits` until Ctrl-C or SIGTERM
 /// (see [`crate::server`]), printing where it listens and the admin URL.
-pub async fn run(axes: Axes, listen: SocketAddr, limits: &Limits) -> anyhow::Result<()> {
+pub async fn run(
+    axes: Axes,
+    listen: SocketAddr,
+    limits: &Limits,
+    purge: &purge::PurgeArgs,
+) -> anyhow::Result<()> {
     check_listen(&axes, listen)?;
     // The warnings of `axes check` (the settings were validated on load).
     for warning in axes.settings().warnings() {
@@ -151,6 +157,7 @@ pub async fn run(axes: Axes, listen: SocketAddr, limits: &Limits) -> anyhow::Res
     let names = accounts.names().join(", ");
     let revocations = Revocations::open(&secret::data_dir(axes.settings()), axes.now().timestamp())
         .context("opening the list of ended admin sessions")?;
+    let purging = purge::spawn(axes.clone(), purge);
     let app = router_with(axes, accounts.clone(), secret, revocations)?;
     let listener =
         crate::server::bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
@@ -163,6 +170,9 @@ pub async fn run(axes: Axes, listen: SocketAddr, limits: &Limits) -> anyhow::Res
     println!("  health: http://{addr}/healthz");
     println!("  (Ctrl-C to stop)");
     crate::server::serve(listener, app, limits).await;
+    if let Some(task) = purging {
+        task.abort();
+    }
     Ok(())
 }
 
