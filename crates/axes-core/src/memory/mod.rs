@@ -336,7 +336,7 @@ impl Store for MemoryStore {
         }
     }
 
-    /// Deletes expired records in slices of [`SLICE`] per turn of the lock.
+    /// Deletes expired records in slices of 1 024 per turn of the lock.
     async fn purge_attempts(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
         let mut removed = 0;
         loop {
