@@ -158,8 +158,13 @@ impl Rec {
         ]);
         self.text = text.into_boxed_str();
         self.ends[..4].copy_from_slice(&ends);
-        self.flags = u8::from(key.username.is_some()) * HAS_USERNAME
-            | u8::from(key.ip_address.is_some()) * HAS_IP;
+        self.flags = 0;
+        if key.username.is_some() {
+            self.flags |= HAS_USERNAME;
+        }
+        if key.ip_address.is_some() {
+            self.flags |= HAS_IP;
+        }
     }
 
     fn own(&self, i: usize) -> &str {
