@@ -293,3 +293,34 @@ async fn the_failure_log_cap_is_per_username() {
         .unwrap();
     assert_eq!(all.total, 6, "{all:?}");
 }
+
+/// `memory_max_records` bounds the memory store the engine builds, and its
+/// default is the store's own.
+#[tokio::test]
+async fn memory_max_records_is_the_bound_of_the_engines_store() {
+    assert_eq!(
+        Settings::default().memory_max_records as usize,
+        MemoryLimits::DEFAULT_MAX_RECORDS
+    );
+    let toml = |text: &str| Settings::from_sources(Some(text), "axes.toml", Vec::new());
+    let settings = toml("handler = \"memory\"\nmemory_max_records = 1000\n").unwrap();
+    assert_eq!(settings.memory_max_records, 1000);
+    let axes = Axes::builder(Settings {
+        lock_out_at_failure: false,
+        ..settings
+    })
+    .build()
+    .unwrap();
+    for i in 0..2_500 {
+        fail(&axes, &attempt(i, &format!("user{i}"))).await;
+    }
+    let listed = axes
+        .store()
+        .list_attempts(&axes_core::store::ListQuery::all())
+        .await
+        .unwrap();
+    assert_eq!(listed.total, 1000);
+    for bad in ["memory_max_records = 999", "memory_max_records = 0"] {
+        assert!(toml(bad).is_err(), "{bad}");
+    }
+}

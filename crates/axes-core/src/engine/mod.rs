@@ -137,7 +137,7 @@ impl AxesBuilder {
         let store: Arc<dyn Store> = match self.store {
             Some(s) => s,
             None => match self.settings.handler {
-                Handler::Memory => Arc::new(MemoryStore::new()),
+                Handler::Memory => Arc::new(MemoryStore::from_settings(&self.settings)),
                 Handler::Dummy => Arc::new(crate::dummy::DummyStore),
                 other => {
                     return Err(ConfigError::Conflict(format!(
