@@ -1,5 +1,5 @@
 //! The changes an admin can make: delete selected rows, unlock an IP, a
-//! username or both, prune old logs.
+//! username or both, prune old logs, remove expired attempts.
 //!
 //! Each is a POST carrying the CSRF token. The first POST shows what would
 //! happen and asks for confirmation; the second (with `confirm=yes`) does it,
@@ -553,5 +553,71 @@ pub(crate) async fn prune(
             done(format!("{list_url}?done={code}&n={n}"))
         }
         Err(e) => failed(&state, &ctx, "Pruning", &e),
+    }
+}
+
+/// `POST /purge`: "Remove expired attempts" — the attempt records whose
+/// cool-off has passed (they count for nothing any more).
+pub(crate) async fn purge(
+    State(state): State<Shared>,
+    Extension(ctx): Extension<Ctx>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = match genuine(&state, &ctx, &headers, &body) {
+        Ok(f) => f,
+        Err(r) => return *r,
+    };
+    let list_url = format!("{}/attempts", ctx.base);
+    let Some(cooloff) = state.axes.settings().cooloff() else {
+        return bad_request(
+            &state,
+            &ctx,
+            "Without a cool-off (cooloff_time) failures never expire: there is nothing to remove.",
+        );
+    };
+    let before = state.axes.now() - cooloff;
+    if !form.confirmed() {
+        let q = ListQuery {
+            until: Some(before + chrono::Duration::milliseconds(1)),
+            limit: 1,
+            ..ListQuery::all()
+        };
+        let n = match state.axes.list_attempts(&q).await {
+            Ok(p) => p.total,
+            Err(e) => return failed(&state, &ctx, "Counting the expired attempts", &e),
+        };
+        return confirm_page(
+            &state,
+            &ctx,
+            Table::Attempts.nav(),
+            Confirm {
+                heading: "Remove expired attempts?".into(),
+                text: format!(
+                    "This deletes {} whose last failure is from before {} (older than the cool-off). They no longer count toward any lockout.",
+                    Table::Attempts.rows(usize::try_from(n).unwrap_or(usize::MAX)),
+                    time(before)
+                ),
+                items: Vec::new(),
+                more: 0,
+                hidden: vec![("confirm".into(), "yes".into())],
+                action: format!("{}/purge", ctx.base),
+                cancel_url: list_url,
+                confirm_label: "Yes, remove".into(),
+            },
+        );
+    }
+    match state.axes.purge_expired().await {
+        Ok(n) => {
+            tracing::info!(
+                target: "axes_admin",
+                admin = %ctx.identity.name,
+                removed = n,
+                "axes admin: {} removed {n} expired attempts",
+                ctx.identity.name,
+            );
+            done(format!("{list_url}?done=purged-attempts&n={n}"))
+        }
+        Err(e) => failed(&state, &ctx, "Removing expired attempts", &e),
     }
 }

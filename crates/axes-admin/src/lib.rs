@@ -197,6 +197,7 @@ pub fn router(config: AdminConfig) -> Router {
         .route("/failure-logs/delete", post(actions::delete_failure_logs))
         .route("/unlock", post(actions::unlock))
         .route("/prune", post(actions::prune))
+        .route("/purge", post(actions::purge))
         .route_layer(middleware::from_fn_with_state(state.clone(), guard));
     Router::new()
         .merge(protected)

@@ -542,6 +542,80 @@ async fn prune_logs_by_age() {
 }
 
 #[tokio::test]
+async fn remove_expired_attempts() {
+    let (axes, clock) = engine(Settings {
+        cooloff_time: Some(std::time::Duration::from_secs(3600)),
+        ..settings()
+    });
+    let start = axes.now();
+    // The live lockout first: the memory store drops expired records it
+    // meets when a failure comes in, so the old ones come last.
+    fail(&axes, &attempt("192.0.2.3", "recent"), 3).await;
+    clock.set(start - chrono::Duration::hours(2));
+    fail(&axes, &attempt("192.0.2.1", "old"), 1).await;
+    fail(&axes, &attempt("192.0.2.2", "older"), 1).await;
+    clock.set(start);
+    let app = app(&axes);
+
+    let page = get(&app, "/admin/attempts").await;
+    assert!(
+        page.body.contains("Remove expired attempts"),
+        "{}",
+        page.body
+    );
+    let t = page.csrf();
+
+    let refused = post(&app, "/admin/purge", &[("confirm", "yes")]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "CSRF token required");
+    let confirm = post(&app, "/admin/purge", &[("csrf_token", &t)]).await;
+    assert_eq!(confirm.status, StatusCode::OK, "{}", confirm.body);
+    assert!(confirm.body.contains("Remove expired attempts?"));
+    assert!(
+        confirm.body.contains("deletes 2 access attempts"),
+        "{}",
+        confirm.body
+    );
+    assert_eq!(
+        axes.list_attempts(&axes_core::store::ListQuery::all())
+            .await
+            .unwrap()
+            .total,
+        3,
+        "asking removes nothing"
+    );
+    let done = post(
+        &app,
+        "/admin/purge",
+        &[("csrf_token", &t), ("confirm", "yes")],
+    )
+    .await;
+    assert_eq!(done.location(), "/admin/attempts?done=purged-attempts&n=2");
+    let left = axes
+        .list_attempts(&axes_core::store::ListQuery::all())
+        .await
+        .unwrap();
+    assert_eq!(left.total, 1);
+    assert_eq!(left.items[0].key.username.as_deref(), Some("recent"));
+    assert!(locked(&axes, &attempt("192.0.2.3", "recent")).await);
+    let notice = get(&app, "/admin/attempts?done=purged-attempts&n=2").await;
+    assert!(notice.body.contains("2 expired access attempts removed."));
+
+    // Without a cool-off nothing expires: no button, and the action says so.
+    let (axes, _) = engine(settings());
+    let plain = common::app(&axes);
+    let page = get(&plain, "/admin/attempts").await;
+    assert!(!page.body.contains("Remove expired attempts"));
+    let t = page.csrf();
+    let r = post(
+        &plain,
+        "/admin/purge",
+        &[("csrf_token", &t), ("confirm", "yes")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
 async fn posts_without_a_valid_csrf_token_are_refused() {
     let (axes, _clock) = engine(settings());
     fail(&axes, &attempt("10.0.0.1", "alice"), 3).await;
@@ -595,6 +669,7 @@ async fn posts_without_a_valid_csrf_token_are_refused() {
         "/admin/access-logs/delete",
         "/admin/failure-logs/delete",
         "/admin/prune",
+        "/admin/purge",
     ] {
         let r = post(
             &app,

@@ -17,6 +17,21 @@
 //! live records that match the attempt on every field of that alternative (a
 //! missing username or IP matches records where it is missing too).
 //!
+//! # Refused attempts (S1) and cost (S2)
+//!
+//! A refused attempt never creates a record. With `count_when_locked` its
+//! failure goes to its own record (same full key) when there is one;
+//! otherwise each alternative that has reached the limit gets one failure
+//! more, now, on its newest live record (each record at most once) — so the
+//! cool-off still restarts with every refused attempt, and a locked client
+//! that keeps trying new usernames or user agents adds nothing to the store.
+//!
+//! Counting one alternative reads the records matching that alternative's
+//! exact values, not everything its address or username ever did: the cost
+//! is bounded by the live records of that key (at most the limit before it
+//! locks, and by the rule above no more after it). Redis caps what it reads
+//! instead, with the same locked or not decision.
+//!
 //! # Giving a failure back
 //!
 //! An admitted attempt's failure is counted in advance ([`Store::reserve`])
@@ -161,13 +176,17 @@ pub struct ReserveOutcome {
     /// True: the failure was counted in advance and the credentials may be
     /// checked. False: an alternative had already reached the limit.
     pub admitted: bool,
-    /// Whether a failure was added to the record by this call.
+    /// Whether this call added a failure: to the attempt's own record, or,
+    /// for a refused attempt without one, to the newest records that lock
+    /// it (see the module docs).
     pub counted: bool,
     /// The counts after this call.
     pub failures: Failures,
-    /// Names the failure this call added: set exactly when `counted` (a
-    /// store that keeps nothing answers `None`). [`Store::release`] takes it
-    /// to give that failure back.
+    /// Names the failure this call added to the attempt's own record: set
+    /// when `counted` on that record (a store that keeps nothing, and a
+    /// refused attempt counted on other records, answer `None`).
+    /// [`Store::release`] takes it to give that failure back; only admitted
+    /// attempts are ever given back.
     pub token: Option<ReservationToken>,
 }
 
@@ -470,8 +489,16 @@ pub trait Store: fmt::Debug + Send + Sync + 'static {
     /// Atomically: count each alternative; if none has reached
     /// `reservation.limit`, add one failure to the record (creating it, or
     /// restarting it at one, as a new generation, when its window had
-    /// passed) and admit. Otherwise refuse, and add the failure only if
-    /// `count_when_locked`. The outcome's token names the failure added.
+    /// passed) and admit. Otherwise refuse, and only if `count_when_locked`
+    /// add the failure: to the attempt's own record if it exists, else to
+    /// the newest live record of each alternative that reached the limit —
+    /// never creating a record (module docs, "Refused attempts"). The
+    /// outcome's token names a failure added to the attempt's own record.
+    ///
+    /// A bounded store may refuse to track a new client (the memory store
+    /// when every record it holds is part of a lockout): it answers an
+    /// error that is not an outage, and the engine follows `fail_closed`
+    /// for that attempt.
     ///
     /// Two concurrent calls never both see the same count: with limit N,
     /// exactly N of any number of concurrent calls for one client are
@@ -507,7 +534,9 @@ pub trait Store: fmt::Debug + Send + Sync + 'static {
     /// Deletes the records under `filter`. Returns how many were deleted.
     async fn reset(&self, filter: &ResetFilter) -> Result<u64, StoreError>;
 
-    /// Deletes records whose last failure is at or before `before`.
+    /// Deletes records whose last failure is at or before `before`, in
+    /// batches (no lock held for the whole of a large purge). Returns how
+    /// many were deleted.
     async fn purge_attempts(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
 
     /// Lists attempt records.

@@ -385,7 +385,47 @@ impl Model {
         let mut counts = self.counts(key);
         let admitted = !self.reached(&counts);
         let mut token = None;
-        if admitted || self.count_when_locked {
+        if !admitted && self.count_when_locked && !self.records.contains_key(&key) {
+            // Refused with no record of its own: the newest live record of
+            // each alternative that reached the limit takes the failure
+            // (between equal times the greatest username, then IP); nothing
+            // is created.
+            let now = self.now;
+            let mut touched: Vec<Key> = Vec::new();
+            for alt in self.alts.iter().filter(|alt| key.can_count(alt)) {
+                let sum: u32 = self
+                    .records
+                    .iter()
+                    .filter(|(k, r)| self.live_at(r.time, now) && key.matches(**k, alt))
+                    .map(|(_, r)| r.failures)
+                    .sum();
+                if sum < self.limit {
+                    continue;
+                }
+                let newest = self
+                    .records
+                    .iter()
+                    .filter(|(k, r)| self.live_at(r.time, now) && key.matches(**k, alt))
+                    .max_by_key(|(k, r)| (r.time, k.user, k.ip))
+                    .map(|(k, _)| *k);
+                if let Some(k) = newest
+                    && !touched.contains(&k)
+                {
+                    touched.push(k);
+                }
+            }
+            for k in touched {
+                self.next_serial += 1;
+                let serial = self.next_serial;
+                if let Some(rec) = self.records.get_mut(&k) {
+                    rec.failures += 1;
+                    rec.time = now;
+                    rec.serial = serial;
+                }
+                self.recorded.push(k);
+            }
+            counts = self.counts(key);
+        } else if admitted || self.count_when_locked {
             let now = self.now;
             let live = self
                 .records

@@ -161,8 +161,11 @@ impl RedisStore {
             return Err(corrupt("short reply from reserve script"));
         };
         warn_truncated(*truncated, r.key);
-        let counted = *counted == 1;
-        let token = if counted {
+        // 1: on the attempt's own record (a token names it); 2: on other
+        // records (a refused attempt without a record of its own).
+        let own = *counted == 1;
+        let counted = *counted != 0;
+        let token = if own {
             let counter = |what: &str, n: i64| {
                 u64::try_from(n).map_err(|_| corrupt(format!("reserve script: {what} {n}")))
             };

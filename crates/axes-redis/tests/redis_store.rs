@@ -313,6 +313,58 @@ async fn count_when_locked_restarts_the_cool_off() {
     discard(&store).await;
 }
 
+/// S1: a refused attempt without a record of its own creates none; its
+/// failure goes to the newest record that locks it (no token), and the
+/// counts it answers include it.
+#[tokio::test]
+async fn refused_attempts_create_no_record() {
+    let Some(store) = fresh_store().await else {
+        return;
+    };
+    let p = params(&[&[Field::IpAddress]]);
+    let w = Duration::minutes(10);
+    let first = key(Some("10.3.3.4"), Some("alice"), "");
+    fn locking<'a>(k: &'a RecordKey, p: &'a LockoutParameters, w: Duration) -> R<'a> {
+        R {
+            key: k,
+            params: p,
+            limit: Some(2),
+            window: Some(w),
+            count_when_locked: true,
+        }
+    }
+    assert!(locking(&first, &p, w).at(&store, t0()).await.admitted);
+    assert!(locking(&first, &p, w).at(&store, t0()).await.admitted);
+    for i in 0..50 {
+        let k = key(Some("10.3.3.4"), Some(&format!("sprayed{i}")), "");
+        let out = locking(&k, &p, w)
+            .at(&store, t0() + Duration::seconds(i + 1))
+            .await;
+        assert!(!out.admitted && out.counted, "{i}: {out:?}");
+        assert_eq!(out.token, None, "no record of its own, no token");
+        assert_eq!(out.failures.max(), 3 + i as u32);
+        assert_eq!(
+            out.failures.locking_last_failure(2),
+            Some(t0() + Duration::seconds(i + 1)),
+            "the cool-off restarts"
+        );
+    }
+    let all = store.list_attempts(&ListQuery::all()).await.expect("list");
+    assert_eq!(all.total, 1, "one record: {all:?}");
+    assert_eq!(stored_failures(&store).await, 52);
+    // Without count_when_locked nothing changes.
+    let k = key(Some("10.3.3.4"), Some("other"), "");
+    let out = R {
+        count_when_locked: false,
+        ..locking(&k, &p, w)
+    }
+    .at(&store, t0() + Duration::minutes(2))
+    .await;
+    assert!(!out.admitted && !out.counted && out.token.is_none());
+    assert_eq!(stored_failures(&store).await, 52);
+    discard(&store).await;
+}
+
 #[tokio::test]
 async fn combinations_and_missing_values() {
     let Some(store) = fresh_store().await else {

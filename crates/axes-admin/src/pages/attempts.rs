@@ -104,6 +104,7 @@ pub(crate) async fn list(
             notice => notice(raw.as_bytes()),
             failure_limit => limit,
             delete_action => format!("{path}/delete"),
+            purge_action => state.axes.settings().cooloff_time.is_some().then(|| format!("{}/purge", ctx.base)),
         },
     )
 }

@@ -117,6 +117,10 @@ pub(crate) fn notice(raw: &[u8]) -> Option<String> {
             "Unlocked: {} removed.",
             rows("access attempt", "access attempts")
         ),
+        "purged-attempts" => format!(
+            "{} removed.",
+            rows("expired access attempt", "expired access attempts")
+        ),
         "pruned-access-logs" => {
             format!("{} pruned.", rows("access log entry", "access log entries"))
         }

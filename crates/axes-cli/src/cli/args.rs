@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use super::logging::LogFormat;
+use crate::serve::purge::PurgeArgs;
 use crate::server::Limits;
 
 /// The most days `--age` accepts (about 270 years): far beyond any log, and
@@ -88,6 +89,12 @@ pub enum Command {
         locked: bool,
     },
 
+    /// Delete the attempts whose cool-off has passed
+    ///
+    /// Prints `N expired attempts removed.`; `axes serve` and `axes demo`
+    /// also do it every --purge-interval.
+    Purge,
+
     /// Create or upgrade the schema of the store
     Migrate,
 
@@ -108,6 +115,9 @@ pub enum Command {
         /// Timeouts and bounds of the HTTP server
         #[command(flatten)]
         limits: Limits,
+        /// The periodic purge of expired attempts
+        #[command(flatten)]
+        purge: PurgeArgs,
     },
 
     /// Run a small site protected by axes (GET /login, POST /login, POST /logout, /admin/)
@@ -121,6 +131,9 @@ pub enum Command {
         /// Timeouts and bounds of the HTTP server
         #[command(flatten)]
         limits: Limits,
+        /// The periodic purge of expired attempts
+        #[command(flatten)]
+        purge: PurgeArgs,
     },
 
     /// Hash a password for `admin_users` (prints an argon2id PHC string)

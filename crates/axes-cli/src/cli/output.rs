@@ -16,6 +16,12 @@ pub fn attempts_removed(n: u64) -> String {
     }
 }
 
+/// `N expired attempts removed.` (SPEC §7: `0 expired attempts removed.`
+/// too).
+pub fn expired_removed(n: u64) -> String {
+    format!("{n} expired attempts removed.")
+}
+
 /// `N logs removed.` or `No logs found.`.
 pub fn logs_removed(n: u64) -> String {
     if n == 0 {

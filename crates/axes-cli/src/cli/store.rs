@@ -44,7 +44,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
                 )
                 .await?,
             ),
-            Handler::Memory => Arc::new(MemoryStore::new()),
+            Handler::Memory => Arc::new(MemoryStore::from_settings(settings)),
             Handler::Dummy => Arc::new(DummyStore),
         };
         Ok::<_, StoreError>(store)

@@ -22,6 +22,7 @@ pub mod accounts;
 pub mod api;
 mod login;
 pub mod metrics;
+pub mod purge;
 pub mod secret;
 pub mod webhook;
 
@@ -141,7 +142,12 @@ async fn healthz(State(axes): State<Axes>) -> Response {
 
 /// Serves the service on `listen` with `limits` until Ctrl-C or SIGTERM
 /// (see [`crate::server`]), printing where it listens and the admin URL.
-pub async fn run(axes: Axes, listen: SocketAddr, limits: &Limits) -> anyhow::Result<()> {
+pub async fn run(
+    axes: Axes,
+    listen: SocketAddr,
+    limits: &Limits,
+    purge: &purge::PurgeArgs,
+) -> anyhow::Result<()> {
     check_listen(&axes, listen)?;
     // The warnings of `axes check` (the settings were validated on load).
     for warning in axes.settings().warnings() {
@@ -160,6 +166,7 @@ pub async fn run(axes: Axes, listen: SocketAddr, limits: &Limits) -> anyhow::Res
         .context("opening the list of ended admin sessions")?;
     let metrics = metrics::Metrics::attach(&axes);
     let webhook = webhook::Webhook::start(&axes, &metrics)?;
+    let purging = purge::spawn(axes.clone(), purge);
     let app = router_with(axes.clone(), accounts.clone(), secret, revocations)?;
     let app = metrics::install(app, &axes, &metrics);
     let listener =
@@ -174,6 +181,9 @@ pub async fn run(axes: Axes, listen: SocketAddr, limits: &Limits) -> anyhow::Res
     println!("  health: http://{addr}/healthz");
     println!("  (Ctrl-C to stop)");
     crate::server::serve(listener, app, limits).await;
+    if let Some(task) = purging {
+        task.abort();
+    }
     webhook.shutdown().await;
     Ok(())
 }

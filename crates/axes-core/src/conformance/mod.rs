@@ -33,6 +33,7 @@ use crate::store::{
     ReservationToken, ResetFilter, Store,
 };
 
+mod floods;
 mod scenarios;
 
 pub use scenarios::all as all_scenarios;

@@ -66,8 +66,15 @@ fn unknown_ip(user: &'static str) -> super::Who {
 }
 const IP2: &str = "10.0.0.2";
 
-/// Every scenario.
+/// Every scenario, the flood scenarios last.
 pub fn all() -> Vec<Scenario> {
+    let mut all = rules();
+    all.extend(super::floods::all());
+    all
+}
+
+/// The scenarios of SPEC §2–§4.
+fn rules() -> Vec<Scenario> {
     use Field::{IpAddress, UserAgent, Username};
     let a = who(IP, "alice");
     let b = who(IP, "bob");

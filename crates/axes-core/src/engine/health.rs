@@ -13,7 +13,8 @@ use crate::error::StoreError;
 /// What the engine knows of its store's health.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct StoreStatus {
-    /// False from the first failed call until the next successful one.
+    /// False from the first call that found the store unreachable or timed
+    /// out ([`StoreError::is_outage`]) until the next successful one.
     pub available: bool,
     /// Outages seen since start (transitions to unavailable).
     pub outages: u64,
@@ -38,7 +39,13 @@ pub(crate) struct Health {
     last_failure_ms: AtomicU64,
     /// A call is trying the store while it is down.
     probing: AtomicBool,
+    /// Milliseconds since [`epoch`] of the last logged error that was not
+    /// an outage (0: none yet).
+    last_error_log_ms: AtomicU64,
 }
+
+/// Errors that are not outages are logged at most this often.
+const ERROR_LOG_INTERVAL_MS: u64 = 60_000;
 
 /// A monotonic origin for `last_failure_ms`.
 fn epoch() -> Instant {
@@ -95,6 +102,24 @@ impl Health {
 
     pub(crate) fn failed(&self, kind: &str, error: &StoreError, fail_closed: bool) {
         self.errors.fetch_add(1, Ordering::Relaxed);
+        if !error.is_outage() {
+            // The store answered, with an error for this call only (a
+            // memory store full of lockouts, a bad row): that call follows
+            // `fail_closed`, but the store is not taken for down — else one
+            // client provoking such errors would switch the protection of
+            // every other client off. Logged at most once a minute.
+            let now = now_ms();
+            let last = self.last_error_log_ms.load(Ordering::Acquire);
+            if (last == 0 || now.saturating_sub(last) >= ERROR_LOG_INTERVAL_MS)
+                && self
+                    .last_error_log_ms
+                    .compare_exchange(last, now.max(1), Ordering::AcqRel, Ordering::Acquire)
+                    .is_ok()
+            {
+                tracing::error!(target: LOG_TARGET, store = kind, %error, "axes: store call failed");
+            }
+            return;
+        }
         self.last_failure_ms.store(now_ms(), Ordering::Release);
         if !self.down.swap(true, Ordering::AcqRel) {
             self.outages.fetch_add(1, Ordering::Relaxed);

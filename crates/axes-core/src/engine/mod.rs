@@ -145,7 +145,7 @@ impl AxesBuilder {
         let store: Arc<dyn Store> = match self.store {
             Some(s) => s,
             None => match self.settings.handler {
-                Handler::Memory => Arc::new(MemoryStore::new()),
+                Handler::Memory => Arc::new(MemoryStore::from_settings(&self.settings)),
                 Handler::Dummy => Arc::new(crate::dummy::DummyStore),
                 other => {
                     return Err(ConfigError::Conflict(format!(
@@ -723,7 +723,28 @@ impl Axes {
     }
 
     /// Deletes attempt records whose cool-off has passed (nothing without a
-    /// cool-off). Run it now and then; counts ignore expired records anyway.
+    /// cool-off) and returns how many went. Counts ignore expired records
+    /// anyway; purging keeps the store from growing with every client that
+    /// ever failed once. The stores delete in batches, so a purge never
+    /// holds up logins for long.
+    ///
+    /// `axes serve` and `axes demo` run it every `--purge-interval`. In
+    /// your own app, spawn a task:
+    ///
+    /// ```no_run
+    /// # async fn app(axes: axes_core::Axes) {
+    /// let purger = axes.clone();
+    /// tokio::spawn(async move {
+    ///     let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
+    ///     loop {
+    ///         every.tick().await;
+    ///         if let Err(e) = purger.purge_expired().await {
+    ///             tracing::warn!("purging expired attempts failed: {e}");
+    ///         }
+    ///     }
+    /// });
+    /// # }
+    /// ```
     pub async fn purge_expired(&self) -> Result<u64, Error> {
         match self.inner.settings.cooloff() {
             Some(w) => self.purge_with_events(w).await,

@@ -154,6 +154,13 @@ settings! {
     /// Bound on one store call.
     store_timeout: Duration = Duration::from_secs(2),
         Storage, "2s", plain, load::positive_duration;
+    /// Attempt records `handler = memory` keeps at most (1000–100000000).
+    /// At the bound, expired records and then records below the limit make
+    /// room, never a record that locks a client; when every record locks,
+    /// a new client follows `fail_closed`. About 135–226 MiB per 500 000
+    /// records under a flood ([deployment](deployment.md#the-memory-store)).
+    memory_max_records: u32 = 500_000,
+        Storage, "500000", plain, load::integer::<u32, 1_000, 100_000_000>;
 
     /// CIDR blocks whose forwarded header is believed. The client IP is the
     /// socket peer unless that peer is a trusted proxy; then it is the

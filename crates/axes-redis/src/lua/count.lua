@@ -57,8 +57,10 @@ end
 -- was read, 1 when the match cap stopped the count, 2 when the scan cap did.
 local function count_others(mask)
   local src = smallest_index(mask)
-  if src == nil then return 0, -1, 0 end
+  if src == nil then return 0, -1, 0, nil end
   local sum, last, matched, scanned = 0, -1, 0, 0
+  -- the newest matching record: id and fields
+  local newest = nil
   local stale = {}
   local code = 0
   while true do
@@ -86,6 +88,9 @@ local function count_others(mask)
         else
           local t = tonumber(r[2]) or 0
           if live(t) and axes_matches(mask, want, r[3], r[4], r[5]) then
+            if newest == nil or t > newest.t then
+              newest = { id = id, t = t, u = r[3], i = r[4], a = r[5] }
+            end
             sum = sum + (tonumber(r[1]) or 0)
             if t > last then last = t end
             matched = matched + 1
@@ -103,20 +108,21 @@ local function count_others(mask)
     redis.call('ZREM', src, id)
     redis.call('ZREM', KEYS[2], id)
   end
-  return sum, last, code
+  return sum, last, code, newest
 end
 
--- This attempt's own record, if live.
+-- This attempt's own record, if live (own_exists: live or not).
 local own = redis.call('HMGET', KEYS[1], 'f', 't')
 local own_f, own_t = 0, -1
+local own_exists = own[1] and true or false
 if own[1] then
   local t = tonumber(own[2]) or 0
   if live(t) then own_f, own_t = tonumber(own[1]) or 0, t end
 end
 
-local sums, lasts, truncated = {}, {}, 0
+local sums, lasts, newests, truncated = {}, {}, {}, 0
 for k = 1, n_alts do
-  local s, l, tr = count_others(ARGV[21 + k])
-  sums[k], lasts[k] = s, l
+  local s, l, tr, nw = count_others(ARGV[21 + k])
+  sums[k], lasts[k], newests[k] = s, l, nw
   if tr > truncated then truncated = tr end
 end

@@ -3,7 +3,8 @@
 -- Returns { admitted, counted, truncated (0/1/2, see count.lua), generation,
 -- serial, previous time (µs or -1), n, (failures, last µs or -1) × n }; the
 -- generation, serial and previous time name the failure added (0, 0, -1
--- when none was).
+-- when none was). counted: 0 nothing, 1 on the attempt's own record, 2 on
+-- other records (a refused attempt without a record of its own: no token).
 local limit = tonumber(ARGV[7])
 local count_when_locked = ARGV[8] == '1'
 local ttl = tonumber(ARGV[9])
@@ -35,8 +36,29 @@ local function next_serial()
   return redis.call('INCR', counter)
 end
 
-local write = (not locked) or count_when_locked
+-- A refused attempt is counted on its own record only if it has one: it
+-- never creates a record, so a locked client trying new usernames or user
+-- agents grows nothing (its failures then go to the newest record of each
+-- alternative that locks it, below).
+local write = (not locked) or (count_when_locked and own_exists)
 local new_f, new_t = own_f, own_t
+
+-- Adds `id` to the index `key` at `now`; an index never expires before any
+-- of its records.
+local function touch_index(key, id)
+  local existed = redis.call('EXISTS', key) == 1
+  redis.call('ZADD', key, now, id)
+  if ttl > 0 then
+    if not existed then
+      redis.call('PEXPIRE', key, ttl)
+    else
+      local p = redis.call('PTTL', key)
+      if p >= 0 and p < ttl then redis.call('PEXPIRE', key, ttl) end
+    end
+  else
+    redis.call('PERSIST', key)
+  end
+end
 local generation, serial, previous = 0, 0, -1
 if write then
   local rec = KEYS[1]
@@ -64,30 +86,55 @@ if write then
   end
   redis.call('ZADD', KEYS[2], now, own_id)
   for j = 3, 5 do
-    local key = KEYS[j]
-    local existed = redis.call('EXISTS', key) == 1
-    redis.call('ZADD', key, now, own_id)
-    -- an index never expires before any of its records
-    if ttl > 0 then
-      if not existed then
-        redis.call('PEXPIRE', key, ttl)
-      else
-        local p = redis.call('PTTL', key)
-        if p >= 0 and p < ttl then redis.call('PEXPIRE', key, ttl) end
-      end
-    else
-      redis.call('PERSIST', key)
-    end
-    sweep(key, 1)
+    touch_index(KEYS[j], own_id)
+    sweep(KEYS[j], 1)
   end
   sweep(KEYS[2], 2)
 end
 
-local out = { locked and 0 or 1, write and 1 or 0, truncated, generation, serial, previous, n_alts }
+-- Refused without a record of its own: one failure more, now, on the newest
+-- live record of each alternative that reached the limit (each record once).
+local refreshed = {}
+if locked and count_when_locked and not own_exists then
+  local seen = {}
+  for k = 1, n_alts do
+    local nw = newests[k]
+    if sums[k] >= limit and nw and not seen[nw.id] then
+      seen[nw.id] = true
+      refreshed[#refreshed + 1] = nw
+    end
+  end
+  for _, nw in ipairs(refreshed) do
+    local rec = rec_prefix .. nw.id
+    redis.call('HINCRBY', rec, 'f', 1)
+    redis.call('HSET', rec, 't', now, 's', next_serial())
+    if ttl > 0 then
+      redis.call('PEXPIRE', rec, ttl)
+    else
+      redis.call('PERSIST', rec)
+    end
+    redis.call('ZADD', KEYS[2], now, nw.id)
+    local idx = redis.call('HMGET', rec, 'ki', 'ku', 'ka')
+    for j = 1, 3 do
+      if idx[j] then touch_index(idx[j], nw.id) end
+    end
+  end
+end
+
+local counted = 0
+if write then counted = 1 elseif #refreshed > 0 then counted = 2 end
+local out = { locked and 0 or 1, counted, truncated, generation, serial, previous, n_alts }
 for k = 1, n_alts do
   local last = lasts[k]
+  local sum = sums[k] + new_f
   if new_f > 0 and new_t > last then last = new_t end
-  out[#out + 1] = sums[k] + new_f
+  for _, nw in ipairs(refreshed) do
+    if axes_matches(ARGV[21 + k], want, nw.u, nw.i, nw.a) then
+      sum = sum + 1
+      last = tonumber(now)
+    end
+  end
+  out[#out + 1] = sum
   out[#out + 1] = last
 end
 return out

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use axes_core::Settings;
 
 use crate::cli::store;
+use crate::serve::purge::{self, PurgeArgs};
 use crate::server::Limits;
 
 /// The user of the demo site when none is given.
@@ -16,6 +17,7 @@ pub async fn run(
     listen: SocketAddr,
     mut users: Vec<(String, String)>,
     limits: Limits,
+    purge: PurgeArgs,
 ) -> anyhow::Result<()> {
     if users.is_empty() {
         users.push((DEFAULT_USER.0.to_owned(), DEFAULT_USER.1.to_owned()));
@@ -26,8 +28,12 @@ pub async fn run(
     }
     let axes = store::engine(settings).await?;
     let webhook = crate::serve::webhook::Webhook::start(&axes, &Default::default())?;
+    let purging = purge::spawn(axes.clone(), &purge);
     let state = crate::demo::DemoState::new(axes, users)?;
     let served = crate::demo::serve(crate::serve::demo_with_admin(state), listen, &limits).await;
+    if let Some(task) = purging {
+        task.abort();
+    }
     webhook.shutdown().await;
     served
 }

@@ -23,14 +23,20 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         // Reports bad settings as a problem of its own.
         Command::Check => runtime()?.block_on(check::run(config)),
         Command::Migrate => with_settings(config, migrate::run),
-        Command::Serve { listen, limits } => with_engine(config, |axes| async move {
-            crate::serve::run(axes, listen, &limits).await
+        Command::Serve {
+            listen,
+            limits,
+            purge,
+        } => with_engine(config, |axes| async move {
+            crate::serve::run(axes, listen, &limits, &purge).await
         }),
         Command::Demo {
             listen,
             users,
             limits,
-        } => with_settings(config, |s| demo::run(s, listen, users, limits)),
+            purge,
+        } => with_settings(config, |s| demo::run(s, listen, users, limits, purge)),
+        Command::Purge => with_engine(config, |axes| async move { reset::purge(&axes).await }),
         Command::Reset => with_engine(config, |axes| async move { reset::all(&axes).await }),
         Command::ResetIp { ips } => {
             with_engine(config, |axes| async move { reset::ips(&axes, &ips).await })

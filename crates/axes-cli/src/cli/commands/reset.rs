@@ -1,9 +1,9 @@
 //! `reset`, `reset-ip`, `reset-username`, `reset-ip-username`, `reset-logs`,
-//! `reset-failure-logs`.
+//! `reset-failure-logs`, `purge`.
 
 use axes_core::Axes;
 
-use crate::cli::output::{attempts_removed, logs_removed, print_line};
+use crate::cli::output::{attempts_removed, expired_removed, logs_removed, print_line};
 
 /// `reset`: every attempt record.
 pub async fn all(axes: &Axes) -> anyhow::Result<()> {
@@ -52,4 +52,10 @@ pub async fn logs(axes: &Axes, days: u32) -> anyhow::Result<()> {
 pub async fn failure_logs(axes: &Axes, days: u32) -> anyhow::Result<()> {
     let n = axes.reset_failure_logs(Some(days)).await?;
     Ok(print_line(&logs_removed(n))?)
+}
+
+/// `purge`: attempt records whose cool-off has passed.
+pub async fn purge(axes: &Axes) -> anyhow::Result<()> {
+    let n = axes.purge_expired().await?;
+    Ok(print_line(&expired_removed(n))?)
 }

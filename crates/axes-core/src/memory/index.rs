@@ -1,0 +1,182 @@
+//! Per-alternative indexes: the records that share the values of an
+//! alternative's fields, as a list threaded through the records.
+//!
+//! A bucket is one entry of a hash table (its first record's slot) and the
+//! links of its records; neither copies a key. Counting an alternative
+//! visits only its own bucket: the records of that exact (IP, username, …),
+//! never everything an address or a username ever did.
+
+use std::hash::{BuildHasher, Hash, Hasher, RandomState};
+
+use hashbrown::HashTable;
+
+use super::record::{Fields, Slab};
+use crate::parameters::{Alternative, Field};
+
+/// No slot.
+pub(super) const NIL: u32 = u32::MAX;
+
+const FIELDS: [Field; 3] = [Field::IpAddress, Field::Username, Field::UserAgent];
+
+/// The fields of an alternative as bits (IP 1, username 2, user agent 4).
+pub(super) fn mask_of(alt: &Alternative) -> u8 {
+    FIELDS
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| alt.uses(**f))
+        .fold(0, |m, (i, _)| m | (1 << i))
+}
+
+/// Every field: the index of full record keys.
+pub(super) const FULL: u8 = 0b111;
+
+/// One index: a bucket per distinct value of the mask's fields.
+#[derive(Debug)]
+pub(super) struct Index {
+    mask: u8,
+    /// The first slot of each bucket.
+    heads: HashTable<u32>,
+    /// Per slot: previous and next slot of its bucket.
+    links: Vec<[u32; 2]>,
+}
+
+impl Index {
+    pub fn new(mask: u8) -> Self {
+        Self {
+            mask,
+            heads: HashTable::new(),
+            links: Vec::new(),
+        }
+    }
+
+    pub fn mask(&self) -> u8 {
+        self.mask
+    }
+
+    /// Buckets held (distinct values).
+    pub fn buckets(&self) -> usize {
+        self.heads.len()
+    }
+
+    fn hash(&self, hasher: &RandomState, v: &impl Fields) -> u64 {
+        Self::hash_with(self.mask, hasher, v)
+    }
+
+    fn same(mask: u8, a: &impl Fields, b: &impl Fields) -> bool {
+        FIELDS
+            .iter()
+            .enumerate()
+            .all(|(i, f)| mask & (1 << i) == 0 || a.field(*f) == b.field(*f))
+    }
+
+    fn link(&mut self, slot: u32) -> &mut [u32; 2] {
+        let i = slot as usize;
+        if self.links.len() <= i {
+            self.links.resize(i + 1, [NIL, NIL]);
+        }
+        &mut self.links[i]
+    }
+
+    fn next(&self, slot: u32) -> u32 {
+        self.links.get(slot as usize).map_or(NIL, |l| l[1])
+    }
+
+    /// Adds the record in `slot` (already in `slab`) to its bucket.
+    pub fn insert(&mut self, hasher: &RandomState, slab: &Slab, slot: u32) {
+        let Some(rec) = slab.get(slot) else { return };
+        let hash = self.hash(hasher, rec);
+        let mask = self.mask;
+        let head = match self.heads.find_mut(hash, |&h| {
+            slab.get(h)
+                .is_some_and(|other| Self::same(mask, rec, other))
+        }) {
+            Some(head) => std::mem::replace(head, slot),
+            None => {
+                self.heads.insert_unique(hash, slot, |&h| {
+                    slab.get(h).map_or(0, |r| Self::hash_with(mask, hasher, r))
+                });
+                NIL
+            }
+        };
+        *self.link(slot) = [NIL, head];
+        if head != NIL {
+            self.link(head)[0] = slot;
+        }
+    }
+
+    fn hash_with(mask: u8, hasher: &RandomState, v: &impl Fields) -> u64 {
+        let mut h = hasher.build_hasher();
+        for (i, f) in FIELDS.iter().enumerate() {
+            if mask & (1 << i) != 0 {
+                v.field(*f).hash(&mut h);
+            }
+        }
+        h.finish()
+    }
+
+    /// Takes the record in `slot` (still in `slab`) out of its bucket.
+    pub fn remove(&mut self, hasher: &RandomState, slab: &Slab, slot: u32) {
+        let Some(rec) = slab.get(slot) else { return };
+        let [prev, next] = *self.link(slot);
+        *self.link(slot) = [NIL, NIL];
+        if next != NIL {
+            self.link(next)[0] = prev;
+        }
+        if prev != NIL {
+            self.link(prev)[1] = next;
+            return;
+        }
+        // The bucket's head: the next record heads it, or it goes.
+        let hash = self.hash(hasher, rec);
+        if let Ok(entry) = self.heads.find_entry(hash, |&h| h == slot) {
+            if next == NIL {
+                entry.remove();
+            } else {
+                *entry.into_mut() = next;
+            }
+        }
+    }
+
+    /// The slots of the records with the values of `key` on the mask's
+    /// fields.
+    pub fn bucket<'a>(
+        &'a self,
+        hasher: &RandomState,
+        slab: &'a Slab,
+        key: &impl Fields,
+    ) -> Bucket<'a> {
+        let hash = self.hash(hasher, key);
+        let mask = self.mask;
+        let head = self
+            .heads
+            .find(hash, |&h| {
+                slab.get(h)
+                    .is_some_and(|other| Self::same(mask, key, other))
+            })
+            .copied()
+            .unwrap_or(NIL);
+        Bucket {
+            index: self,
+            at: head,
+        }
+    }
+}
+
+/// The slots of one bucket.
+pub(super) struct Bucket<'a> {
+    index: &'a Index,
+    at: u32,
+}
+
+impl Iterator for Bucket<'_> {
+    type Item = u32;
+
+    fn next(&mut self) -> Option<u32> {
+        if self.at == NIL {
+            return None;
+        }
+        let slot = self.at;
+        self.at = self.index.next(slot);
+        Some(slot)
+    }
+}
