@@ -321,6 +321,43 @@ async fn count_alternatives(
     Ok(out)
 }
 
+/// A refused attempt with no record of its own: one failure more on the
+/// newest live record of each alternative that reached the limit (each
+/// record once). Returns the records refreshed.
+async fn refresh_locking(
+    conn: &mut sqlx::SqliteConnection,
+    key: &KeyCols<'_>,
+    r: &Reservation<'_>,
+    counts: &[AlternativeCount],
+    threshold: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<Vec<common::Newest>, StoreError> {
+    let alternatives = r.parameters.alternatives();
+    let mut rows = Vec::new();
+    for i in common::reached(r.limit, counts) {
+        let Some(alt) = alternatives.get(i) else {
+            continue;
+        };
+        let mut q =
+            sqlx::query_as::<_, common::Newest>(sql::NEWEST[alt_index(alt)]).bind(threshold);
+        for v in key.values(alt) {
+            q = q.bind(v);
+        }
+        if let Some(row) = q.fetch_optional(&mut *conn).await.map_err(map_sqlx)? {
+            common::push_unique(&mut rows, row);
+        }
+    }
+    for row in &rows {
+        sqlx::query(sql::REFRESH)
+            .bind(row.0)
+            .bind(enc(now))
+            .execute(&mut *conn)
+            .await
+            .map_err(map_sqlx)?;
+    }
+    Ok(rows)
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     fn kind(&self) -> &'static str {
@@ -370,14 +407,7 @@ impl Store for SqliteStore {
         let admitted = common::admits(r.limit, &counts);
         if !admitted && !r.count_when_locked {
             w.commit().await?;
-            return Ok(ReserveOutcome {
-                admitted,
-                counted: false,
-                failures: Failures {
-                    per_alternative: counts,
-                },
-                token: None,
-            });
+            return Ok(common::refused(counts));
         }
         let before: Option<(i64,)> = sqlx::query_as(sql::OWN_TIME)
             .bind(key.ip)
@@ -386,6 +416,19 @@ impl Store for SqliteStore {
             .fetch_optional(&mut *w.tx)
             .await
             .map_err(map_sqlx)?;
+        if !admitted && before.is_none() {
+            // Refused, with no record of its own: refresh the records that
+            // lock it, never insert one (a locked client cannot grow the
+            // table).
+            let rows = refresh_locking(&mut w.tx, &key, r, &counts, threshold, now).await?;
+            w.commit().await?;
+            return Ok(ReserveOutcome {
+                admitted,
+                counted: !rows.is_empty(),
+                failures: common::refreshed(counts, r.parameters, &key, &rows, now),
+                token: None,
+            });
+        }
         let (id, generation, serial, failures, time): common::Upserted<i64> =
             sqlx::query_as(sql::UPSERT)
                 .bind(key.ip)
