@@ -28,6 +28,12 @@ use crate::guard::CloseGuard;
 use crate::rows::{self, AccessLogRow, AttemptRow, FailureLogRow};
 use crate::{ConnectOptions, migrate};
 
+/// The statement counting the alternative `alt` (for query-plan tests).
+#[cfg(feature = "testing")]
+pub(crate) fn count_statement(alt: &axes_core::parameters::Alternative) -> &'static str {
+    sql::COUNT[alt_index(alt)]
+}
+
 static MIGRATOR: LazyLock<Migrator> = LazyLock::new(|| migrate::migrator(migrate::MYSQL));
 
 /// A store in a MySQL or MariaDB database (`mysql://user@host/db`, or
@@ -241,7 +247,6 @@ async fn count_alternatives(
     let mut out = Vec::with_capacity(parameters.alternatives().len());
     for alt in parameters.alternatives() {
         let mut q = sqlx::query_as::<_, (i64, Option<DateTime<Utc>>)>(sql::COUNT[alt_index(alt)])
-            .bind(threshold)
             .bind(threshold);
         for v in key.values(alt) {
             q = q.bind(v);

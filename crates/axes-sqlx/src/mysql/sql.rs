@@ -5,10 +5,12 @@
 use crate::common::alternative_sql;
 
 /// Per alternative: live failures and the last failure. Binds: threshold
-/// twice (NULL = nothing expires), then the alternative's values.
+/// (NULL = nothing expires), then the alternative's values. The time
+/// condition is a range on the alternative's index (migration 0003): only
+/// live records are read.
 pub(super) const COUNT: [&str; 7] = alternative_sql!(
     "SELECT CAST(COALESCE(SUM(failures_since_start), 0) AS SIGNED), MAX(attempt_time) \
-     FROM axes_accessattempt WHERE (? IS NULL OR attempt_time > ?) AND ",
+     FROM axes_accessattempt WHERE attempt_time > COALESCE(?, CAST('1000-01-01' AS DATETIME(6))) AND ",
     "?",
     "?",
     "?"

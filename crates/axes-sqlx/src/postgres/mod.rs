@@ -28,6 +28,12 @@ use crate::guard::CloseGuard;
 use crate::rows::{self, AccessLogRow, AttemptRow, FailureLogRow};
 use crate::{ConnectOptions, migrate};
 
+/// The statement counting the alternative `alt` (for query-plan tests).
+#[cfg(feature = "testing")]
+pub(crate) fn count_statement(alt: &axes_core::parameters::Alternative) -> &'static str {
+    sql::COUNT[alt_index(alt)]
+}
+
 static MIGRATOR: LazyLock<Migrator> = LazyLock::new(|| migrate::migrator(migrate::POSTGRES));
 
 /// A store in a PostgreSQL database (`postgres://user@host/db`), shared by

@@ -32,6 +32,12 @@ use crate::error::{map_migrate, map_sqlx};
 use crate::rows::{self, AccessLogRow, AttemptRow, FailureLogRow};
 use crate::{ConnectOptions, migrate};
 
+/// The statement counting the alternative `alt` (for query-plan tests).
+#[cfg(feature = "testing")]
+pub(crate) fn count_statement(alt: &axes_core::parameters::Alternative) -> &'static str {
+    sql::COUNT[alt_index(alt)]
+}
+
 static MIGRATOR: LazyLock<Migrator> = LazyLock::new(|| migrate::migrator(migrate::SQLITE));
 
 /// A store in a SQLite database file (`sqlite://axes.db`), created on first

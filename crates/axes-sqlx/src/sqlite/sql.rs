@@ -3,10 +3,12 @@
 use crate::common::alternative_sql;
 
 /// Per alternative: live failures and the last failure. `?1`: threshold
-/// (NULL = nothing expires), then the alternative's values.
+/// (NULL = nothing expires), then the alternative's values. The time
+/// condition is a range on the alternative's index (migration 0003): only
+/// live records are read.
 pub(super) const COUNT: [&str; 7] = alternative_sql!(
     "SELECT COALESCE(SUM(failures_since_start), 0), MAX(attempt_time) FROM axes_accessattempt \
-     WHERE (?1 IS NULL OR attempt_time > ?1) AND ",
+     WHERE attempt_time > COALESCE(?1, -9223372036854775808) AND ",
     "?2",
     "?3",
     "?4"
