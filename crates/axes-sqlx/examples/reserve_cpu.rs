@@ -43,11 +43,9 @@ async fn run(
     for c in 0..clients {
         let store = store.clone();
         tasks.push(tokio::spawn(async move {
-            let parameters = LockoutParameters::new(Alternative::new([
-                Field::IpAddress,
-                Field::Username,
-            ]))
-            .ok_or("no lockout alternatives")?;
+            let parameters =
+                LockoutParameters::new(Alternative::new([Field::IpAddress, Field::Username]))
+                    .ok_or("no lockout alternatives")?;
             let details = AttemptDetails::default();
             let now = Utc::now();
             for i in (c..n).step_by(usize::try_from(clients)?) {
@@ -97,7 +95,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(n) => n.parse()?,
         None => 20_000,
     };
-    let store: Arc<dyn Store> = Arc::from(axes_sqlx::connect(&url).await?);
+    let store: Arc<dyn Store> = axes_sqlx::connect(&url).await?;
     store.migrate().await?;
     println!("{} store", store.kind());
     run(store.clone(), 1, n, 0).await?;

@@ -32,15 +32,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let store = axes_sqlx::connect(&url).await?;
     store.migrate().await?;
-    let by_ip_and_username = Alternative::new([Field::IpAddress, Field::Username])
-        .ok_or("empty alternative")?;
+    let by_ip_and_username =
+        Alternative::new([Field::IpAddress, Field::Username]).ok_or("empty alternative")?;
     let parameters =
         LockoutParameters::new([by_ip_and_username]).ok_or("no lockout alternatives")?;
     let details = AttemptDetails::default();
     let start = Utc::now();
     let slice = (attempts / 10).max(1);
     let mut clock = Instant::now();
-    println!("{} store, {attempts} attempts, one address, a new username each", store.kind());
+    println!(
+        "{} store, {attempts} attempts, one address, a new username each",
+        store.kind()
+    );
     for i in 0..attempts {
         let key = RecordKey {
             username: Some(format!("user{i}")),

@@ -2,6 +2,7 @@
 
 mod file;
 mod sql;
+mod writer;
 
 use std::any::Any;
 use std::fmt;
@@ -44,14 +45,22 @@ static MIGRATOR: LazyLock<Migrator> = LazyLock::new(|| migrate::migrator(migrate
 /// use (on Unix with mode 0600, which SQLite passes on to the `-wal` and
 /// `-shm` files), in WAL mode with `synchronous=NORMAL`.
 ///
-/// Writes are serialised in process by a mutex and across processes by
-/// `BEGIN IMMEDIATE` transactions (waiting up to the busy timeout), which
-/// makes [`Store::reserve`] exact.
+/// Writes are serialised across processes by `BEGIN IMMEDIATE` transactions
+/// (waiting up to the busy timeout), which makes [`Store::reserve`] exact.
+/// For a database file, reservations and give-backs go to one writer thread
+/// that owns a connection with prepared statements and commits every job
+/// waiting in one transaction, answering each after the commit; the other
+/// writes take turns in process on a mutex. An in-memory database, or a
+/// store made [`from_pool`](SqliteStore::from_pool), runs reservations on
+/// the pool.
 pub struct SqliteStore {
     pool: SqlitePool,
     /// One writer at a time in this process: waiting on a mutex is cheaper
     /// and fairer than SQLite's busy-sleep loop.
     writer: Mutex<()>,
+    /// The thread that commits reservations and give-backs in groups, for a
+    /// database file (`None`: in memory, or a pool given from outside).
+    committer: Option<writer::Writer>,
     /// Anything that must live as long as the store (a test's temp dir).
     keep_alive: Option<Box<dyn Any + Send + Sync>>,
 }
@@ -123,7 +132,11 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(options.busy_timeout);
-        let mut pool = SqlitePoolOptions::new().acquire_timeout(options.acquire_timeout);
+        // The pool's connections serve look-ups and the rarer writes; a
+        // broken connection shows on use (no test query on every acquire).
+        let mut pool = SqlitePoolOptions::new()
+            .acquire_timeout(options.acquire_timeout)
+            .test_before_acquire(false);
         pool = if in_memory {
             // Every connection to a shared in-memory database would contend
             // on table locks (which ignore the busy timeout), and the data
@@ -135,8 +148,16 @@ impl SqliteStore {
         } else {
             pool.max_connections(options.max_connections.max(1))
         };
+        let committer = if in_memory || !file::is_on_disk(connect.get_filename()) {
+            None
+        } else {
+            Some(writer::Writer::start(
+                connect.get_filename().to_path_buf(),
+                options.busy_timeout,
+            )?)
+        };
         if options.lazy {
-            return Ok(Self::from_pool(pool.connect_lazy_with(connect)));
+            return Ok(Self::from_pool(pool.connect_lazy_with(connect)).with_committer(committer));
         }
         // Switching a brand-new file to WAL needs a lock that SQLite does not
         // wait for (the busy timeout does not apply): when several processes
@@ -144,7 +165,7 @@ impl SqliteStore {
         let mut attempt = 0u64;
         loop {
             match pool.clone().connect_with(connect.clone()).await {
-                Ok(pool) => return Ok(Self::from_pool(pool)),
+                Ok(pool) => return Ok(Self::from_pool(pool).with_committer(committer)),
                 Err(e) if is_busy(&e) && attempt < 20 => {
                     attempt += 1;
                     tokio::time::sleep(std::time::Duration::from_millis(25 * attempt)).await;
@@ -159,8 +180,14 @@ impl SqliteStore {
         Self {
             pool,
             writer: Mutex::new(()),
+            committer: None,
             keep_alive: None,
         }
+    }
+
+    fn with_committer(mut self, committer: Option<writer::Writer>) -> Self {
+        self.committer = committer;
+        self
     }
 
     /// The underlying pool.
@@ -405,6 +432,9 @@ impl Store for SqliteStore {
     }
 
     async fn reserve(&self, r: &Reservation<'_>) -> Result<ReserveOutcome, StoreError> {
+        if let Some(committer) = &self.committer {
+            return committer.reserve(r).await;
+        }
         let key = KeyCols::of(r.key);
         let now = micros(r.now);
         let threshold = threshold(now, r.window).map(enc);
@@ -461,6 +491,9 @@ impl Store for SqliteStore {
     }
 
     async fn release(&self, key: &RecordKey, token: &ReservationToken) -> Result<(), StoreError> {
+        if let Some(committer) = &self.committer {
+            return committer.release(key, token).await;
+        }
         let Some((id, generation, serial)) = common::token_columns(token) else {
             return Ok(());
         };
