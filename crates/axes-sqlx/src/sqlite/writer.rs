@@ -195,14 +195,26 @@ fn run(path: &PathBuf, busy_timeout: Duration, mut rx: mpsc::Receiver<Job>) {
                     let _ = job.answer.send(Ok(result));
                 }
             }
-            Err(_) if group.len() > 1 => {
+            // The write lock was not had (another process held it past the
+            // busy timeout): every job gets that answer at once, rather
+            // than each waiting the timeout again.
+            Err(Failed::Begin(e)) => {
+                let message = e.to_string();
                 for job in group.drain(..) {
-                    let result =
-                        transaction(c, std::slice::from_ref(&job)).map(|mut r| r.swap_remove(0));
+                    let _ = job
+                        .answer
+                        .send(Err(StoreError::Unavailable(message.clone().into())));
+                }
+            }
+            Err(Failed::Job(_)) if group.len() > 1 => {
+                for job in group.drain(..) {
+                    let result = transaction(c, std::slice::from_ref(&job))
+                        .map(|mut r| r.swap_remove(0))
+                        .map_err(Failed::into_error);
                     let _ = job.answer.send(result);
                 }
             }
-            Err(e) => {
+            Err(Failed::Job(e)) => {
                 if let Some(job) = group.pop() {
                     let _ = job.answer.send(Err(e));
                 }
@@ -211,12 +223,28 @@ fn run(path: &PathBuf, busy_timeout: Duration, mut rx: mpsc::Receiver<Job>) {
     }
 }
 
+/// Why a group transaction failed.
+enum Failed {
+    /// `BEGIN IMMEDIATE` did not get the write lock.
+    Begin(StoreError),
+    /// A job or the commit failed; the transaction was rolled back.
+    Job(StoreError),
+}
+
+impl Failed {
+    fn into_error(self) -> StoreError {
+        match self {
+            Failed::Begin(e) | Failed::Job(e) => e,
+        }
+    }
+}
+
 /// Runs `jobs` in one `BEGIN IMMEDIATE` transaction; on any error rolls it
 /// all back.
-fn transaction(c: &Connection, jobs: &[Job]) -> Result<Vec<Done>, StoreError> {
+fn transaction(c: &Connection, jobs: &[Job]) -> Result<Vec<Done>, Failed> {
     c.prepare_cached("BEGIN IMMEDIATE")
         .and_then(|mut s| s.execute([]))
-        .map_err(map)?;
+        .map_err(|e| Failed::Begin(map(e)))?;
     let results: Result<Vec<Done>, StoreError> = jobs
         .iter()
         .map(|job| match &job.work {
@@ -233,7 +261,7 @@ fn transaction(c: &Connection, jobs: &[Job]) -> Result<Vec<Done>, StoreError> {
     if committed.is_err() && !c.is_autocommit() {
         let _ = c.execute_batch("ROLLBACK");
     }
-    committed
+    committed.map_err(Failed::Job)
 }
 
 /// Counts each alternative's live failures.
