@@ -2,10 +2,11 @@
 //! lock names, search patterns and row conversion.
 
 use axes_core::error::StoreError;
-#[cfg(any(feature = "postgres", feature = "mysql"))]
 use axes_core::parameters::LockoutParameters;
 use axes_core::parameters::{Alternative, Field};
-use axes_core::store::{AlternativeCount, Failures, RecordKey, ReservationToken, plausible_id};
+use axes_core::store::{
+    AlternativeCount, Failures, RecordKey, ReservationToken, ReserveOutcome, plausible_id,
+};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 
 /// Column sizes (in characters) of the schema.
@@ -80,16 +81,20 @@ pub(crate) fn alt_index(alt: &Alternative) -> usize {
 /// Builds the seven statements of one per-alternative query, one per
 /// non-empty combination of key columns, in [`alt_index`] order. `$head` ends
 /// where the column conditions start; `$a`, `$b`, `$c` are the placeholders of
-/// the first, second and third bound value.
+/// the first, second and third bound value; `$tail` (optional) follows the
+/// conditions.
 macro_rules! alternative_sql {
     ($head:literal, $a:literal, $b:literal, $c:literal) => {
+        $crate::common::alternative_sql!($head, $a, $b, $c, "")
+    };
+    ($head:literal, $a:literal, $b:literal, $c:literal, $tail:literal) => {
         [
-            concat!($head, "ip_address = ", $a),
-            concat!($head, "username = ", $a),
-            concat!($head, "ip_address = ", $a, " AND username = ", $b),
-            concat!($head, "user_agent = ", $a),
-            concat!($head, "ip_address = ", $a, " AND user_agent = ", $b),
-            concat!($head, "username = ", $a, " AND user_agent = ", $b),
+            concat!($head, "ip_address = ", $a, $tail),
+            concat!($head, "username = ", $a, $tail),
+            concat!($head, "ip_address = ", $a, " AND username = ", $b, $tail),
+            concat!($head, "user_agent = ", $a, $tail),
+            concat!($head, "ip_address = ", $a, " AND user_agent = ", $b, $tail),
+            concat!($head, "username = ", $a, " AND user_agent = ", $b, $tail),
             concat!(
                 $head,
                 "ip_address = ",
@@ -97,13 +102,98 @@ macro_rules! alternative_sql {
                 " AND username = ",
                 $b,
                 " AND user_agent = ",
-                $c
+                $c,
+                $tail
             ),
         ]
     };
 }
 #[allow(unused_imports)]
 pub(crate) use alternative_sql;
+
+/// A refused attempt that changed nothing.
+pub(crate) fn refused(counts: Vec<AlternativeCount>) -> ReserveOutcome {
+    ReserveOutcome {
+        admitted: false,
+        counted: false,
+        failures: Failures {
+            per_alternative: counts,
+        },
+        token: None,
+    }
+}
+
+/// The indexes (in the order of the lockout parameters) of the
+/// alternatives that have reached `limit`.
+pub(crate) fn reached(limit: Option<u32>, counts: &[AlternativeCount]) -> Vec<usize> {
+    let Some(limit) = limit else {
+        return Vec::new();
+    };
+    counts
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.failures >= limit)
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// A record a refused attempt refreshes (see [`refreshed`]): `id,
+/// ip_address, username, user_agent` as stored.
+pub(crate) type Newest = (i64, String, String, String);
+
+/// Adds `row` to `rows` unless a record with its id is already there: a
+/// record that is the newest of two alternatives is refreshed once.
+pub(crate) fn push_unique(rows: &mut Vec<Newest>, row: Newest) {
+    if !rows.iter().any(|r| r.0 == row.0) {
+        rows.push(row);
+    }
+}
+
+/// The counts after a refused attempt with no record of its own refreshed
+/// `rows` (one failure more each, last failure at `now` or later): each
+/// alternative gains one failure per refreshed record that matches the
+/// attempt on the alternative's fields.
+///
+/// This is how a store keeps a locked-out client locked without a record
+/// per username or user agent it tries: the refused attempt restarts the
+/// cool-off on the newest live record of every alternative that locks it,
+/// and never inserts (a bounded number of updates).
+pub(crate) fn refreshed(
+    counts: Vec<AlternativeCount>,
+    parameters: &LockoutParameters,
+    key: &KeyCols<'_>,
+    rows: &[Newest],
+    now: DateTime<Utc>,
+) -> Failures {
+    let per_alternative = counts
+        .into_iter()
+        .zip(parameters.alternatives())
+        .map(|(c, alt)| {
+            let wanted = key.values(alt);
+            let hits = rows
+                .iter()
+                .filter(|(_, ip, username, user_agent)| {
+                    let row = KeyCols {
+                        ip,
+                        username,
+                        user_agent,
+                    };
+                    row.values(alt) == wanted
+                })
+                .count();
+            if hits == 0 {
+                return c;
+            }
+            AlternativeCount {
+                failures: c
+                    .failures
+                    .saturating_add(u32::try_from(hits).unwrap_or(u32::MAX)),
+                last_failure: Some(c.last_failure.map_or(now, |t| t.max(now))),
+            }
+        })
+        .collect();
+    Failures { per_alternative }
+}
 
 /// Times are kept at microsecond precision, the finest all dialects store.
 pub(crate) fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
@@ -291,8 +381,6 @@ pub(crate) fn lock_keys(
 #[cfg(test)]
 mod tests {
     use super::*;
-    #[cfg(any(feature = "postgres", feature = "mysql"))]
-    use axes_core::parameters::LockoutParameters;
 
     #[test]
     fn clip_counts_characters() {

@@ -27,6 +27,11 @@ pub(crate) const SQLITE: Steps = &[
         "reservation generation",
         include_str!("../migrations/sqlite/0002_reservation_generation.sql"),
     ),
+    (
+        3,
+        "alternative indexes",
+        include_str!("../migrations/sqlite/0003_alternative_indexes.sql"),
+    ),
 ];
 
 #[cfg(feature = "postgres")]
@@ -41,6 +46,11 @@ pub(crate) const POSTGRES: Steps = &[
         "reservation generation",
         include_str!("../migrations/postgres/0002_reservation_generation.sql"),
     ),
+    (
+        3,
+        "alternative indexes",
+        include_str!("../migrations/postgres/0003_alternative_indexes.sql"),
+    ),
 ];
 
 #[cfg(feature = "mysql")]
@@ -54,6 +64,11 @@ pub(crate) const MYSQL: Steps = &[
         2,
         "reservation generation",
         include_str!("../migrations/mysql/0002_reservation_generation.sql"),
+    ),
+    (
+        3,
+        "alternative indexes",
+        include_str!("../migrations/mysql/0003_alternative_indexes.sql"),
     ),
 ];
 

@@ -253,6 +253,27 @@ pub async fn fresh_mysql_store() -> Option<crate::MySqlStore> {
     Some(store)
 }
 
+/// The statement that counts the failures of `alt` on `backend` (binds:
+/// the threshold, then the alternative's values in the order ip_address,
+/// username, user_agent), for query-plan tests. `None` when the backend is
+/// not compiled in.
+pub fn count_statement(
+    backend: crate::Backend,
+    alt: &axes_core::parameters::Alternative,
+) -> Option<&'static str> {
+    let _ = alt;
+    match backend {
+        #[cfg(feature = "sqlite")]
+        crate::Backend::Sqlite => Some(crate::sqlite::count_statement(alt)),
+        #[cfg(feature = "postgres")]
+        crate::Backend::Postgres => Some(crate::postgres::count_statement(alt)),
+        #[cfg(feature = "mysql")]
+        crate::Backend::MySql => Some(crate::mysql::count_statement(alt)),
+        #[allow(unreachable_patterns)]
+        _ => None,
+    }
+}
+
 #[cfg(all(test, any(feature = "postgres", feature = "mysql")))]
 mod tests {
     use super::*;

@@ -76,6 +76,10 @@ async fn upgrades_from_the_first_schema() {
         return;
     };
     for statement in [
+        "ALTER TABLE axes_accessattempt DROP INDEX axes_accessattempt_ip_time, DROP INDEX axes_accessattempt_username_time, DROP INDEX axes_accessattempt_ip_username_time, DROP INDEX axes_accessattempt_ua_time, DROP INDEX axes_accessattempt_ip_ua_time, DROP INDEX axes_accessattempt_username_ua_time, \
+         ADD INDEX axes_accessattempt_ip_address (ip_address), \
+         ADD INDEX axes_accessattempt_user_agent (user_agent)",
+        "DELETE FROM _axes_migrations WHERE version = 3",
         "ALTER TABLE axes_accessattempt DROP COLUMN generation, DROP COLUMN failure_serial",
         "DELETE FROM _axes_migrations WHERE version = 2",
     ] {

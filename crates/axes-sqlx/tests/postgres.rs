@@ -83,7 +83,7 @@ async fn session_settings() {
         .fetch_one(store.pool())
         .await
         .unwrap();
-    assert_eq!(n, 2, "initial, reservation generation");
+    assert_eq!(n, 3, "initial, reservation generation, alternative indexes");
 }
 
 /// A database of the first schema version upgrades: made here by undoing
@@ -95,6 +95,10 @@ async fn upgrades_from_the_first_schema() {
         return;
     };
     for statement in [
+        "DROP INDEX axes_accessattempt_ip_time, axes_accessattempt_username_time, axes_accessattempt_ip_username_time, axes_accessattempt_ua_time, axes_accessattempt_ip_ua_time, axes_accessattempt_username_ua_time",
+        "CREATE INDEX axes_accessattempt_ip_address ON axes_accessattempt (ip_address)",
+        "CREATE INDEX axes_accessattempt_user_agent ON axes_accessattempt (user_agent)",
+        "DELETE FROM _axes_migrations WHERE version = 3",
         "ALTER TABLE axes_accessattempt DROP COLUMN generation, DROP COLUMN failure_serial",
         "DELETE FROM _axes_migrations WHERE version = 2",
     ] {

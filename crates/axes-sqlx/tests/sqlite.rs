@@ -50,7 +50,7 @@ async fn creates_file_in_wal_mode() {
         .fetch_one(store.pool())
         .await
         .unwrap();
-    assert_eq!(n, 2, "initial, reservation generation");
+    assert_eq!(n, 3, "initial, reservation generation, alternative indexes");
 }
 
 /// A database of the first schema version upgrades: made here by undoing
@@ -60,6 +60,15 @@ async fn creates_file_in_wal_mode() {
 async fn upgrades_from_the_first_schema() {
     let store = axes_sqlx::testing::fresh_sqlite_store().await;
     for statement in [
+        "DROP INDEX axes_accessattempt_ip_time",
+        "DROP INDEX axes_accessattempt_username_time",
+        "DROP INDEX axes_accessattempt_ip_username_time",
+        "DROP INDEX axes_accessattempt_ua_time",
+        "DROP INDEX axes_accessattempt_ip_ua_time",
+        "DROP INDEX axes_accessattempt_username_ua_time",
+        "CREATE INDEX axes_accessattempt_ip_address ON axes_accessattempt (ip_address)",
+        "CREATE INDEX axes_accessattempt_user_agent ON axes_accessattempt (user_agent)",
+        "DELETE FROM _axes_migrations WHERE version = 3",
         "ALTER TABLE axes_accessattempt DROP COLUMN generation",
         "ALTER TABLE axes_accessattempt DROP COLUMN failure_serial",
         "DELETE FROM _axes_migrations WHERE version = 2",

@@ -28,6 +28,12 @@ use crate::guard::CloseGuard;
 use crate::rows::{self, AccessLogRow, AttemptRow, FailureLogRow};
 use crate::{ConnectOptions, migrate};
 
+/// The statement counting the alternative `alt` (for query-plan tests).
+#[cfg(feature = "testing")]
+pub(crate) fn count_statement(alt: &axes_core::parameters::Alternative) -> &'static str {
+    sql::COUNT[alt_index(alt)]
+}
+
 static MIGRATOR: LazyLock<Migrator> = LazyLock::new(|| migrate::migrator(migrate::MYSQL));
 
 /// A store in a MySQL or MariaDB database (`mysql://user@host/db`, or
@@ -241,7 +247,6 @@ async fn count_alternatives(
     let mut out = Vec::with_capacity(parameters.alternatives().len());
     for alt in parameters.alternatives() {
         let mut q = sqlx::query_as::<_, (i64, Option<DateTime<Utc>>)>(sql::COUNT[alt_index(alt)])
-            .bind(threshold)
             .bind(threshold);
         for v in key.values(alt) {
             q = q.bind(v);
@@ -253,6 +258,111 @@ async fn count_alternatives(
         });
     }
     Ok(out)
+}
+
+impl MySqlStore {
+    /// Counts the failure of an admitted attempt, or of a refused one under
+    /// `count_when_locked`, in one transaction, with the named locks held.
+    /// The record before and after is read for the token. A refused attempt
+    /// with no record of its own refreshes the records that lock it and
+    /// inserts none (a locked client cannot grow the table).
+    #[allow(clippy::too_many_arguments)]
+    async fn count_failure(
+        &self,
+        conn: &mut MySqlConnection,
+        key: &KeyCols<'_>,
+        r: &Reservation<'_>,
+        counts: Vec<AlternativeCount>,
+        admitted: bool,
+        threshold: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<ReserveOutcome, StoreError> {
+        let mut tx = conn.begin().await.map_err(map_sqlx)?;
+        let before: Option<DateTime<Utc>> = sqlx::query_scalar(sql::OWN_TIME)
+            .bind(key.ip)
+            .bind(key.username)
+            .bind(key.user_agent)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_sqlx)?;
+        if !admitted && before.is_none() {
+            let rows = refresh_locking(&mut tx, key, r, &counts, threshold, now).await?;
+            tx.commit().await.map_err(map_sqlx)?;
+            return Ok(ReserveOutcome {
+                admitted,
+                counted: !rows.is_empty(),
+                failures: common::refreshed(counts, r.parameters, key, &rows, now),
+                token: None,
+            });
+        }
+        sqlx::query(sql::UPSERT)
+            .bind(key.ip)
+            .bind(key.username)
+            .bind(key.user_agent)
+            .bind(clip(&r.details.http_accept, ACCEPT_LEN))
+            .bind(clip(&r.details.path, PATH_LEN))
+            .bind(clip(&r.details.get_data, DATA_LEN))
+            .bind(clip(&r.details.post_data, DATA_LEN))
+            .bind(now)
+            .bind(threshold)
+            .bind(threshold)
+            .bind(threshold)
+            .bind(threshold)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_sqlx)?;
+        let row: common::Upserted<DateTime<Utc>> = sqlx::query_as(sql::UPSERTED)
+            .bind(key.ip)
+            .bind(key.username)
+            .bind(key.user_agent)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(map_sqlx)?;
+        tx.commit().await.map_err(map_sqlx)?;
+        Ok(ReserveOutcome {
+            admitted,
+            counted: true,
+            failures: common::plus_one(counts, now),
+            token: Some(common::token(row, before)?),
+        })
+    }
+}
+
+/// A refused attempt with no record of its own: one failure more on the
+/// newest live record of each alternative that reached the limit (each
+/// record once). Returns the records refreshed.
+async fn refresh_locking(
+    conn: &mut MySqlConnection,
+    key: &KeyCols<'_>,
+    r: &Reservation<'_>,
+    counts: &[AlternativeCount],
+    threshold: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<Vec<common::Newest>, StoreError> {
+    let alternatives = r.parameters.alternatives();
+    let mut rows = Vec::new();
+    for i in common::reached(r.limit, counts) {
+        let Some(alt) = alternatives.get(i) else {
+            continue;
+        };
+        let mut q =
+            sqlx::query_as::<_, common::Newest>(sql::NEWEST[alt_index(alt)]).bind(threshold);
+        for v in key.values(alt) {
+            q = q.bind(v);
+        }
+        if let Some(row) = q.fetch_optional(&mut *conn).await.map_err(map_sqlx)? {
+            common::push_unique(&mut rows, row);
+        }
+    }
+    for row in &rows {
+        sqlx::query(sql::REFRESH)
+            .bind(now)
+            .bind(row.0)
+            .execute(&mut *conn)
+            .await
+            .map_err(map_sqlx)?;
+    }
+    Ok(rows)
 }
 
 #[async_trait]
@@ -338,61 +448,18 @@ impl Store for MySqlStore {
         // after (for the token).
         let counts = count_alternatives(&mut conn, &key, r.parameters, threshold).await?;
         let admitted = common::admits(r.limit, &counts);
-        let counted = admitted || r.count_when_locked;
-        let mut token = None;
-        if counted {
-            let mut tx = conn.begin().await.map_err(map_sqlx)?;
-            let before: Option<DateTime<Utc>> = sqlx::query_scalar(sql::OWN_TIME)
-                .bind(key.ip)
-                .bind(key.username)
-                .bind(key.user_agent)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(map_sqlx)?;
-            sqlx::query(sql::UPSERT)
-                .bind(key.ip)
-                .bind(key.username)
-                .bind(key.user_agent)
-                .bind(clip(&r.details.http_accept, ACCEPT_LEN))
-                .bind(clip(&r.details.path, PATH_LEN))
-                .bind(clip(&r.details.get_data, DATA_LEN))
-                .bind(clip(&r.details.post_data, DATA_LEN))
-                .bind(now)
-                .bind(threshold)
-                .bind(threshold)
-                .bind(threshold)
-                .bind(threshold)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_sqlx)?;
-            let row: common::Upserted<DateTime<Utc>> = sqlx::query_as(sql::UPSERTED)
-                .bind(key.ip)
-                .bind(key.username)
-                .bind(key.user_agent)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(map_sqlx)?;
-            tx.commit().await.map_err(map_sqlx)?;
-            token = Some(common::token(row, before)?);
-        }
+        let outcome = if admitted || r.count_when_locked {
+            self.count_failure(&mut conn, &key, r, counts, admitted, threshold, now)
+                .await?
+        } else {
+            common::refused(counts)
+        };
         let _released: Option<i64> = sqlx::query_scalar(sql::RELEASE_LOCKS)
             .fetch_one(&mut *conn)
             .await
             .map_err(map_sqlx)?;
         conn.release();
-        let failures = if counted {
-            common::plus_one(counts, now)
-        } else {
-            Failures {
-                per_alternative: counts,
-            }
-        };
-        Ok(ReserveOutcome {
-            admitted,
-            counted,
-            failures,
-            token,
-        })
+        Ok(outcome)
     }
 
     async fn release(&self, key: &RecordKey, token: &ReservationToken) -> Result<(), StoreError> {

@@ -5,14 +5,35 @@
 use crate::common::alternative_sql;
 
 /// Per alternative: live failures and the last failure. Binds: threshold
-/// twice (NULL = nothing expires), then the alternative's values.
+/// (NULL = nothing expires), then the alternative's values. The time
+/// condition is a range on the alternative's index (migration 0003): only
+/// live records are read.
 pub(super) const COUNT: [&str; 7] = alternative_sql!(
     "SELECT CAST(COALESCE(SUM(failures_since_start), 0) AS SIGNED), MAX(attempt_time) \
-     FROM axes_accessattempt WHERE (? IS NULL OR attempt_time > ?) AND ",
+     FROM axes_accessattempt WHERE attempt_time > COALESCE(?, CAST('1000-01-01' AS DATETIME(6))) AND ",
     "?",
     "?",
     "?"
 );
+
+/// Per alternative: the newest live record, as [`crate::common::Newest`].
+/// Binds the threshold (NULL = nothing expires), then the alternative's
+/// values.
+pub(super) const NEWEST: [&str; 7] = alternative_sql!(
+    "SELECT id, ip_address, username, user_agent FROM axes_accessattempt \
+     WHERE attempt_time > COALESCE(?, CAST('1000-01-01' AS DATETIME(6))) AND ",
+    "?",
+    "?",
+    "?",
+    " ORDER BY attempt_time DESC LIMIT 1"
+);
+
+/// A refused attempt's failure on a record that is not its own: one failure
+/// more, a new serial, the last failure at the bound time (or later). Binds
+/// the time, then the id.
+pub(super) const REFRESH: &str = "UPDATE axes_accessattempt \
+    SET failures_since_start = failures_since_start + 1, failure_serial = failure_serial + 1, \
+    attempt_time = GREATEST(attempt_time, ?) WHERE id = ?";
 
 /// Per alternative: delete the matching records.
 pub(super) const DELETE_MATCHING: [&str; 7] =

@@ -28,6 +28,12 @@ use crate::guard::CloseGuard;
 use crate::rows::{self, AccessLogRow, AttemptRow, FailureLogRow};
 use crate::{ConnectOptions, migrate};
 
+/// The statement counting the alternative `alt` (for query-plan tests).
+#[cfg(feature = "testing")]
+pub(crate) fn count_statement(alt: &axes_core::parameters::Alternative) -> &'static str {
+    sql::COUNT[alt_index(alt)]
+}
+
 static MIGRATOR: LazyLock<Migrator> = LazyLock::new(|| migrate::migrator(migrate::POSTGRES));
 
 /// A store in a PostgreSQL database (`postgres://user@host/db`), shared by
@@ -216,6 +222,43 @@ async fn count_alternatives(
     Ok(out)
 }
 
+/// A refused attempt with no record of its own: one failure more on the
+/// newest live record of each alternative that reached the limit (each
+/// record once). Returns the records refreshed.
+async fn refresh_locking(
+    conn: &mut PgConnection,
+    key: &KeyCols<'_>,
+    r: &Reservation<'_>,
+    counts: &[AlternativeCount],
+    threshold: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<Vec<common::Newest>, StoreError> {
+    let alternatives = r.parameters.alternatives();
+    let mut rows = Vec::new();
+    for i in common::reached(r.limit, counts) {
+        let Some(alt) = alternatives.get(i) else {
+            continue;
+        };
+        let mut q =
+            sqlx::query_as::<_, common::Newest>(sql::NEWEST[alt_index(alt)]).bind(threshold);
+        for v in key.values(alt) {
+            q = q.bind(v);
+        }
+        if let Some(row) = q.fetch_optional(&mut *conn).await.map_err(map_sqlx)? {
+            common::push_unique(&mut rows, row);
+        }
+    }
+    for row in &rows {
+        sqlx::query(sql::REFRESH)
+            .bind(row.0)
+            .bind(now)
+            .execute(&mut *conn)
+            .await
+            .map_err(map_sqlx)?;
+    }
+    Ok(rows)
+}
+
 #[async_trait]
 impl Store for PostgresStore {
     fn kind(&self) -> &'static str {
@@ -261,45 +304,53 @@ impl Store for PostgresStore {
         }
         let counts = count_alternatives(&mut tx, &key, r.parameters, threshold).await?;
         let admitted = common::admits(r.limit, &counts);
-        let counted = admitted || r.count_when_locked;
-        let mut token = None;
-        if counted {
-            let before: Option<DateTime<Utc>> = sqlx::query_scalar(sql::OWN_TIME)
-                .bind(key.ip)
-                .bind(key.username)
-                .bind(key.user_agent)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(map_sqlx)?;
-            let row: common::Upserted<DateTime<Utc>> = sqlx::query_as(sql::UPSERT)
-                .bind(key.ip)
-                .bind(key.username)
-                .bind(key.user_agent)
-                .bind(clip(&r.details.http_accept, ACCEPT_LEN))
-                .bind(clip(&r.details.path, PATH_LEN))
-                .bind(clip(&r.details.get_data, DATA_LEN))
-                .bind(clip(&r.details.post_data, DATA_LEN))
-                .bind(now)
-                .bind(threshold)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(map_sqlx)?;
-            token = Some(common::token(row, before)?);
+        if !admitted && !r.count_when_locked {
+            tx.commit().await.map_err(map_sqlx)?;
+            conn.release();
+            return Ok(common::refused(counts));
         }
+        let before: Option<DateTime<Utc>> = sqlx::query_scalar(sql::OWN_TIME)
+            .bind(key.ip)
+            .bind(key.username)
+            .bind(key.user_agent)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_sqlx)?;
+        if !admitted && before.is_none() {
+            // Refused, with no record of its own: refresh the records that
+            // lock it, never insert one (a locked client cannot grow the
+            // table).
+            let rows = refresh_locking(&mut tx, &key, r, &counts, threshold, now).await?;
+            tx.commit().await.map_err(map_sqlx)?;
+            conn.release();
+            return Ok(ReserveOutcome {
+                admitted,
+                counted: !rows.is_empty(),
+                failures: common::refreshed(counts, r.parameters, &key, &rows, now),
+                token: None,
+            });
+        }
+        let row: common::Upserted<DateTime<Utc>> = sqlx::query_as(sql::UPSERT)
+            .bind(key.ip)
+            .bind(key.username)
+            .bind(key.user_agent)
+            .bind(clip(&r.details.http_accept, ACCEPT_LEN))
+            .bind(clip(&r.details.path, PATH_LEN))
+            .bind(clip(&r.details.get_data, DATA_LEN))
+            .bind(clip(&r.details.post_data, DATA_LEN))
+            .bind(now)
+            .bind(threshold)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(map_sqlx)?;
+        let token = common::token(row, before)?;
         tx.commit().await.map_err(map_sqlx)?;
         conn.release();
-        let failures = if counted {
-            common::plus_one(counts, now)
-        } else {
-            Failures {
-                per_alternative: counts,
-            }
-        };
         Ok(ReserveOutcome {
             admitted,
-            counted,
-            failures,
-            token,
+            counted: true,
+            failures: common::plus_one(counts, now),
+            token: Some(token),
         })
     }
 

@@ -2,6 +2,7 @@
 
 mod file;
 mod sql;
+mod writer;
 
 use std::any::Any;
 use std::fmt;
@@ -32,20 +33,34 @@ use crate::error::{map_migrate, map_sqlx};
 use crate::rows::{self, AccessLogRow, AttemptRow, FailureLogRow};
 use crate::{ConnectOptions, migrate};
 
+/// The statement counting the alternative `alt` (for query-plan tests).
+#[cfg(feature = "testing")]
+pub(crate) fn count_statement(alt: &axes_core::parameters::Alternative) -> &'static str {
+    sql::COUNT[alt_index(alt)]
+}
+
 static MIGRATOR: LazyLock<Migrator> = LazyLock::new(|| migrate::migrator(migrate::SQLITE));
 
 /// A store in a SQLite database file (`sqlite://axes.db`), created on first
 /// use (on Unix with mode 0600, which SQLite passes on to the `-wal` and
 /// `-shm` files), in WAL mode with `synchronous=NORMAL`.
 ///
-/// Writes are serialised in process by a mutex and across processes by
-/// `BEGIN IMMEDIATE` transactions (waiting up to the busy timeout), which
-/// makes [`Store::reserve`] exact.
+/// Writes are serialised across processes by `BEGIN IMMEDIATE` transactions
+/// (waiting up to the busy timeout), which makes [`Store::reserve`] exact.
+/// For a database file, reservations and give-backs go to one writer thread
+/// that owns a connection with prepared statements and commits every job
+/// waiting in one transaction, answering each after the commit; the other
+/// writes take turns in process on a mutex. An in-memory database, or a
+/// store made [`from_pool`](SqliteStore::from_pool), runs reservations on
+/// the pool.
 pub struct SqliteStore {
     pool: SqlitePool,
     /// One writer at a time in this process: waiting on a mutex is cheaper
     /// and fairer than SQLite's busy-sleep loop.
     writer: Mutex<()>,
+    /// The thread that commits reservations and give-backs in groups, for a
+    /// database file (`None`: in memory, or a pool given from outside).
+    committer: Option<writer::Writer>,
     /// Anything that must live as long as the store (a test's temp dir).
     keep_alive: Option<Box<dyn Any + Send + Sync>>,
 }
@@ -117,7 +132,11 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(options.busy_timeout);
-        let mut pool = SqlitePoolOptions::new().acquire_timeout(options.acquire_timeout);
+        // The pool's connections serve look-ups and the rarer writes; a
+        // broken connection shows on use (no test query on every acquire).
+        let mut pool = SqlitePoolOptions::new()
+            .acquire_timeout(options.acquire_timeout)
+            .test_before_acquire(false);
         pool = if in_memory {
             // Every connection to a shared in-memory database would contend
             // on table locks (which ignore the busy timeout), and the data
@@ -129,8 +148,16 @@ impl SqliteStore {
         } else {
             pool.max_connections(options.max_connections.max(1))
         };
+        let committer = if in_memory || !file::is_on_disk(connect.get_filename()) {
+            None
+        } else {
+            Some(writer::Writer::start(
+                connect.get_filename().to_path_buf(),
+                options.busy_timeout,
+            )?)
+        };
         if options.lazy {
-            return Ok(Self::from_pool(pool.connect_lazy_with(connect)));
+            return Ok(Self::from_pool(pool.connect_lazy_with(connect)).with_committer(committer));
         }
         // Switching a brand-new file to WAL needs a lock that SQLite does not
         // wait for (the busy timeout does not apply): when several processes
@@ -138,7 +165,7 @@ impl SqliteStore {
         let mut attempt = 0u64;
         loop {
             match pool.clone().connect_with(connect.clone()).await {
-                Ok(pool) => return Ok(Self::from_pool(pool)),
+                Ok(pool) => return Ok(Self::from_pool(pool).with_committer(committer)),
                 Err(e) if is_busy(&e) && attempt < 20 => {
                     attempt += 1;
                     tokio::time::sleep(std::time::Duration::from_millis(25 * attempt)).await;
@@ -153,8 +180,14 @@ impl SqliteStore {
         Self {
             pool,
             writer: Mutex::new(()),
+            committer: None,
             keep_alive: None,
         }
+    }
+
+    fn with_committer(mut self, committer: Option<writer::Writer>) -> Self {
+        self.committer = committer;
+        self
     }
 
     /// The underlying pool.
@@ -321,6 +354,43 @@ async fn count_alternatives(
     Ok(out)
 }
 
+/// A refused attempt with no record of its own: one failure more on the
+/// newest live record of each alternative that reached the limit (each
+/// record once). Returns the records refreshed.
+async fn refresh_locking(
+    conn: &mut sqlx::SqliteConnection,
+    key: &KeyCols<'_>,
+    r: &Reservation<'_>,
+    counts: &[AlternativeCount],
+    threshold: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<Vec<common::Newest>, StoreError> {
+    let alternatives = r.parameters.alternatives();
+    let mut rows = Vec::new();
+    for i in common::reached(r.limit, counts) {
+        let Some(alt) = alternatives.get(i) else {
+            continue;
+        };
+        let mut q =
+            sqlx::query_as::<_, common::Newest>(sql::NEWEST[alt_index(alt)]).bind(threshold);
+        for v in key.values(alt) {
+            q = q.bind(v);
+        }
+        if let Some(row) = q.fetch_optional(&mut *conn).await.map_err(map_sqlx)? {
+            common::push_unique(&mut rows, row);
+        }
+    }
+    for row in &rows {
+        sqlx::query(sql::REFRESH)
+            .bind(row.0)
+            .bind(enc(now))
+            .execute(&mut *conn)
+            .await
+            .map_err(map_sqlx)?;
+    }
+    Ok(rows)
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     fn kind(&self) -> &'static str {
@@ -362,6 +432,9 @@ impl Store for SqliteStore {
     }
 
     async fn reserve(&self, r: &Reservation<'_>) -> Result<ReserveOutcome, StoreError> {
+        if let Some(committer) = &self.committer {
+            return committer.reserve(r).await;
+        }
         let key = KeyCols::of(r.key);
         let now = micros(r.now);
         let threshold = threshold(now, r.window).map(enc);
@@ -370,14 +443,7 @@ impl Store for SqliteStore {
         let admitted = common::admits(r.limit, &counts);
         if !admitted && !r.count_when_locked {
             w.commit().await?;
-            return Ok(ReserveOutcome {
-                admitted,
-                counted: false,
-                failures: Failures {
-                    per_alternative: counts,
-                },
-                token: None,
-            });
+            return Ok(common::refused(counts));
         }
         let before: Option<(i64,)> = sqlx::query_as(sql::OWN_TIME)
             .bind(key.ip)
@@ -386,6 +452,19 @@ impl Store for SqliteStore {
             .fetch_optional(&mut *w.tx)
             .await
             .map_err(map_sqlx)?;
+        if !admitted && before.is_none() {
+            // Refused, with no record of its own: refresh the records that
+            // lock it, never insert one (a locked client cannot grow the
+            // table).
+            let rows = refresh_locking(&mut w.tx, &key, r, &counts, threshold, now).await?;
+            w.commit().await?;
+            return Ok(ReserveOutcome {
+                admitted,
+                counted: !rows.is_empty(),
+                failures: common::refreshed(counts, r.parameters, &key, &rows, now),
+                token: None,
+            });
+        }
         let (id, generation, serial, failures, time): common::Upserted<i64> =
             sqlx::query_as(sql::UPSERT)
                 .bind(key.ip)
@@ -412,6 +491,9 @@ impl Store for SqliteStore {
     }
 
     async fn release(&self, key: &RecordKey, token: &ReservationToken) -> Result<(), StoreError> {
+        if let Some(committer) = &self.committer {
+            return committer.release(key, token).await;
+        }
         let Some((id, generation, serial)) = common::token_columns(token) else {
             return Ok(());
         };

@@ -3,14 +3,33 @@
 use crate::common::alternative_sql;
 
 /// Per alternative: live failures and the last failure. `?1`: threshold
-/// (NULL = nothing expires), then the alternative's values.
+/// (NULL = nothing expires), then the alternative's values. The time
+/// condition is a range on the alternative's index (migration 0003): only
+/// live records are read.
 pub(super) const COUNT: [&str; 7] = alternative_sql!(
     "SELECT COALESCE(SUM(failures_since_start), 0), MAX(attempt_time) FROM axes_accessattempt \
-     WHERE (?1 IS NULL OR attempt_time > ?1) AND ",
+     WHERE attempt_time > COALESCE(?1, -9223372036854775808) AND ",
     "?2",
     "?3",
     "?4"
 );
+
+/// Per alternative: the newest live record, as [`crate::common::Newest`].
+/// Binds as [`COUNT`].
+pub(super) const NEWEST: [&str; 7] = alternative_sql!(
+    "SELECT id, ip_address, username, user_agent FROM axes_accessattempt \
+     WHERE attempt_time > COALESCE(?1, -9223372036854775808) AND ",
+    "?2",
+    "?3",
+    "?4",
+    " ORDER BY attempt_time DESC LIMIT 1"
+);
+
+/// A refused attempt's failure on a record that is not its own (`?1` id):
+/// one failure more, a new serial, the last failure at `?2` (or later).
+pub(super) const REFRESH: &str = "UPDATE axes_accessattempt \
+    SET failures_since_start = failures_since_start + 1, failure_serial = failure_serial + 1, \
+    attempt_time = MAX(attempt_time, ?2) WHERE id = ?1";
 
 /// Per alternative: delete the matching records.
 pub(super) const DELETE_MATCHING: [&str; 7] =

@@ -240,6 +240,92 @@ pub async fn count_when_locked(store: S) {
     assert_eq!(out.failures.max(), 3);
 }
 
+/// Issue 8 (S1): a locked-out client that keeps trying new usernames and
+/// user agents adds no record; every refused attempt still restarts the
+/// cool-off (on the newest record that locks it), so it stays locked.
+pub async fn locked_client_adds_no_rows(store: S) {
+    let window = Duration::minutes(10);
+    let rows =
+        |store: S| async move { store.list_attempts(&ListQuery::all()).await.unwrap().total };
+    // By IP address: 203.0.113.5 locks after 3 failures as alice.
+    let mut r = R::new(key(Some("alice"), Some("203.0.113.5"), "ua"));
+    r.window = Some(window);
+    r.count_when_locked = true;
+    for _ in 0..3 {
+        assert!(store.reserve(&r.at(t0())).await.unwrap().admitted);
+    }
+    assert_eq!(rows(store.clone()).await, 1);
+    let mut last = t0();
+    for i in 0..200 {
+        let mut other = R::new(key(
+            Some(&format!("user{i}")),
+            Some("203.0.113.5"),
+            &format!("agent{i}"),
+        ));
+        other.window = Some(window);
+        other.count_when_locked = true;
+        last = t0() + Duration::seconds(10 + i);
+        let out = store.reserve(&other.at(last)).await.unwrap();
+        assert!(!out.admitted, "attempt {i}: {out:?}");
+        assert!(out.counted && out.token.is_none(), "attempt {i}: {out:?}");
+        assert_eq!(out.failures.max(), 4 + u32::try_from(i).unwrap());
+    }
+    assert_eq!(rows(store.clone()).await, 1, "no row per username tried");
+    // Still locked just before the restarted cool-off ends, free after.
+    let probe = {
+        let mut p = R::new(key(Some("new"), Some("203.0.113.5"), "new"));
+        p.window = Some(window);
+        p
+    };
+    assert_eq!(
+        probe
+            .failures(&store, last + window - Duration::seconds(1))
+            .await,
+        vec![203]
+    );
+    assert_eq!(probe.failures(&store, last + window).await, vec![0]);
+
+    // By username, or by address and user agent: bob is locked by
+    // username; 200 new addresses trying bob add no record either.
+    let parameters = by(&[&[Field::Username], &[Field::IpAddress, Field::UserAgent]]);
+    for i in 0..3 {
+        let mut r = R::new(key(Some("bob"), Some(&format!("198.51.100.{i}")), "ua"));
+        r.parameters = parameters.clone();
+        r.window = Some(window);
+        assert!(store.reserve(&r.at(t0())).await.unwrap().admitted);
+    }
+    assert_eq!(rows(store.clone()).await, 4);
+    for i in 0..200 {
+        let mut r = R::new(key(Some("bob"), Some(&format!("192.0.2.{i}")), "ua"));
+        r.parameters = parameters.clone();
+        r.window = Some(window);
+        r.count_when_locked = true;
+        let out = store
+            .reserve(&r.at(t0() + Duration::seconds(i)))
+            .await
+            .unwrap();
+        assert!(
+            !out.admitted && out.counted && out.token.is_none(),
+            "{out:?}"
+        );
+        // The username alternative counts the refreshed record; the
+        // address has none of its own.
+        assert_eq!(
+            out.failures.per_alternative[0].failures,
+            4 + u32::try_from(i).unwrap()
+        );
+        assert_eq!(out.failures.per_alternative[1].failures, 0);
+    }
+    assert_eq!(rows(store.clone()).await, 4, "no row per address tried");
+
+    // Without count_when_locked nothing changes at all.
+    let mut r = R::new(key(Some("carol"), Some("203.0.113.5"), "x"));
+    r.window = Some(window);
+    let out = store.reserve(&r.at(last)).await.unwrap();
+    assert!(!out.admitted && !out.counted && out.token.is_none());
+    assert_eq!(rows(store.clone()).await, 4);
+}
+
 /// Absent username and IP are one value each, and read back as absent.
 pub async fn absent_values(store: S) {
     let r = R::new(key(None, None, "agent"));
@@ -806,7 +892,7 @@ macro_rules! scenarios {
     ($make:path) => {
         $crate::scenarios!(@each $make;
             concurrent_reserve_is_exact, concurrent_reserve_across_records, window_expiry,
-            count_when_locked, absent_values, alternatives_sum, release, clear_client,
+            count_when_locked, locked_client_adds_no_rows, absent_values, alternatives_sum, release, clear_client,
             reset_and_semantics, purge, listing, access_log, failure_log_cap, delete_by_id,
             long_values, migrate_twice, time_precision, cancelled_reserve_leaves_no_lock);
 

@@ -1,0 +1,447 @@
+//! The SQLite writer: one thread owning one connection with cached prepared
+//! statements. Reservations and give-backs reach it over a bounded channel
+//! and are committed in groups: every job waiting when a transaction starts
+//! goes into it (up to [`GROUP`]), and each answer leaves after the commit.
+//!
+//! Each job costs its statements' engine work plus one hop to the thread
+//! and back, instead of a hop per statement through sqlx's connection
+//! worker, a pool acquire and a transaction of its own. Exactness is
+//! SQLite's: every group is one `BEGIN IMMEDIATE` transaction, which other
+//! processes on the same file wait for (busy timeout). Durability is the
+//! commit's: an answer leaves only once its transaction is in the WAL.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use axes_core::error::StoreError;
+use axes_core::parameters::LockoutParameters;
+use axes_core::store::{
+    AlternativeCount, AttemptDetails, RecordKey, Reservation, ReservationToken, ReserveOutcome,
+};
+use chrono::{DateTime, Utc};
+use rusqlite::types::ToSql;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{dec, enc, sql};
+use crate::common::{
+    self, ACCEPT_LEN, DATA_LEN, KeyCols, PATH_LEN, alt_index, clip, micros, threshold,
+};
+
+/// Jobs waiting for the writer at most; callers beyond wait to enqueue.
+const QUEUE: usize = 1024;
+
+/// Jobs committed in one transaction at most.
+const GROUP: usize = 64;
+
+/// The statements each connection keeps prepared.
+const STATEMENT_CACHE: usize = 64;
+
+/// A reservation the writer thread can own.
+struct Job {
+    work: Work,
+    answer: oneshot::Sender<Result<Done, StoreError>>,
+}
+
+enum Work {
+    Reserve {
+        key: RecordKey,
+        details: AttemptDetails,
+        parameters: LockoutParameters,
+        limit: Option<u32>,
+        window: Option<chrono::Duration>,
+        count_when_locked: bool,
+        now: DateTime<Utc>,
+    },
+    Release {
+        key: RecordKey,
+        token: ReservationToken,
+    },
+}
+
+enum Done {
+    Reserved(ReserveOutcome),
+    Released,
+}
+
+/// The handle of the writer thread; the thread ends when it is dropped.
+#[derive(Debug)]
+pub(super) struct Writer {
+    jobs: mpsc::Sender<Job>,
+}
+
+fn gone() -> StoreError {
+    StoreError::Unavailable("the SQLite writer thread has stopped".into())
+}
+
+/// Maps a SQLite error like [`crate::error::map_sqlx`]: busy, locked, I/O,
+/// full and cannot-open are outages.
+fn map(e: rusqlite::Error) -> StoreError {
+    let outage = matches!(
+        e.sqlite_error_code(),
+        Some(
+            rusqlite::ErrorCode::DatabaseBusy
+                | rusqlite::ErrorCode::DatabaseLocked
+                | rusqlite::ErrorCode::SystemIoFailure
+                | rusqlite::ErrorCode::DiskFull
+                | rusqlite::ErrorCode::CannotOpen
+        )
+    );
+    if outage {
+        StoreError::unavailable(e)
+    } else {
+        StoreError::backend(e)
+    }
+}
+
+impl Writer {
+    /// Starts the writer thread for the database file at `path`. The
+    /// connection is opened on the first job.
+    pub(super) fn start(path: PathBuf, busy_timeout: Duration) -> Result<Self, StoreError> {
+        let (jobs, rx) = mpsc::channel(QUEUE);
+        std::thread::Builder::new()
+            .name("axes-sqlite-writer".into())
+            .spawn(move || run(&path, busy_timeout, rx))
+            .map_err(StoreError::unavailable)?;
+        Ok(Self { jobs })
+    }
+
+    async fn submit(&self, work: Work) -> Result<Done, StoreError> {
+        let (answer, done) = oneshot::channel();
+        self.jobs
+            .send(Job { work, answer })
+            .await
+            .map_err(|_| gone())?;
+        done.await.map_err(|_| gone())?
+    }
+
+    pub(super) async fn reserve(&self, r: &Reservation<'_>) -> Result<ReserveOutcome, StoreError> {
+        let work = Work::Reserve {
+            key: r.key.clone(),
+            details: r.details.clone(),
+            parameters: r.parameters.clone(),
+            limit: r.limit,
+            window: r.window,
+            count_when_locked: r.count_when_locked,
+            now: r.now,
+        };
+        match self.submit(work).await? {
+            Done::Reserved(out) => Ok(out),
+            Done::Released => Err(StoreError::Corrupt("writer answered out of turn".into())),
+        }
+    }
+
+    pub(super) async fn release(
+        &self,
+        key: &RecordKey,
+        token: &ReservationToken,
+    ) -> Result<(), StoreError> {
+        let work = Work::Release {
+            key: key.clone(),
+            token: token.clone(),
+        };
+        self.submit(work).await.map(drop)
+    }
+}
+
+fn open(path: &PathBuf, busy_timeout: Duration) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(map)?;
+    conn.busy_timeout(busy_timeout).map_err(map)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    // WAL is a property of the file (sqlx set it when it opened it);
+    // synchronous is one of the connection.
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(map)?;
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(map)?;
+    Ok(conn)
+}
+
+/// The thread: takes the jobs waiting, runs them in one transaction,
+/// answers after the commit. If the group fails, each of its jobs runs
+/// again alone, so that one job's error is its own.
+fn run(path: &PathBuf, busy_timeout: Duration, mut rx: mpsc::Receiver<Job>) {
+    let mut conn: Option<Connection> = None;
+    let mut group = Vec::with_capacity(GROUP);
+    while let Some(first) = rx.blocking_recv() {
+        group.push(first);
+        while group.len() < GROUP {
+            match rx.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        let c = match &mut conn {
+            Some(c) => c,
+            None => match open(path, busy_timeout) {
+                Ok(c) => conn.insert(c),
+                Err(e) => {
+                    let message = e.to_string();
+                    for job in group.drain(..) {
+                        let _ = job
+                            .answer
+                            .send(Err(StoreError::Unavailable(message.clone().into())));
+                    }
+                    continue;
+                }
+            },
+        };
+        match transaction(c, &group) {
+            Ok(results) => {
+                for (job, result) in group.drain(..).zip(results) {
+                    let _ = job.answer.send(Ok(result));
+                }
+            }
+            // The write lock was not had (another process held it past the
+            // busy timeout): every job gets that answer at once, rather
+            // than each waiting the timeout again.
+            Err(Failed::Begin(e)) => {
+                let message = e.to_string();
+                for job in group.drain(..) {
+                    let _ = job
+                        .answer
+                        .send(Err(StoreError::Unavailable(message.clone().into())));
+                }
+            }
+            Err(Failed::Job(_)) if group.len() > 1 => {
+                for job in group.drain(..) {
+                    let result = transaction(c, std::slice::from_ref(&job))
+                        .map(|mut r| r.swap_remove(0))
+                        .map_err(Failed::into_error);
+                    let _ = job.answer.send(result);
+                }
+            }
+            Err(Failed::Job(e)) => {
+                if let Some(job) = group.pop() {
+                    let _ = job.answer.send(Err(e));
+                }
+            }
+        }
+    }
+}
+
+/// Why a group transaction failed.
+enum Failed {
+    /// `BEGIN IMMEDIATE` did not get the write lock.
+    Begin(StoreError),
+    /// A job or the commit failed; the transaction was rolled back.
+    Job(StoreError),
+}
+
+impl Failed {
+    fn into_error(self) -> StoreError {
+        match self {
+            Failed::Begin(e) | Failed::Job(e) => e,
+        }
+    }
+}
+
+/// Runs `jobs` in one `BEGIN IMMEDIATE` transaction; on any error rolls it
+/// all back.
+fn transaction(c: &Connection, jobs: &[Job]) -> Result<Vec<Done>, Failed> {
+    c.prepare_cached("BEGIN IMMEDIATE")
+        .and_then(|mut s| s.execute([]))
+        .map_err(|e| Failed::Begin(map(e)))?;
+    let results: Result<Vec<Done>, StoreError> = jobs
+        .iter()
+        .map(|job| match &job.work {
+            Work::Reserve { .. } => reserve(c, &job.work).map(Done::Reserved),
+            Work::Release { key, token } => release(c, key, token).map(|()| Done::Released),
+        })
+        .collect();
+    let committed = results.and_then(|r| {
+        c.prepare_cached("COMMIT")
+            .and_then(|mut s| s.execute([]))
+            .map_err(map)?;
+        Ok(r)
+    });
+    if committed.is_err() && !c.is_autocommit() {
+        let _ = c.execute_batch("ROLLBACK");
+    }
+    committed.map_err(Failed::Job)
+}
+
+/// Counts each alternative's live failures.
+fn count_alternatives(
+    c: &Connection,
+    key: &KeyCols<'_>,
+    parameters: &LockoutParameters,
+    threshold: Option<i64>,
+) -> Result<Vec<AlternativeCount>, StoreError> {
+    let mut out = Vec::with_capacity(parameters.alternatives().len());
+    for alt in parameters.alternatives() {
+        let mut statement = c.prepare_cached(sql::COUNT[alt_index(alt)]).map_err(map)?;
+        let values = key.values(alt);
+        let mut binds: Vec<&dyn ToSql> = Vec::with_capacity(4);
+        binds.push(&threshold);
+        binds.extend(values.iter().map(|v| v as &dyn ToSql));
+        let (failures, last): (i64, Option<i64>) = statement
+            .query_row(&binds[..], |row| Ok((row.get(0)?, row.get(1)?)))
+            .map_err(map)?;
+        out.push(AlternativeCount {
+            failures: common::count(failures)?,
+            last_failure: last.map(dec).transpose()?,
+        });
+    }
+    Ok(out)
+}
+
+/// One reservation, as [`super::SqliteStore`]'s `reserve` documents it.
+fn reserve(c: &Connection, work: &Work) -> Result<ReserveOutcome, StoreError> {
+    let Work::Reserve {
+        key,
+        details,
+        parameters,
+        limit,
+        window,
+        count_when_locked,
+        now,
+    } = work
+    else {
+        return Err(StoreError::Corrupt("not a reservation".into()));
+    };
+    let key = KeyCols::of(key);
+    let now = micros(*now);
+    let threshold = threshold(now, *window).map(enc);
+    let counts = count_alternatives(c, &key, parameters, threshold)?;
+    let admitted = common::admits(*limit, &counts);
+    if !admitted && !count_when_locked {
+        return Ok(common::refused(counts));
+    }
+    let before: Option<i64> = c
+        .prepare_cached(sql::OWN_TIME)
+        .and_then(|mut s| {
+            s.query_row(params![key.ip, key.username, key.user_agent], |row| {
+                row.get(0)
+            })
+            .optional()
+        })
+        .map_err(map)?;
+    if !admitted && before.is_none() {
+        // Refused, with no record of its own: refresh the records that lock
+        // it, never insert one (a locked client cannot grow the table).
+        let rows = refresh_locking(c, &key, parameters, *limit, &counts, threshold, now)?;
+        return Ok(ReserveOutcome {
+            admitted,
+            counted: !rows.is_empty(),
+            failures: common::refreshed(counts, parameters, &key, &rows, now),
+            token: None,
+        });
+    }
+    let (id, generation, serial, failures, time): common::Upserted<i64> = c
+        .prepare_cached(sql::UPSERT)
+        .and_then(|mut s| {
+            s.query_row(
+                params![
+                    key.ip,
+                    key.username,
+                    key.user_agent,
+                    clip(&details.http_accept, ACCEPT_LEN),
+                    clip(&details.path, PATH_LEN),
+                    clip(&details.get_data, DATA_LEN),
+                    clip(&details.post_data, DATA_LEN),
+                    enc(now),
+                    threshold,
+                ],
+                |row| {
+                    Ok((
+                        row.get(0)?,
+                        row.get(1)?,
+                        row.get(2)?,
+                        row.get(3)?,
+                        row.get(4)?,
+                    ))
+                },
+            )
+        })
+        .map_err(map)?;
+    let before = before.map(dec).transpose()?;
+    let token = common::token((id, generation, serial, failures, dec(time)?), before)?;
+    Ok(ReserveOutcome {
+        admitted,
+        counted: true,
+        failures: common::plus_one(counts, now),
+        token: Some(token),
+    })
+}
+
+/// A refused attempt with no record of its own: one failure more on the
+/// newest live record of each alternative that reached the limit (each
+/// record once). Returns the records refreshed.
+fn refresh_locking(
+    c: &Connection,
+    key: &KeyCols<'_>,
+    parameters: &LockoutParameters,
+    limit: Option<u32>,
+    counts: &[AlternativeCount],
+    threshold: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<Vec<common::Newest>, StoreError> {
+    let alternatives = parameters.alternatives();
+    let mut rows = Vec::new();
+    for i in common::reached(limit, counts) {
+        let Some(alt) = alternatives.get(i) else {
+            continue;
+        };
+        let mut statement = c.prepare_cached(sql::NEWEST[alt_index(alt)]).map_err(map)?;
+        let values = key.values(alt);
+        let mut binds: Vec<&dyn ToSql> = Vec::with_capacity(4);
+        binds.push(&threshold);
+        binds.extend(values.iter().map(|v| v as &dyn ToSql));
+        let row: Option<common::Newest> = statement
+            .query_row(&binds[..], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+            })
+            .optional()
+            .map_err(map)?;
+        if let Some(row) = row {
+            common::push_unique(&mut rows, row);
+        }
+    }
+    let mut refresh = c.prepare_cached(sql::REFRESH).map_err(map)?;
+    for row in &rows {
+        refresh.execute(params![row.0, enc(now)]).map_err(map)?;
+    }
+    Ok(rows)
+}
+
+/// One give-back, as [`super::SqliteStore`]'s `release` documents it.
+fn release(c: &Connection, key: &RecordKey, token: &ReservationToken) -> Result<(), StoreError> {
+    let Some((id, generation, serial)) = common::token_columns(token) else {
+        return Ok(());
+    };
+    let key = KeyCols::of(key);
+    let deleted = c
+        .prepare_cached(sql::DELETE_LAST)
+        .and_then(|mut s| {
+            s.execute(params![
+                id,
+                generation,
+                key.ip,
+                key.username,
+                key.user_agent
+            ])
+        })
+        .map_err(map)?;
+    if deleted == 0 {
+        let previous = token.previous_time.map(micros).map(enc);
+        c.prepare_cached(sql::GIVE_BACK)
+            .and_then(|mut s| {
+                s.execute(params![
+                    id,
+                    generation,
+                    key.ip,
+                    key.username,
+                    key.user_agent,
+                    previous,
+                    serial,
+                    enc(micros(token.reserved_at)),
+                ])
+            })
+            .map_err(map)?;
+    }
+    Ok(())
+}
