@@ -164,6 +164,30 @@ async fn list_and_reset_with_and_semantics() {
 }
 
 #[tokio::test]
+async fn purge_removes_only_expired_attempts() {
+    // SQLite: the memory store also drops expired records as new failures
+    // arrive, which would leave the purge nothing to show.
+    let (_p, api, _env) = serve(
+        AxesEnv::new()
+            .set("AXES_FAILURE_LIMIT", "1")
+            .set("AXES_COOLOFF_TIME", "1s"),
+        "purge",
+    );
+    api.fail(IP, "old").await;
+    assert_eq!(api.check(IP, "old").await["allowed"], false);
+    // Nothing has expired yet.
+    let (s, r) = api.call(Method::POST, "/purge").await;
+    assert_eq!((s, r), (200, json!({"removed": 0})));
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    api.fail("198.51.100.9", "new").await;
+    let (s, r) = api.call(Method::POST, "/purge").await;
+    assert_eq!((s, r), (200, json!({"removed": 1})));
+    let (_, list) = api.call(Method::GET, "/attempts").await;
+    assert_eq!(list["total"], 1, "{list}");
+    assert_eq!(list["items"][0]["username"], "new", "{list}");
+}
+
+#[tokio::test]
 async fn without_storing_ips_no_ip_is_answered() {
     let (_p, api, _env) = serve(
         memory()

@@ -35,6 +35,12 @@ impl Token {
         Token(token.map(|t| Arc::new(Sha256::digest(t.as_bytes()).into())))
     }
 
+    /// Whether the request's headers carry the token (always, when none
+    /// is configured). `/metrics` uses it too.
+    pub fn admits_headers(&self, headers: &axum::http::HeaderMap) -> bool {
+        self.admits(headers.get(header::AUTHORIZATION).map(|v| v.as_bytes()))
+    }
+
     /// Whether the request's `Authorization` header carries the token.
     fn admits(&self, authorization: Option<&[u8]>) -> bool {
         let Some(expected) = &self.0 else {
@@ -62,11 +68,7 @@ fn strip_bearer(value: &[u8]) -> Option<&[u8]> {
 
 /// The middleware: 401 (JSON, `WWW-Authenticate: Bearer`) without the token.
 pub async fn require(State(token): State<Token>, req: Request, next: Next) -> Response {
-    let given = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .map(|v| v.as_bytes());
-    if token.admits(given) {
+    if token.admits_headers(req.headers()) {
         next.run(req).await
     } else {
         ApiError::unauthorized().into_response()

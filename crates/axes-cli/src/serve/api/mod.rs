@@ -68,6 +68,7 @@ pub(crate) fn documented() -> OpenApiRouter<ApiState> {
         .routes(routes!(attempts::finish))
         .routes(routes!(records::list, records::reset))
         .routes(routes!(records::reset_logs))
+        .routes(routes!(records::purge))
         .routes(routes!(nginx::auth))
         .routes(routes!(openapi::document))
 }
@@ -186,7 +187,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(operations, 11);
+        assert_eq!(operations, 12);
         for path in [
             "/api/v1",
             "/api/v1/",

@@ -139,6 +139,25 @@ pub async fn reset(
     Ok(Json(Removed { removed }))
 }
 
+/// Deletes the attempts whose cool-off has passed (what `axes purge` and
+/// the periodic purge do); `{"removed": 0}` when no `cooloff_time` is set.
+#[utoipa::path(
+    post,
+    path = "/api/v1/purge",
+    tag = "records",
+    responses(
+        (status = 200, description = "How many expired attempts were removed", body = Removed),
+    )
+)]
+pub async fn purge(State(state): State<ApiState>) -> Result<Json<Removed>, ApiError> {
+    let removed = state
+        .axes
+        .purge_expired()
+        .await
+        .map_err(|e| ApiError::from_engine(&e))?;
+    Ok(Json(Removed { removed }))
+}
+
 /// Deletes access-log rows older than `age_days` days.
 #[utoipa::path(
     delete,
