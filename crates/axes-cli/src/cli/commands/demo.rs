@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use axes_core::Settings;
 
 use crate::cli::store;
+use crate::demo::PasswordHasher;
 use crate::server::Limits;
 
 /// The user of the demo site when none is given.
@@ -15,8 +16,15 @@ pub async fn run(
     settings: Settings,
     listen: SocketAddr,
     mut users: Vec<(String, String)>,
+    hasher: PasswordHasher,
     limits: Limits,
 ) -> anyhow::Result<()> {
+    if hasher == PasswordHasher::Fast {
+        tracing::warn!(
+            "--password-hasher fast: demo passwords are hashed with one unsalted SHA-256, \
+             for benchmarks only; never use it for real accounts"
+        );
+    }
     if users.is_empty() {
         users.push((DEFAULT_USER.0.to_owned(), DEFAULT_USER.1.to_owned()));
     }
@@ -25,6 +33,6 @@ pub async fn run(
         tracing::warn!("{warning}");
     }
     let axes = store::engine(settings).await?;
-    let state = crate::demo::DemoState::new(axes, users)?;
+    let state = crate::demo::DemoState::with_password_hasher(axes, users, hasher)?;
     crate::demo::serve(crate::serve::demo_with_admin(state), listen, &limits).await
 }

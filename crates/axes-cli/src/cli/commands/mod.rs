@@ -29,8 +29,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo {
             listen,
             users,
+            password_hasher,
             limits,
-        } => with_settings(config, |s| demo::run(s, listen, users, limits)),
+        } => with_settings(config, |s| {
+            demo::run(s, listen, users, password_hasher, limits)
+        }),
         Command::Reset => with_engine(config, |axes| async move { reset::all(&axes).await }),
         Command::ResetIp { ips } => {
             with_engine(config, |axes| async move { reset::ips(&axes, &ips).await })
