@@ -440,7 +440,7 @@ MICRO = [
      "`Store::release`, as for a right password) and one reservation of a new client (a "
      "failure), on a store already holding N records of other clients; medians of "
      "sequential calls, no HTTP. The records are made through `Store::reserve`, within a "
-     "fill budget of 60 s per size"),
+     "fill budget of 30 s per size"),
 ]
 
 

@@ -14,7 +14,7 @@
 //! Prints a Markdown table (run by `scripts/bench/run.py`). Each store is
 //! fresh and isolated (as in `store_attempt`); a store whose variable is not
 //! set is skipped. The records are made through `Store::reserve` itself, 16
-//! at a time, within a fill budget per size (60 s; `AXES_BENCH_QUICK=1`:
+//! at a time, within a fill budget per size (30 s; `AXES_BENCH_QUICK=1`:
 //! sizes up to 1 000 and 5 s): the row says how many records the store
 //! really held when a slow store did not reach the size in time.
 //! Wall-clock figures on a shared machine: compare rows of one run.
@@ -46,7 +46,7 @@ fn sizes() -> Vec<usize> {
 }
 
 fn fill_budget() -> Duration {
-    Duration::from_secs(if quick() { 5 } else { 60 })
+    Duration::from_secs(if quick() { 5 } else { 30 })
 }
 
 fn parameters() -> LockoutParameters {

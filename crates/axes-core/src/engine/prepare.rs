@@ -181,7 +181,15 @@ mod tests {
     #[test]
     fn fast_paths_match_bounded() {
         let long = "é".repeat(300);
-        for text in ["", "alice", "a\0b", "\0", long.as_str(), &long[..254], "x\0".repeat(200).as_str()] {
+        for text in [
+            "",
+            "alice",
+            "a\0b",
+            "\0",
+            long.as_str(),
+            &long[..254],
+            "x\0".repeat(200).as_str(),
+        ] {
             for max in [0, 1, 16, 64, 255] {
                 assert_eq!(bound(text, max), bounded(text, max), "{text:?} {max}");
                 assert_eq!(bound_owned(text.to_owned(), max), bounded(text, max));
@@ -199,14 +207,30 @@ mod tests {
         let a = Attempt::new()
             .method("post")
             .path("/lo\0gin")
-            .query(vec![("next".into(), "/\0home".into()), ("k".repeat(100), "v".into())])
-            .form(vec![("password".into(), "hunter2".into()), ("note".into(), "x".repeat(5000))]);
+            .query(vec![
+                ("next".into(), "/\0home".into()),
+                ("k".repeat(100), "v".into()),
+            ])
+            .form(vec![
+                ("password".into(), "hunter2".into()),
+                ("note".into(), "x".repeat(5000)),
+            ]);
         let p = prepare(&a, &settings, &rule);
         assert_eq!(p.method, "POST");
         assert_eq!(p.details.path, "/login");
-        assert_eq!(p.details.get_data, format!("next=/home\n{}=v", "k".repeat(64)));
-        assert!(p.details.post_data.starts_with("password=********\nnote=xxx"));
-        assert_eq!(p.details.post_data.chars().count(), crate::identity::MAX_DATA_CHARS);
+        assert_eq!(
+            p.details.get_data,
+            format!("next=/home\n{}=v", "k".repeat(64))
+        );
+        assert!(
+            p.details
+                .post_data
+                .starts_with("password=********\nnote=xxx")
+        );
+        assert_eq!(
+            p.details.post_data.chars().count(),
+            crate::identity::MAX_DATA_CHARS
+        );
         let p = prepare(&Attempt::new().method("DELETE"), &settings, &rule);
         assert_eq!(p.method, "DELETE");
     }
