@@ -196,6 +196,9 @@ def wrk(port: int, mode: str, secs: float, base: int = 0, cap: int = 0,
     m = lambda pat: re.search(pat, out)  # noqa: E731
     reqs = int(m(r"TOTAL requests:(\d+)").group(1))
     dur = int(m(r"duration_us:(\d+)").group(1)) / 1e6
+    capped = int(m(r"CAPPED elapsed_us:(\d+)").group(1)) / 1e6
+    if capped > 0:  # the cap was reached before the time bound
+        dur = capped
     return {
         "requests": reqs,
         "rps": reqs / dur if dur else 0.0,
@@ -637,7 +640,7 @@ def main() -> None:
     args = ap.parse_args()
     args.secs = 2.0 if args.quick else 10.0
     args.flood_cap = 30_000 if args.quick else 1_000_000
-    args.flood_secs = 4.0 if args.quick else 45.0
+    args.flood_secs = 4.0 if args.quick else 50.0
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
