@@ -1,5 +1,5 @@
 //! Store micro benches: one reservation and its release (`Store::reserve`
-//! + `Store::release`, as for a right password) and one recorded failure
+//! then `Store::release`, as for a right password) and one recorded failure
 //! (`Store::reserve` of a new client), on a store that already holds 1,
 //! 1 000 and 1 000 000 records of other clients. Lockout parameters
 //! `[["ip_address", "username"]]`, limit 5, no cool-off.
