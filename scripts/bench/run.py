@@ -441,7 +441,8 @@ MICRO = [
      "outcome: one store round trip), 1000 sequential attempts after a warm-up, per store"),
     ("axes-cli", "store_records", "one reservation and its release (`Store::reserve` + "
      "`Store::release`, as for a right password) and one reservation of a new client (a "
-     "failure), on a store already holding N records of other clients; medians of "
+     "failure), after N records of other clients were added (a bounded store, like the "
+     "memory store, may hold fewer); medians of "
      "sequential calls, no HTTP. The records are made through `Store::reserve`, within a "
      "fill budget of 30 s per size"),
 ]

@@ -15,8 +15,9 @@
 //! fresh and isolated (as in `store_attempt`); a store whose variable is not
 //! set is skipped. The records are made through `Store::reserve` itself, 16
 //! at a time, within a fill budget per size (30 s; `AXES_BENCH_QUICK=1`:
-//! sizes up to 1 000 and 5 s): the row says how many records the store
-//! really held when a slow store did not reach the size in time.
+//! sizes up to 1 000 and 5 s): the row says how many records were added
+//! when a slow store did not reach the size in time. (A store with a bound
+//! on its records, like the memory store, may hold fewer.)
 //! Wall-clock figures on a shared machine: compare rows of one run.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -179,7 +180,7 @@ fn main() {
         .unwrap();
     rt.block_on(async {
         println!(
-            "| store | records held | reserve + release µs (median) | reserve of a new client µs (median) |"
+            "| store | records added first | reserve + release µs (median) | reserve of a new client µs (median) |"
         );
         println!("|---|---|---|---|");
         measure("memory", Arc::new(MemoryStore::new())).await;
