@@ -25,9 +25,9 @@ total() { # total N -> Ir
   pid=$!
   for _ in $(seq 1 300); do curl -s -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.1; done
   if [ "$mode" = locked ]; then
-    wrk -t1 -c1 -d30s -s "$here/login.lua" "http://127.0.0.1:$port" -- locked 0 12 >/dev/null
+    wrk -t1 -c1 -d5s -s "$here/login.lua" "http://127.0.0.1:$port" -- locked 0 12 >/dev/null
   fi
-  wrk -t1 -c1 -d60s -s "$here/login.lua" "http://127.0.0.1:$port" -- "$mode" 0 "$1" >/dev/null
+  wrk -t1 -c1 -d20s -s "$here/login.lua" "http://127.0.0.1:$port" -- "$mode" 0 "$1" >/dev/null
   kill -TERM "$pid"; wait "$pid" || true; pid=
   sed -n 's/^summary: *//p;s/^totals: *//p' "$dir/cg.$1" | head -1
 }
