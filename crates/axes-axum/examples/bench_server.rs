@@ -1,5 +1,6 @@
-//! The HTTP workload of django-axes' reference benchmark, for
-//! `scripts/bench_http.sh`: `POST /login` with form fields `username` and
+//! The HTTP workload of django-axes' reference benchmark, as a standalone
+//! server (`scripts/bench/run.py` measures `axes demo` instead): `POST
+//! /login` with form fields `username` and
 //! `password`, answering 200 on success, 401 on failure and the lockout
 //! response (429) when refused. The client IP comes from `X-Forwarded-For`
 //! sent by a trusted proxy (127.0.0.1). Settings come from `AXES_*` as

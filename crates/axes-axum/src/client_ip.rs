@@ -85,14 +85,23 @@ impl ClientIpSource {
         // does not read as an address is malformed (the resolver then
         // answers "unknown"); dropping the value would leave the proxy's own
         // address as the client.
-        let forwarded: Vec<std::borrow::Cow<'_, str>> = parts
-            .headers
-            .get_all(&self.header)
-            .iter()
-            .map(|v| String::from_utf8_lossy(v.as_bytes()))
-            .collect();
-        self.resolver
-            .resolve(peer_ip(parts), forwarded.iter().map(|v| v.as_ref()))
+        let mut values = parts.headers.get_all(&self.header).iter();
+        match (values.next(), values.next()) {
+            (Some(first), Some(second)) => {
+                let forwarded: Vec<std::borrow::Cow<'_, str>> = [first, second]
+                    .into_iter()
+                    .chain(values)
+                    .map(|v| String::from_utf8_lossy(v.as_bytes()))
+                    .collect();
+                self.resolver
+                    .resolve(peer_ip(parts), forwarded.iter().map(|v| v.as_ref()))
+            }
+            // At most one header (nearly every request): nothing to collect.
+            (first, _) => {
+                let first = first.map(|v| String::from_utf8_lossy(v.as_bytes()));
+                self.resolver.resolve(peer_ip(parts), first.as_deref())
+            }
+        }
     }
 }
 

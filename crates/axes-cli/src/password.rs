@@ -1,4 +1,5 @@
-//! Checking a password against an argon2 hash, a bounded number at a time.
+//! Checking a password against an argon2 hash, a bounded number at a time;
+//! and the demo's `fast` hasher, for benchmarks only ([`fast_hash`]).
 //!
 //! An argon2 check costs tens of milliseconds of CPU and ~19 MiB of memory.
 //! Unbounded, a flood of logins with new usernames (each admitted, each
@@ -51,6 +52,34 @@ async fn verify_within(phc: String, password: String, wait: Duration) -> anyhow:
     .context("password check")
 }
 
+/// The prefix of a [`fast_hash`].
+const FAST_PREFIX: &str = "sha256$";
+
+/// The `fast` hasher of `axes demo --password-hasher fast`, **for
+/// benchmarks only**: one unsalted SHA-256 of the password, so that a
+/// benchmark of the demo measures axes rather than argon2. Never use it
+/// for real accounts: an unsalted fast hash is cracked in no time.
+pub fn fast_hash(password: &str) -> String {
+    use sha2::Digest as _;
+    format!(
+        "{FAST_PREFIX}{}",
+        hex::encode(sha2::Sha256::digest(password.as_bytes()))
+    )
+}
+
+/// Whether `password` matches a [`fast_hash`] (in constant time for
+/// hashes of the same length). Anything else is a mismatch.
+pub fn fast_verify(hash: &str, password: &str) -> bool {
+    let made = fast_hash(password);
+    hash.starts_with(FAST_PREFIX)
+        && hash.len() == made.len()
+        && hash
+            .bytes()
+            .zip(made.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -74,5 +103,16 @@ mod tests {
         drop(held);
         // With its turn free, it runs (an unparsable hash is a mismatch).
         assert!(!verify("not a hash".into(), "pw".into()).await.unwrap());
+    }
+
+    #[test]
+    fn fast_hashes_verify() {
+        let h = fast_hash("wonderland");
+        assert!(h.starts_with("sha256$"), "{h}");
+        assert!(fast_verify(&h, "wonderland"));
+        assert!(!fast_verify(&h, "wonderlanD"));
+        assert!(!fast_verify(&h, ""));
+        assert!(!fast_verify("$argon2id$x", "wonderland"));
+        assert!(!fast_verify(&h[1..], "wonderland"));
     }
 }

@@ -1,7 +1,7 @@
 //! Per-attempt overhead of the engine on the memory store.
 //!
 //! `cargo bench -p axes-core --bench engine` prints a Markdown table;
-//! `scripts/bench.sh` copies it into BENCHMARKS.md. Wall-clock figures on a
+//! `scripts/bench/run.py` copies it into BENCHMARKS.md. Wall-clock figures on a
 //! shared machine: compare runs from the same session only.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use super::logging::LogFormat;
+use crate::demo::PasswordHasher;
 use crate::serve::purge::PurgeArgs;
 use crate::server::Limits;
 
@@ -128,6 +129,16 @@ pub enum Command {
         /// A user of the demo site, as NAME:PASSWORD (repeatable) [default: demo:demo]
         #[arg(long = "user", value_name = "NAME:PASSWORD", value_parser = parse_user)]
         users: Vec<(String, String)>,
+        /// How the users' passwords are hashed. `fast` (one unsalted
+        /// SHA-256) is for benchmarks only, so that they measure axes rather
+        /// than argon2: never for real accounts
+        #[arg(
+            long,
+            value_name = "HASHER",
+            value_enum,
+            default_value_t = PasswordHasher::Argon2
+        )]
+        password_hasher: PasswordHasher,
         /// Timeouts and bounds of the HTTP server
         #[command(flatten)]
         limits: Limits,

@@ -33,7 +33,7 @@ use axum::routing::{get, post};
 pub use crate::session::{Session, Sessions};
 
 use crate::server::Limits;
-pub use users::Users;
+pub use users::{PasswordHasher, Users};
 
 /// The demo's state: the engine, its layer, the users and the sessions.
 /// Cheap to clone; clones share the sessions.
@@ -59,6 +59,20 @@ impl DemoState {
         Self::with_hasher(axes, users, &Argon2::default())
     }
 
+    /// As [`DemoState::new`], hashing with `hasher`: argon2's default
+    /// parameters, or the fast hasher (**for benchmarks only**: one
+    /// unsalted SHA-256, see [`crate::password::fast_hash`]).
+    pub fn with_password_hasher(
+        axes: Axes,
+        users: Vec<(String, String)>,
+        hasher: PasswordHasher,
+    ) -> anyhow::Result<Self> {
+        match hasher {
+            PasswordHasher::Argon2 => Self::new(axes, users),
+            PasswordHasher::Fast => Self::with_users(axes, Users::fast(users)?),
+        }
+    }
+
     /// As [`DemoState::new`], hashing with `argon2` (tests use cheap
     /// parameters; verification reads the parameters from each hash).
     pub fn with_hasher(
@@ -66,11 +80,15 @@ impl DemoState {
         users: Vec<(String, String)>,
         argon2: &Argon2<'_>,
     ) -> anyhow::Result<Self> {
+        Self::with_users(axes, Users::new(users, argon2)?)
+    }
+
+    fn with_users(axes: Axes, users: Users) -> anyhow::Result<Self> {
         let layer = AxesLayer::new(axes.clone()).context("configuring axes for the demo")?;
         Ok(Self {
             axes,
             layer,
-            users: Arc::new(Users::new(users, argon2)?),
+            users: Arc::new(users),
             sessions: Sessions::random(crate::session::DEMO)?,
             admin: None,
         })

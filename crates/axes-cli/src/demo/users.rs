@@ -1,15 +1,31 @@
-//! The demo's users: names and argon2 hashes, made at start-up.
+//! The demo's users: names and password hashes (argon2, or the `fast`
+//! hasher for benchmarks), made at start-up.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Context as _;
 use argon2::Argon2;
-use argon2::password_hash::{PasswordHasher, SaltString};
+use argon2::password_hash::{PasswordHasher as _, SaltString};
 
-/// The users of the demo site. Passwords are kept only as argon2 hashes.
+/// How the demo hashes its users' passwords (`axes demo --password-hasher`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum PasswordHasher {
+    /// argon2id with its default parameters (slow on purpose).
+    #[default]
+    Argon2,
+    /// One SHA-256 of the password, checked inline: for benchmarks only,
+    /// so that they measure axes rather than argon2
+    /// ([`crate::password::fast_hash`]).
+    Fast,
+}
+
+/// The users of the demo site. Passwords are kept only as hashes.
 pub struct Users {
     hashes: HashMap<String, String>,
+    /// Hashed with [`PasswordHasher::Fast`] (checked inline) rather than
+    /// argon2 (checked off the runtime, a bounded number at a time).
+    fast: bool,
     /// A hash of a random password, verified against for unknown names so
     /// that they take as long as known ones.
     dummy: String,
@@ -41,17 +57,34 @@ fn hash(argon2: &Argon2<'_>, password: &str) -> anyhow::Result<String> {
 impl Users {
     /// Hashes the passwords of `users` (name, password) with `argon2`.
     pub fn new(users: Vec<(String, String)>, argon2: &Argon2<'_>) -> anyhow::Result<Self> {
+        Self::hashed(users, false, |password| hash(argon2, password))
+    }
+
+    /// Hashes the passwords of `users` with the [`PasswordHasher::Fast`]
+    /// hasher: for benchmarks only.
+    pub fn fast(users: Vec<(String, String)>) -> anyhow::Result<Self> {
+        Self::hashed(users, true, |password| {
+            Ok(crate::password::fast_hash(password))
+        })
+    }
+
+    fn hashed(
+        users: Vec<(String, String)>,
+        fast: bool,
+        hash: impl Fn(&str) -> anyhow::Result<String>,
+    ) -> anyhow::Result<Self> {
         let mut hashes = HashMap::with_capacity(users.len());
         for (name, password) in users {
             anyhow::ensure!(!name.trim().is_empty(), "a demo user needs a name");
-            let h = hash(argon2, &password).with_context(|| format!("user {name}"))?;
+            let h = hash(&password).with_context(|| format!("user {name}"))?;
             hashes.insert(name, h);
         }
         let mut random = [0u8; 16];
         getrandom::fill(&mut random).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-        let dummy = hash(argon2, &hex::encode(random))?;
+        let dummy = hash(&hex::encode(random))?;
         Ok(Self {
             hashes,
+            fast,
             dummy,
             checks: AtomicU64::new(0),
         })
@@ -75,16 +108,21 @@ impl Users {
         self.hashes.get(name).map(String::as_str)
     }
 
-    /// Checks a password, off the async runtime (argon2 is slow on
-    /// purpose). `Ok(Some(name))` when right, `Ok(None)` when wrong or the
-    /// user is unknown (after the same amount of work).
+    /// Checks a password: argon2 off the async runtime (it is slow on
+    /// purpose), the fast hasher inline. `Ok(Some(name))` when right,
+    /// `Ok(None)` when wrong or the user is unknown (after the same amount
+    /// of work).
     pub async fn verify(&self, name: &str, password: String) -> anyhow::Result<Option<String>> {
         self.checks.fetch_add(1, Ordering::Relaxed);
         let (known, phc) = match self.hashes.get(name) {
-            Some(h) => (true, h.clone()),
-            None => (false, self.dummy.clone()),
+            Some(h) => (true, h),
+            None => (false, &self.dummy),
         };
-        let ok = crate::password::verify(phc, password).await?;
+        let ok = if self.fast {
+            crate::password::fast_verify(phc, &password)
+        } else {
+            crate::password::verify(phc.clone(), password).await?
+        };
         Ok((known && ok).then(|| name.to_owned()))
     }
 }
@@ -119,5 +157,18 @@ mod tests {
         assert_eq!(users.names(), vec!["ann"]);
         assert_eq!(users.checks(), 3);
         assert!(!format!("{users:?}").contains("argon2"));
+    }
+
+    #[tokio::test]
+    async fn verifies_with_the_fast_hasher() {
+        let users = Users::fast(vec![("ann".into(), "pw".into())]).unwrap();
+        assert!(users.password_hash("ann").unwrap().starts_with("sha256$"));
+        assert_eq!(
+            users.verify("ann", "pw".into()).await.unwrap().as_deref(),
+            Some("ann")
+        );
+        assert_eq!(users.verify("ann", "no".into()).await.unwrap(), None);
+        assert_eq!(users.verify("bob", "pw".into()).await.unwrap(), None);
+        assert_eq!(users.checks(), 3);
     }
 }

@@ -478,13 +478,9 @@ impl Axes {
     }
 
     /// A description of the client for log lines: username and, only when
-    /// IPs are stored, the IP.
-    pub(crate) fn client_str(&self, p: &Prepared) -> String {
-        let user = p.key.username.as_deref().unwrap_or("-");
-        match &p.key.ip_address {
-            Some(ip) => format!("username={user:?} ip={ip}"),
-            None => format!("username={user:?}"),
-        }
+    /// IPs are stored, the IP. Formatted only when the line is written.
+    pub(crate) fn client_str<'p>(&self, p: &'p Prepared) -> ClientStr<'p> {
+        ClientStr(&p.key)
     }
 
     /// Read-only: would this attempt be refused now? Used before a login
@@ -817,4 +813,17 @@ impl Axes {
 /// SHA-256 hex of a session id, as stored in the access log.
 pub fn session_hash(session_id: &str) -> String {
     hex::encode(Sha256::digest(session_id.as_bytes()))
+}
+
+/// [`Axes::client_str`]: `username="…" ip=…` (the IP only when stored).
+pub(crate) struct ClientStr<'p>(&'p crate::store::RecordKey);
+
+impl std::fmt::Display for ClientStr<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let user = self.0.username.as_deref().unwrap_or("-");
+        match &self.0.ip_address {
+            Some(ip) => write!(f, "username={user:?} ip={ip}"),
+            None => write!(f, "username={user:?}"),
+        }
+    }
 }

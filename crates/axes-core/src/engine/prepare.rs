@@ -40,7 +40,7 @@ pub(crate) fn prepare(attempt: &Attempt, settings: &Settings, rule: &UsernameRul
     let given_username = attempt
         .username
         .as_deref()
-        .map(|u| bounded(u, MAX_FIELD_CHARS))
+        .map(|u| bound(u, MAX_FIELD_CHARS))
         .filter(|u| !u.is_empty());
     // Normalised before it is cut: cut first, a name padded with 255 blanks
     // would be counted as no name at all while an app that trims checks it.
@@ -48,10 +48,13 @@ pub(crate) fn prepare(attempt: &Attempt, settings: &Settings, rule: &UsernameRul
         .username
         .as_deref()
         .map(|u| {
-            bounded(
-                &rule(&bounded(u.trim(), MAX_USERNAME_INPUT_CHARS)),
-                MAX_FIELD_CHARS,
-            )
+            let trimmed = u.trim();
+            let normalised = if fits(trimmed, MAX_USERNAME_INPUT_CHARS) {
+                rule(trimmed)
+            } else {
+                rule(&bounded(trimmed, MAX_USERNAME_INPUT_CHARS))
+            };
+            bound_owned(normalised, MAX_FIELD_CHARS)
         })
         .filter(|u| !u.is_empty());
     let key = RecordKey {
@@ -61,20 +64,59 @@ pub(crate) fn prepare(attempt: &Attempt, settings: &Settings, rule: &UsernameRul
         } else {
             None
         },
-        user_agent: bounded(attempt.user_agent.as_deref().unwrap_or(""), MAX_FIELD_CHARS),
+        user_agent: bound(attempt.user_agent.as_deref().unwrap_or(""), MAX_FIELD_CHARS),
     };
     let details = AttemptDetails {
-        path: bounded(&attempt.path, MAX_FIELD_CHARS),
-        http_accept: bounded(&attempt.http_accept, MAX_ACCEPT_CHARS),
+        path: bound(&attempt.path, MAX_FIELD_CHARS),
+        http_accept: bound(&attempt.http_accept, MAX_ACCEPT_CHARS),
         get_data: render_params(&attempt.query, settings),
         post_data: render_params(&attempt.form, settings),
     };
+    let method = &attempt.method;
     Prepared {
         key,
         details,
         ip,
         given_username,
-        method: bounded(&attempt.method, 16).to_ascii_uppercase(),
+        method: if fits(method, 16) && !method.bytes().any(|b| b.is_ascii_lowercase()) {
+            method.clone()
+        } else {
+            bounded(method, 16).to_ascii_uppercase()
+        },
+    }
+}
+
+/// Whether [`bounded`] would leave `text` as it is: no NUL, and at most
+/// `max` bytes (so at most `max` characters).
+fn fits(text: &str, max: usize) -> bool {
+    text.len() <= max && !text.as_bytes().contains(&0)
+}
+
+/// [`bounded`], copying the bytes at once when nothing is cut (every
+/// login takes this path for each of its fields).
+fn bound(text: &str, max: usize) -> String {
+    if fits(text, max) {
+        text.to_owned()
+    } else {
+        bounded(text, max)
+    }
+}
+
+/// [`bound`] of an owned string: kept as it is when nothing is cut.
+fn bound_owned(text: String, max: usize) -> String {
+    if fits(&text, max) {
+        text
+    } else {
+        bounded(&text, max)
+    }
+}
+
+/// Appends [`bounded`]`(text, max)` to `out`.
+fn push_bounded(out: &mut String, text: &str, max: usize) {
+    if fits(text, max) {
+        out.push_str(text);
+    } else {
+        out.extend(text.chars().filter(|c| *c != '\0').take(max));
     }
 }
 
@@ -85,18 +127,19 @@ fn render_params(params: &[(String, String)], settings: &Settings) -> String {
         if !out.is_empty() {
             out.push('\n');
         }
-        out.push_str(&bounded(k, 64));
+        push_bounded(&mut out, k, 64);
         out.push('=');
         if settings.is_sensitive(k) {
             out.push_str(MASK);
         } else {
-            out.push_str(&bounded(v, MAX_DATA_CHARS));
+            push_bounded(&mut out, v, MAX_DATA_CHARS);
         }
         if out.len() > MAX_DATA_CHARS * 4 {
             break;
         }
     }
-    bounded(&out, MAX_DATA_CHARS)
+    // NULs are gone already: only the length may need cutting.
+    bound_owned(out, MAX_DATA_CHARS)
 }
 
 #[cfg(test)]
@@ -133,6 +176,63 @@ mod tests {
         assert_eq!(p.key.username.as_deref(), Some("alice"));
         let p = prepare(&Attempt::new().username("   "), &settings, &rule);
         assert_eq!(p.key.username, None);
+    }
+
+    #[test]
+    fn fast_paths_match_bounded() {
+        let long = "é".repeat(300);
+        for text in [
+            "",
+            "alice",
+            "a\0b",
+            "\0",
+            long.as_str(),
+            &long[..254],
+            "x\0".repeat(200).as_str(),
+        ] {
+            for max in [0, 1, 16, 64, 255] {
+                assert_eq!(bound(text, max), bounded(text, max), "{text:?} {max}");
+                assert_eq!(bound_owned(text.to_owned(), max), bounded(text, max));
+                let mut out = "k=".to_owned();
+                push_bounded(&mut out, text, max);
+                assert_eq!(out, format!("k={}", bounded(text, max)));
+            }
+        }
+    }
+
+    #[test]
+    fn details_and_method_are_bounded_as_before() {
+        let settings = Settings::default();
+        let rule: UsernameRule = Arc::new(normalize_username);
+        let a = Attempt::new()
+            .method("post")
+            .path("/lo\0gin")
+            .query(vec![
+                ("next".into(), "/\0home".into()),
+                ("k".repeat(100), "v".into()),
+            ])
+            .form(vec![
+                ("password".into(), "hunter2".into()),
+                ("note".into(), "x".repeat(5000)),
+            ]);
+        let p = prepare(&a, &settings, &rule);
+        assert_eq!(p.method, "POST");
+        assert_eq!(p.details.path, "/login");
+        assert_eq!(
+            p.details.get_data,
+            format!("next=/home\n{}=v", "k".repeat(64))
+        );
+        assert!(
+            p.details
+                .post_data
+                .starts_with("password=********\nnote=xxx")
+        );
+        assert_eq!(
+            p.details.post_data.chars().count(),
+            crate::identity::MAX_DATA_CHARS
+        );
+        let p = prepare(&Attempt::new().method("DELETE"), &settings, &rule);
+        assert_eq!(p.method, "DELETE");
     }
 
     #[test]

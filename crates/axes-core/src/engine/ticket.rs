@@ -257,11 +257,16 @@ impl Ticket {
         }
         let failures = self.failures.max();
         let locked = self.limit.is_some_and(|l| self.failures.reached(l));
-        tracing::warn!(
-            "axes: login failure by {} ({failures} of {})",
-            axes.client_str(p),
-            self.limit.map_or("unlimited".into(), |l| l.to_string())
-        );
+        match self.limit {
+            Some(limit) => tracing::warn!(
+                "axes: login failure by {} ({failures} of {limit})",
+                axes.client_str(p)
+            ),
+            None => tracing::warn!(
+                "axes: login failure by {} ({failures} of unlimited)",
+                axes.client_str(p)
+            ),
+        }
         axes.emit(EventKind::LoginFailed, p, failures);
         write_failure_log(axes, p, locked).await;
         if !locked {

@@ -33,9 +33,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo {
             listen,
             users,
+            password_hasher,
             limits,
             purge,
-        } => with_settings(config, |s| demo::run(s, listen, users, limits, purge)),
+        } => with_settings(config, |s| {
+            demo::run(s, listen, users, password_hasher, limits, purge)
+        }),
         Command::Purge => with_engine(config, |axes| async move { reset::purge(&axes).await }),
         Command::Reset => with_engine(config, |axes| async move { reset::all(&axes).await }),
         Command::ResetIp { ips } => {
