@@ -42,9 +42,29 @@ pub(super) struct Attempts {
     /// Index entries read by counts (what a test watches to see that the
     /// work per attempt does not grow).
     pub visited: u64,
+    /// Records the tables are allocated for up front (see
+    /// [`Attempts::with_capacity`]).
+    capacity: usize,
 }
 
+/// The most records allocated for up front; a larger bound grows past it.
+const MAX_PREALLOCATED: usize = 2_000_000;
+
 impl Attempts {
+    /// Tables sized for `max_records` (at most [`MAX_PREALLOCATED`]) from
+    /// the start: a table that doubles rehashes every record at once, and
+    /// under the store's one lock that stalled every login for hundreds of
+    /// milliseconds while a flood grew the store. Untouched capacity costs
+    /// address space, not resident memory.
+    pub fn with_capacity(max_records: usize) -> Self {
+        let capacity = max_records.min(MAX_PREALLOCATED);
+        Self {
+            slab: Slab::with_capacity(capacity),
+            capacity,
+            ..Self::default()
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.slab.len()
     }
@@ -65,7 +85,7 @@ impl Attempts {
             if self.alts.iter().any(|i| i.mask() == mask) {
                 continue;
             }
-            let mut index = Index::new(mask);
+            let mut index = Index::new(mask, self.capacity);
             for slot in self.slab.occupied().collect::<Vec<_>>() {
                 index.insert(&self.hasher, &self.slab, slot);
             }
@@ -160,7 +180,8 @@ impl Attempts {
         let slot = self
             .slab
             .insert(Rec::new(&mut self.interner, key, details, now));
-        let own = self.own.get_or_insert_with(|| Index::new(FULL));
+        let capacity = self.capacity;
+        let own = self.own.get_or_insert_with(|| Index::new(FULL, capacity));
         own.insert(&self.hasher, &self.slab, slot);
         for index in &mut self.alts {
             index.insert(&self.hasher, &self.slab, slot);

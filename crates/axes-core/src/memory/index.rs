@@ -41,11 +41,13 @@ pub(super) struct Index {
 }
 
 impl Index {
-    pub fn new(mask: u8) -> Self {
+    /// An index with room for `capacity` records, so that growing to it
+    /// never rehashes the whole table under the store's lock.
+    pub fn new(mask: u8, capacity: usize) -> Self {
         Self {
             mask,
-            heads: HashTable::new(),
-            links: Vec::new(),
+            heads: HashTable::with_capacity(capacity),
+            links: Vec::with_capacity(capacity),
         }
     }
 

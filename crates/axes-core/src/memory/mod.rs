@@ -142,6 +142,7 @@ impl MemoryStore {
     /// A store with explicit bounds.
     pub fn with_limits(limits: MemoryLimits) -> Self {
         Self {
+            attempts: Mutex::new(Attempts::with_capacity(limits.max_records)),
             limits,
             ..Self::default()
         }

@@ -243,6 +243,14 @@ struct Slot {
 }
 
 impl Slab {
+    /// Room for `capacity` records up front.
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            slots: Vec::with_capacity(capacity),
+            ..Self::default()
+        }
+    }
+
     /// Records held.
     pub fn len(&self) -> usize {
         self.len
