@@ -134,6 +134,21 @@ pub async fn fresh_sqlite_store() -> crate::SqliteStore {
     store
 }
 
+/// A fresh in-memory SQLite store: reservations go through the sqlx
+/// transaction path (no writer thread, which serves database files only), so
+/// the conformance suite covers both SQLite reservation paths.
+#[cfg(feature = "sqlite")]
+pub async fn fresh_sqlite_in_memory() -> Option<Arc<dyn Store>> {
+    let store = crate::connect("sqlite::memory:")
+        .await
+        .unwrap_or_else(|e| panic!("cannot open an in-memory SQLite store: {e}"));
+    store
+        .migrate()
+        .await
+        .unwrap_or_else(|e| panic!("cannot migrate an in-memory SQLite store: {e}"));
+    Some(store)
+}
+
 /// A fresh PostgreSQL store in its own schema, or `None` when
 /// `AXES_TEST_POSTGRES_URL` is not set.
 #[cfg(feature = "postgres")]
