@@ -141,6 +141,53 @@ pub(crate) fn reached(limit: Option<u32>, counts: &[AlternativeCount]) -> Vec<us
 /// ip_address, username, user_agent` as stored.
 pub(crate) type Newest = (i64, String, String, String);
 
+/// Defines `refresh_locking` for one sqlx dialect (S1): a refused attempt
+/// with no record of its own adds one failure to the newest live record of
+/// each alternative that reached the limit (each record once), and inserts
+/// nothing. Returns the records refreshed. `$conn` is the connection type,
+/// `$threshold` the bound type of the window's start, and `$bind` binds a
+/// record id and the time to the dialect's `REFRESH` in its placeholder
+/// order. Expects `sql::{NEWEST, REFRESH}` and `KeyCols` in scope.
+macro_rules! refresh_locking_fn {
+    ($conn:ty, $threshold:ty, $bind:expr) => {
+        async fn refresh_locking(
+            conn: &mut $conn,
+            key: &KeyCols<'_>,
+            r: &axes_core::store::Reservation<'_>,
+            counts: &[axes_core::store::AlternativeCount],
+            threshold: $threshold,
+            now: chrono::DateTime<chrono::Utc>,
+        ) -> Result<Vec<$crate::common::Newest>, axes_core::error::StoreError> {
+            use $crate::error::map_sqlx;
+            let alternatives = r.parameters.alternatives();
+            let mut rows = Vec::new();
+            for i in $crate::common::reached(r.limit, counts) {
+                let Some(alt) = alternatives.get(i) else {
+                    continue;
+                };
+                let mut q = sqlx::query_as::<_, $crate::common::Newest>(
+                    sql::NEWEST[$crate::common::alt_index(alt)],
+                )
+                .bind(threshold);
+                for v in key.values(alt) {
+                    q = q.bind(v);
+                }
+                if let Some(row) = q.fetch_optional(&mut *conn).await.map_err(map_sqlx)? {
+                    $crate::common::push_unique(&mut rows, row);
+                }
+            }
+            for row in &rows {
+                ($bind)(sqlx::query(sql::REFRESH), row.0, now)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(map_sqlx)?;
+            }
+            Ok(rows)
+        }
+    };
+}
+pub(crate) use refresh_locking_fn;
+
 /// Adds `row` to `rows` unless a record with its id is already there: a
 /// record that is the newest of two alternatives is refreshed once.
 pub(crate) fn push_unique(rows: &mut Vec<Newest>, row: Newest) {

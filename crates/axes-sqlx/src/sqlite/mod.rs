@@ -354,42 +354,13 @@ async fn count_alternatives(
     Ok(out)
 }
 
-/// A refused attempt with no record of its own: one failure more on the
-/// newest live record of each alternative that reached the limit (each
-/// record once). Returns the records refreshed.
-async fn refresh_locking(
-    conn: &mut sqlx::SqliteConnection,
-    key: &KeyCols<'_>,
-    r: &Reservation<'_>,
-    counts: &[AlternativeCount],
-    threshold: Option<i64>,
-    now: DateTime<Utc>,
-) -> Result<Vec<common::Newest>, StoreError> {
-    let alternatives = r.parameters.alternatives();
-    let mut rows = Vec::new();
-    for i in common::reached(r.limit, counts) {
-        let Some(alt) = alternatives.get(i) else {
-            continue;
-        };
-        let mut q =
-            sqlx::query_as::<_, common::Newest>(sql::NEWEST[alt_index(alt)]).bind(threshold);
-        for v in key.values(alt) {
-            q = q.bind(v);
-        }
-        if let Some(row) = q.fetch_optional(&mut *conn).await.map_err(map_sqlx)? {
-            common::push_unique(&mut rows, row);
-        }
-    }
-    for row in &rows {
-        sqlx::query(sql::REFRESH)
-            .bind(row.0)
-            .bind(enc(now))
-            .execute(&mut *conn)
-            .await
-            .map_err(map_sqlx)?;
-    }
-    Ok(rows)
-}
+common::refresh_locking_fn!(
+    sqlx::SqliteConnection,
+    Option<i64>,
+    |q: sqlx::query::Query<'static, sqlx::Sqlite, _>, id: i64, now: DateTime<Utc>| q
+        .bind(id)
+        .bind(enc(now))
+);
 
 #[async_trait]
 impl Store for SqliteStore {
