@@ -89,6 +89,7 @@ impl Ctx {
                 window: None,
                 count_when_locked: true,
                 now: Utc::now(),
+                blocks: &[],
             })
             .await
             .expect("reserve")

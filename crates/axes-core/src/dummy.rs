@@ -25,6 +25,7 @@ fn zero(parameters: &LockoutParameters) -> Failures {
                 last_failure: None,
             })
             .collect(),
+        block: None,
     }
 }
 

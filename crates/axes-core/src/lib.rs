@@ -39,6 +39,7 @@
 //! ```
 
 pub mod attempt;
+pub mod blocks;
 pub mod clock;
 #[cfg(feature = "conformance")]
 pub mod conformance;
@@ -53,6 +54,7 @@ pub mod settings;
 pub mod store;
 
 pub use attempt::Attempt;
+pub use blocks::{Block, BlockKind, BlockTarget};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use engine::{
     AuthError, Axes, AxesBuilder, CheckResult, LockStatus, LockingAlternative, Lockout,

@@ -52,6 +52,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
+pub use crate::blocks::{Block, BlockKind, BlockTarget, Escalation};
 use crate::error::StoreError;
 use crate::parameters::{Alternative, Field, LockoutParameters};
 
@@ -113,6 +114,11 @@ pub struct Reservation<'a> {
     pub count_when_locked: bool,
     /// The time of the attempt.
     pub now: DateTime<Utc>,
+    /// The block targets that can match this attempt
+    /// ([`BlockTarget::candidates`]); a block of either kind on one of them
+    /// that refuses at `now` refuses the attempt: nothing is counted, and
+    /// the outcome's `failures.block` names it. Empty: no block look-up.
+    pub blocks: &'a [BlockTarget],
 }
 
 /// A read-only look-up of an attempt's failure counts.
@@ -126,6 +132,9 @@ pub struct FailureQuery<'a> {
     pub window: Option<Duration>,
     /// The time of the look-up.
     pub now: DateTime<Utc>,
+    /// As [`Reservation::blocks`]: the answer's `block` is the refusing
+    /// block among these, if any.
+    pub blocks: &'a [BlockTarget],
 }
 
 /// The failure count of one alternative.
@@ -140,8 +149,12 @@ pub struct AlternativeCount {
 /// Failure counts per alternative, in the order of the lockout parameters.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Failures {
-    /// One entry per alternative.
+    /// One entry per alternative (may be empty when `block` is set: a
+    /// blocked attempt need not be counted).
     pub per_alternative: Vec<AlternativeCount>,
+    /// A block that refuses the attempt now, among the targets asked for:
+    /// the one that lasts longest ([`Block::outlasts`]).
+    pub block: Option<Block>,
 }
 
 impl Failures {
@@ -233,6 +246,18 @@ impl ResetFilter {
     /// Every record.
     pub fn all() -> Self {
         Self::default()
+    }
+
+    /// Whether a block's target falls under this filter (its IP and
+    /// username equal the filter's given values).
+    pub fn matches_target(&self, target: &BlockTarget) -> bool {
+        self.ip_address
+            .as_deref()
+            .is_none_or(|ip| target.ip_address.as_deref() == Some(ip))
+            && self
+                .username
+                .as_deref()
+                .is_none_or(|u| target.username.as_deref() == Some(u))
     }
 
     /// Whether `key` falls under this filter.
@@ -483,10 +508,14 @@ pub trait Store: fmt::Debug + Send + Sync + 'static {
         Ok(())
     }
 
-    /// Counts the live failures of each alternative for `query.key`.
+    /// Counts the live failures of each alternative for `query.key`, and
+    /// finds the refusing block among `query.blocks` (see
+    /// [`Store::reserve`]).
     async fn failures(&self, query: &FailureQuery<'_>) -> Result<Failures, StoreError>;
 
-    /// Atomically: count each alternative; if none has reached
+    /// Atomically: first, when a block on one of `reservation.blocks`
+    /// refuses at `now`, refuse with that block in `failures.block`,
+    /// counting nothing. Else count each alternative; if none has reached
     /// `reservation.limit`, add one failure to the record (creating it, or
     /// restarting it at one, as a new generation, when its window had
     /// passed) and admit. Otherwise refuse, and only if `count_when_locked`
@@ -629,4 +658,93 @@ pub trait Store: fmt::Debug + Send + Sync + 'static {
 
     /// Deletes failure-log rows by id.
     async fn delete_failure_logs(&self, ids: &[String]) -> Result<u64, StoreError>;
+
+    /// Sets a block: inserts the row of (`block.kind`, `block.target`) or
+    /// replaces it whole. Used for manual blocks.
+    async fn put_block(&self, block: &Block) -> Result<(), StoreError> {
+        let _ = block;
+        Err(StoreError::Corrupt(format!(
+            "{}: blocks not implemented yet",
+            self.kind()
+        )))
+    }
+
+    /// Atomically counts one more lockout of `target` at `now` on the
+    /// (`Lockout`, `target`) row and returns the row as written:
+    /// `lockouts` is the row's count plus one when its latest lockout
+    /// (`created_at`) is remembered at `now` ([`Escalation::remembers`]),
+    /// else 1; `created_at` becomes `now`; `until` becomes
+    /// [`Escalation::until`] of that count — unless the row already
+    /// refuses longer ([`Block::outlasts`]), then it keeps its `until`.
+    /// `created_by` is "".
+    async fn record_lockout(
+        &self,
+        target: &BlockTarget,
+        now: DateTime<Utc>,
+        escalation: &Escalation,
+    ) -> Result<Block, StoreError> {
+        let _ = (target, now, escalation);
+        Err(StoreError::Corrupt(format!(
+            "{}: blocks not implemented yet",
+            self.kind()
+        )))
+    }
+
+    /// Removes the row of (`kind`, `target`) exactly. Whether there was one.
+    async fn remove_block(
+        &self,
+        kind: BlockKind,
+        target: &BlockTarget,
+    ) -> Result<bool, StoreError> {
+        let _ = (kind, target);
+        Err(StoreError::Corrupt(format!(
+            "{}: blocks not implemented yet",
+            self.kind()
+        )))
+    }
+
+    /// Removes the rows of `kind` whose target falls under `filter`
+    /// ([`ResetFilter::matches_target`]; every row of `kind` with an empty
+    /// filter). Returns how many went.
+    async fn reset_blocks(&self, kind: BlockKind, filter: &ResetFilter) -> Result<u64, StoreError> {
+        let _ = (kind, filter);
+        Err(StoreError::Corrupt(format!(
+            "{}: blocks not implemented yet",
+            self.kind()
+        )))
+    }
+
+    /// Lists block rows (of `kind`, or both), expired ones included,
+    /// newest `created_at` first unless `query.order` says otherwise.
+    /// `query`'s IP and username filters compare with the target's fields,
+    /// `search` looks in them (and the user agent and `created_by`),
+    /// `since`/`until` bound `created_at`.
+    async fn list_blocks(
+        &self,
+        kind: Option<BlockKind>,
+        query: &ListQuery,
+    ) -> Result<Page<Block>, StoreError> {
+        let _ = (kind, query);
+        Err(StoreError::Corrupt(format!(
+            "{}: blocks not implemented yet",
+            self.kind()
+        )))
+    }
+
+    /// Deletes the rows that refuse nothing at `now` and are no longer
+    /// needed: manual rows whose `until` has passed; lockout rows whose
+    /// `until` has passed and whose latest lockout is at or before
+    /// `forget_before` (out of `lockout_memory`). Rows with no `until`
+    /// stay. Returns how many went.
+    async fn purge_blocks(
+        &self,
+        now: DateTime<Utc>,
+        forget_before: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let _ = (now, forget_before);
+        Err(StoreError::Corrupt(format!(
+            "{}: blocks not implemented yet",
+            self.kind()
+        )))
+    }
 }

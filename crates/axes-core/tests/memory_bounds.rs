@@ -162,6 +162,7 @@ async fn a_store_full_of_lockouts_refuses_new_clients() {
                 window: None,
                 count_when_locked: true,
                 now: axes.now(),
+                blocks: &[],
             })
             .await
             .unwrap_err();

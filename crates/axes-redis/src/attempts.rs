@@ -448,7 +448,10 @@ fn parse_counts(v: &[i64], expected: usize) -> Result<Failures, StoreError> {
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
-    Ok(Failures { per_alternative })
+    Ok(Failures {
+        per_alternative,
+        block: None,
+    })
 }
 
 impl Row for AttemptRecord {

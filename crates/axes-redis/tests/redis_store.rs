@@ -67,6 +67,7 @@ impl R<'_> {
                 window: self.window,
                 count_when_locked: self.count_when_locked,
                 now,
+                blocks: &[],
             })
             .await
             .expect("reserve")
@@ -86,6 +87,7 @@ async fn count(
             parameters: p,
             window,
             now,
+            blocks: &[],
         })
         .await
         .expect("failures")
@@ -140,6 +142,7 @@ async fn concurrent_reserves_admit_exactly_the_limit() {
                         window: Some(Duration::minutes(30)),
                         count_when_locked: false,
                         now: t0() + Duration::seconds(round),
+                        blocks: &[],
                     })
                     .await
                     .expect("reserve")
@@ -188,6 +191,7 @@ async fn concurrent_reserves_across_usernames_share_the_ip_count() {
                     window: None,
                     count_when_locked: false,
                     now: t0(),
+                    blocks: &[],
                 })
                 .await
                 .expect("reserve")

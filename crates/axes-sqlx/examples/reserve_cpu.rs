@@ -64,6 +64,7 @@ async fn run(
                         window: Some(Duration::hours(1)),
                         count_when_locked: true,
                         now,
+                        blocks: &[],
                     })
                     .await?;
             }

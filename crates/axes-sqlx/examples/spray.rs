@@ -59,6 +59,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 window: Some(Duration::hours(1)),
                 count_when_locked: true,
                 now: start + Duration::microseconds(i64::try_from(i)?),
+                blocks: &[],
             })
             .await?;
         if !out.admitted {

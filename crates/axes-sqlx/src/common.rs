@@ -118,6 +118,7 @@ pub(crate) fn refused(counts: Vec<AlternativeCount>) -> ReserveOutcome {
         counted: false,
         failures: Failures {
             per_alternative: counts,
+            block: None,
         },
         token: None,
     }
@@ -239,7 +240,10 @@ pub(crate) fn refreshed(
             }
         })
         .collect();
-    Failures { per_alternative }
+    Failures {
+        per_alternative,
+        block: None,
+    }
 }
 
 /// Times are kept at microsecond precision, the finest all dialects store.
@@ -270,6 +274,7 @@ pub(crate) fn plus_one(counts: Vec<AlternativeCount>, now: DateTime<Utc>) -> Fai
                 last_failure: Some(c.last_failure.map_or(now, |l| l.max(now))),
             })
             .collect(),
+        block: None,
     }
 }
 

@@ -30,6 +30,7 @@
 //!     window: None,
 //!     count_when_locked: false,
 //!     now: chrono::Utc::now(),
+//!     blocks: &[],
 //! };
 //! // Two wrong passwords are admitted, the third attempt is refused.
 //! assert!(store.reserve(&reservation).await?.admitted);

@@ -47,6 +47,7 @@ async fn durability_child() {
                 window: None,
                 count_when_locked: true,
                 now: chrono::Utc::now(),
+                blocks: &[],
             })
             .await
             .unwrap();

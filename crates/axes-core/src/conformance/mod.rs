@@ -581,6 +581,7 @@ async fn reserve_at(
             window,
             count_when_locked: true,
             now,
+            blocks: &[],
         })
         .await
         .expect("reserve");
@@ -756,6 +757,7 @@ where
             window: None,
             count_when_locked: true,
             now: t0 + chrono::Duration::seconds(i as i64 * 10),
+            blocks: &[],
         };
         let out = store.reserve(&r).await.expect("reserve");
         assert!(out.admitted && out.counted);
@@ -770,6 +772,7 @@ where
         window: None,
         count_when_locked: true,
         now: t0 + chrono::Duration::seconds(100),
+        blocks: &[],
     };
     let alice_second = store
         .reserve(&r)

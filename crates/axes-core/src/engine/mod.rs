@@ -4,6 +4,7 @@
 //! before the credentials are checked ([`Axes::begin`] → [`Ticket`]), records
 //! the outcome, keeps the access and failure logs, and resets.
 
+mod blocks;
 mod health;
 mod lifecycle;
 mod lockout;
@@ -542,6 +543,7 @@ impl Axes {
             parameters: &parameters,
             window: self.window_for(p),
             now: self.now(),
+            blocks: &[],
         };
         let f = self.call(self.inner.store.failures(&query)).await?;
         let result = if gate_limit.is_some_and(|l| f.reached(l)) {

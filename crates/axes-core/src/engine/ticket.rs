@@ -77,6 +77,7 @@ pub(super) async fn reserve(
         window,
         count_when_locked: s.reset_cool_off_on_failure_during_lockout,
         now: axes.now(),
+        blocks: &[],
     };
     let outcome = match axes.call(axes.inner.store.reserve(&reservation)).await {
         Ok(o) => o,

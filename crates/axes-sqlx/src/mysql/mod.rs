@@ -388,7 +388,10 @@ impl Store for MySqlStore {
         let mut conn = self.pool.acquire().await.map_err(map_sqlx)?;
         let per_alternative =
             count_alternatives(&mut conn, &key, query.parameters, threshold).await?;
-        Ok(Failures { per_alternative })
+        Ok(Failures {
+            per_alternative,
+            block: None,
+        })
     }
 
     async fn reserve(&self, r: &Reservation<'_>) -> Result<ReserveOutcome, StoreError> {

@@ -254,7 +254,10 @@ impl Store for PostgresStore {
         let mut conn = self.pool.acquire().await.map_err(map_sqlx)?;
         let per_alternative =
             count_alternatives(&mut conn, &key, query.parameters, threshold).await?;
-        Ok(Failures { per_alternative })
+        Ok(Failures {
+            per_alternative,
+            block: None,
+        })
     }
 
     async fn reserve(&self, r: &Reservation<'_>) -> Result<ReserveOutcome, StoreError> {

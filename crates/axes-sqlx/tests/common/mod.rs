@@ -75,6 +75,7 @@ impl R {
             window: self.window,
             count_when_locked: self.count_when_locked,
             now,
+            blocks: &[],
         }
     }
 
@@ -85,6 +86,7 @@ impl R {
                 parameters: &self.parameters,
                 window: self.window,
                 now,
+                blocks: &[],
             })
             .await
             .unwrap();
