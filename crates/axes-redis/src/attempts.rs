@@ -5,13 +5,14 @@ use std::collections::BTreeSet;
 use axes_core::error::StoreError;
 use axes_core::parameters::{Field, LockoutParameters};
 use axes_core::store::{
-    AlternativeCount, AttemptDetails, AttemptRecord, FailureQuery, Failures, ListQuery, Page,
-    RecordKey, Reservation, ReservationToken, ReserveOutcome, ResetFilter,
+    AlternativeCount, AttemptDetails, AttemptRecord, Block, BlockTarget, FailureQuery, Failures,
+    ListQuery, Page, RecordKey, Reservation, ReservationToken, ReserveOutcome, ResetFilter,
 };
 use chrono::{DateTime, Duration, Utc};
-use redis::{Script, ScriptInvocation};
+use redis::{Script, ScriptInvocation, Value};
 
 use crate::RedisStore;
+use crate::blocks::{Reply, candidate_keys, parse_reply};
 use crate::error::{corrupt, map};
 use crate::keys::{RecordKeys, is_record_id};
 use crate::listing::{self, Fields, Listing, Row};
@@ -57,6 +58,7 @@ struct CountCall<'a> {
     now: DateTime<Utc>,
     limit: Option<u32>,
     count_when_locked: bool,
+    blocks: &'a [BlockTarget],
 }
 
 impl RedisStore {
@@ -84,7 +86,13 @@ impl RedisStore {
             .key(&rk.ip)
             .key(&rk.user)
             .key(&rk.ua)
-            .arg(self.keys.record_prefix())
+            // KEYS 6: the serial counter (only reserve.lua uses it; it keeps
+            // the block rows at KEYS 7… in both scripts)
+            .key(self.keys.attempt_serial());
+        for row in candidate_keys(&self.keys, c.blocks) {
+            inv.key(row);
+        }
+        inv.arg(self.keys.record_prefix())
             .arg(&rk.id)
             .arg(now)
             .arg(flag(has_window))
@@ -121,9 +129,14 @@ impl RedisStore {
             now: q.now,
             limit: None,
             count_when_locked: false,
+            blocks: q.blocks,
         };
         let inv = self.count_invocation(&scripts::FAILURES, &rk, &call);
-        let reply: Vec<i64> = inv.invoke_async(&mut self.con()).await.map_err(map)?;
+        let reply: Vec<Value> = inv.invoke_async(&mut self.con()).await.map_err(map)?;
+        let reply = match parse_reply(&reply, q.blocks)? {
+            Reply::Blocked(block) => return Ok(blocked(block)),
+            Reply::Counts(c) => c,
+        };
         let (&truncated, rest) = reply
             .split_first()
             .ok_or_else(|| corrupt("empty reply from failures script"))?;
@@ -144,10 +157,21 @@ impl RedisStore {
             now: r.now,
             limit: r.limit,
             count_when_locked: r.count_when_locked,
+            blocks: r.blocks,
         };
-        let mut inv = self.count_invocation(&scripts::RESERVE, &rk, &call);
-        inv.key(self.keys.attempt_serial());
-        let reply: Vec<i64> = inv.invoke_async(&mut self.con()).await.map_err(map)?;
+        let inv = self.count_invocation(&scripts::RESERVE, &rk, &call);
+        let reply: Vec<Value> = inv.invoke_async(&mut self.con()).await.map_err(map)?;
+        let reply = match parse_reply(&reply, r.blocks)? {
+            Reply::Blocked(block) => {
+                return Ok(ReserveOutcome {
+                    admitted: false,
+                    counted: false,
+                    failures: blocked(block),
+                    token: None,
+                });
+            }
+            Reply::Counts(c) => c,
+        };
         let [
             admitted,
             counted,
@@ -408,6 +432,14 @@ impl RedisStore {
             query: q,
         };
         listing::list(&mut self.con(), l).await
+    }
+}
+
+/// The answer for an attempt a block refuses: nothing was counted.
+fn blocked(block: Block) -> Failures {
+    Failures {
+        per_alternative: Vec::new(),
+        block: Some(block),
     }
 }
 

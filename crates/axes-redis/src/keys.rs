@@ -17,9 +17,17 @@
 //! | `{p}alog:user:{enc}`, `{p}flog:user:{enc}` | zset | row ids per username |
 //! | `{p}alog:ip:{enc}`, `{p}flog:ip:{enc}` | zset | row ids per IP |
 //! | `{p}alog:open:{enc user}:{enc session}` | set | open access-log rows |
+//! | `{p}blk:m:{enc ip}:{enc user}:{enc ua}` | hash | one manual block row |
+//! | `{p}blk:l:{enc ip}:{enc user}:{enc ua}` | hash | one lockout-history row |
+//! | `{p}blocks:manual`, `{p}blocks:lockout` | zset | block members (`{enc ip}:{enc user}:{enc ua}`) by `created_at` (µs) |
+//!
+//! A block row's member encodes each of the target's three fields with
+//! [`encode`] (`~` for a field the target does not name): the encoding never
+//! contains `:` and is never empty, so the member splits back into exactly
+//! three parts and two targets never share a row.
 
 use axes_core::parameters::Field;
-use axes_core::store::RecordKey;
+use axes_core::store::{BlockKind, BlockTarget, RecordKey};
 use sha2::{Digest, Sha256};
 
 /// Encoded values longer than this are replaced by a digest.
@@ -135,6 +143,24 @@ pub(crate) struct RecordKeys {
     pub ua: String,
 }
 
+/// The sorted-set member (and row-key suffix) of a block target.
+pub(crate) fn block_member(target: &BlockTarget) -> String {
+    format!(
+        "{}:{}:{}",
+        encode(target.ip_address.as_deref()),
+        encode(target.username.as_deref()),
+        encode(target.user_agent.as_deref())
+    )
+}
+
+/// The letter of a block kind in its row keys.
+fn kind_letter(kind: BlockKind) -> &'static str {
+    match kind {
+        BlockKind::Manual => "m",
+        BlockKind::Lockout => "l",
+    }
+}
+
 /// Key names under one prefix.
 #[derive(Debug, Clone)]
 pub(crate) struct Keys {
@@ -190,6 +216,21 @@ impl Keys {
             ua: self.index(Field::UserAgent, Some(&key.user_agent)),
             id,
         }
+    }
+
+    /// `{p}blk:{m|l}:` — the row of member `m` is this followed by `m`.
+    pub(crate) fn block_row_prefix(&self, kind: BlockKind) -> String {
+        format!("{}blk:{}:", self.prefix, kind_letter(kind))
+    }
+
+    /// The hash of the (`kind`, `target`) block row.
+    pub(crate) fn block_row(&self, kind: BlockKind, target: &BlockTarget) -> String {
+        format!("{}{}", self.block_row_prefix(kind), block_member(target))
+    }
+
+    /// The sorted set of the block rows of `kind`, by `created_at`.
+    pub(crate) fn block_index(&self, kind: BlockKind) -> String {
+        format!("{}blocks:{}", self.prefix, kind.as_str())
     }
 
     pub(crate) fn log_seq(&self, log: Log) -> String {
@@ -273,6 +314,38 @@ mod tests {
         assert_ne!(record_id(&a), record_id(&b));
         assert!(is_record_id(&record_id(&a)));
         assert!(!is_record_id("../../etc"));
+    }
+
+    #[test]
+    fn block_members_are_unambiguous() {
+        let t = |ip: Option<&str>, u: Option<&str>, ua: Option<&str>| BlockTarget {
+            ip_address: ip.map(str::to_owned),
+            username: u.map(str::to_owned),
+            user_agent: ua.map(str::to_owned),
+        };
+        let targets = [
+            t(Some("1.2.3.4"), None, None),
+            t(None, Some("1.2.3.4"), None),
+            t(None, None, Some("1.2.3.4")),
+            t(None, Some("a:b"), None),
+            t(None, Some("a"), Some("b")),
+            t(Some("a"), Some("b"), None),
+            t(None, Some(""), None),
+            t(None, None, Some("")),
+            t(None, Some("~"), None),
+        ];
+        let members: Vec<String> = targets.iter().map(block_member).collect();
+        for (i, a) in members.iter().enumerate() {
+            assert_eq!(a.split(':').count(), 3, "{a}");
+            for b in &members[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+        let keys = Keys::new("p:");
+        assert_ne!(
+            keys.block_row(BlockKind::Manual, &targets[0]),
+            keys.block_row(BlockKind::Lockout, &targets[0])
+        );
     }
 
     #[test]

@@ -32,6 +32,17 @@
 //! fields. Nothing ever uses `KEYS` or `SCAN`. See the `keys` module for the
 //! full layout.
 //!
+//! Blocks (manual blocks and lockout history) are one hash per (kind,
+//! target), `{prefix}blk:m:…` and `{prefix}blk:l:…`, the target's three
+//! fields encoded the same way, and one sorted set per kind by `created_at`
+//! (`{prefix}blocks:manual`, `{prefix}blocks:lockout`). The reserve and
+//! failures scripts look up the rows of the attempt's candidate targets
+//! (at most fourteen keys) before counting, in the same script: a refusing
+//! block is seen atomically with the count. `record_lockout` computes the
+//! progressive cool-off in Rust and writes the row with a compare-and-set
+//! script (retried while concurrent lockouts of the same target change the
+//! row), so concurrent lockouts are each counted once.
+//!
 //! # Expiry
 //!
 //! With a cool-off window, record and index keys get a TTL of the window
@@ -42,6 +53,14 @@
 //! that are still live for a caller with a lagging clock. Ids left in the
 //! sorted sets after a hash expired are dropped whenever they are met.
 //! Without a window records stay until they are reset or purged.
+//!
+//! Block rows get a TTL, measured the same way from the caller's time, of
+//! how long they are still needed, plus as much again (at least a minute):
+//! a manual block until its `until`, a lockout row until the later of its
+//! `until` and the end of `lockout_memory`. Rows that refuse forever (and
+//! rows needed more than ten years) have no TTL and stay until an unblock,
+//! a reset or `axes purge`; so do lockout rows set with `put_block`. Redis
+//! thus stays bounded by itself, `purge_blocks` only tidies earlier.
 //!
 //! # Bounds
 //!
@@ -65,6 +84,7 @@
 //! gaps, but cannot count what is gone).
 
 mod attempts;
+mod blocks;
 mod error;
 mod keys;
 mod listing;
@@ -82,13 +102,14 @@ use async_trait::async_trait;
 use axes_core::error::StoreError;
 use axes_core::parameters::LockoutParameters;
 use axes_core::store::{
-    AccessLogRecord, AttemptRecord, FailureLogRecord, FailureQuery, Failures, ListQuery,
-    NewAccessLog, NewFailureLog, Page, RecordKey, Reservation, ReservationToken, ReserveOutcome,
-    ResetFilter, Store,
+    AccessLogRecord, AttemptRecord, Block, BlockKind, BlockTarget, Escalation, FailureLogRecord,
+    FailureQuery, Failures, ListQuery, NewAccessLog, NewFailureLog, Page, RecordKey, Reservation,
+    ReservationToken, ReserveOutcome, ResetFilter, Store,
 };
 use chrono::{DateTime, Utc};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
+pub use crate::error::BlockError;
 use crate::error::map;
 use crate::keys::{Keys, Log};
 
@@ -191,7 +212,8 @@ impl RedisStore {
     }
 
     /// Deletes everything this store wrote under its prefix — attempt
-    /// records, both logs and their counters — by walking its own sets.
+    /// records, blocks, both logs and their counters — by walking its own
+    /// sets.
     ///
     /// Unlike a reset it also drops the failure serial counter. The counter
     /// starts again at the caller's time in microseconds, above the values
@@ -201,6 +223,7 @@ impl RedisStore {
     /// after it.
     pub async fn wipe(&self) -> Result<(), StoreError> {
         self.do_reset(&ResetFilter::all()).await?;
+        self.drop_blocks().await?;
         self.reset_log(Log::Access, None).await?;
         self.reset_log(Log::Failure, None).await?;
         self.drop_log_counters().await?;
@@ -328,5 +351,51 @@ impl Store for RedisStore {
 
     async fn delete_failure_logs(&self, ids: &[String]) -> Result<u64, StoreError> {
         self.delete_log_rows(Log::Failure, ids).await
+    }
+
+    async fn put_block(&self, block: &Block) -> Result<(), StoreError> {
+        self.do_put_block(block).await
+    }
+
+    async fn record_lockout(
+        &self,
+        target: &BlockTarget,
+        now: DateTime<Utc>,
+        escalation: &Escalation,
+    ) -> Result<Block, StoreError> {
+        self.do_record_lockout(target, now, escalation).await
+    }
+
+    async fn remove_block(
+        &self,
+        kind: BlockKind,
+        target: &BlockTarget,
+    ) -> Result<bool, StoreError> {
+        self.do_remove_block(kind, target).await
+    }
+
+    async fn reset_blocks(&self, kind: BlockKind, filter: &ResetFilter) -> Result<u64, StoreError> {
+        self.do_reset_blocks(
+            kind,
+            filter.ip_address.as_deref(),
+            filter.username.as_deref(),
+        )
+        .await
+    }
+
+    async fn list_blocks(
+        &self,
+        kind: Option<BlockKind>,
+        query: &ListQuery,
+    ) -> Result<Page<Block>, StoreError> {
+        self.do_list_blocks(kind, query).await
+    }
+
+    async fn purge_blocks(
+        &self,
+        now: DateTime<Utc>,
+        forget_before: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        self.do_purge_blocks(now, forget_before).await
     }
 }

@@ -21,10 +21,12 @@ macro_rules! script {
     };
 }
 
-/// Counts the alternatives, decides, and adds the failure.
-pub(crate) static RESERVE: LazyLock<Script> = script!("count.lua", "reserve.lua");
-/// Counts the alternatives.
-pub(crate) static FAILURES: LazyLock<Script> = script!("count.lua", "failures.lua");
+/// Looks the blocks up, counts the alternatives, decides, and adds the failure.
+pub(crate) static RESERVE: LazyLock<Script> =
+    script!("block_check.lua", "count.lua", "reserve.lua");
+/// Looks the blocks up and counts the alternatives.
+pub(crate) static FAILURES: LazyLock<Script> =
+    script!("block_check.lua", "count.lua", "failures.lua");
 /// Gives back one failure.
 pub(crate) static RELEASE: LazyLock<Script> = script!("release.lua");
 /// One batch of a reset, clear or purge.
@@ -37,3 +39,9 @@ pub(crate) static LOG_INSERT: LazyLock<Script> = script!("log_insert.lua");
 pub(crate) static LOG_DELETE: LazyLock<Script> = script!("log_delete.lua");
 /// Closes open access-log rows.
 pub(crate) static LOG_CLOSE: LazyLock<Script> = script!("log_close.lua");
+/// Sets a block row whole, or compare-and-sets it (record_lockout).
+pub(crate) static BLOCK_WRITE: LazyLock<Script> = script!("block_write.lua");
+/// Deletes one block row.
+pub(crate) static BLOCK_REMOVE: LazyLock<Script> = script!("block_remove.lua");
+/// One batch of a block reset or purge.
+pub(crate) static BLOCK_DELETE: LazyLock<Script> = script!("block_delete.lua");

@@ -46,6 +46,19 @@ pub(crate) fn ttl_millis(window: Duration) -> i64 {
     w.saturating_add(w.max(MIN_TTL_GRACE_MS)).min(MAX_TTL_MS)
 }
 
+/// The TTL of a block row needed for `needed` more by the caller's clock:
+/// `needed` plus a grace of as much again (at least one minute, the TTL at
+/// most ten years), like [`ttl_millis`]. `-1` (no TTL: the row stays until
+/// it is removed, reset or purged) when `needed` itself is longer than ten
+/// years, so a TTL never ends a row early.
+pub(crate) fn block_ttl_millis(needed: Duration) -> i64 {
+    let d = needed.num_milliseconds().max(0);
+    if d > MAX_TTL_MS {
+        return -1;
+    }
+    d.saturating_add(d.max(MIN_TTL_GRACE_MS)).min(MAX_TTL_MS)
+}
+
 /// Score bounds of a `[since, until)` listing range.
 pub(crate) fn score_range(
     since: Option<DateTime<Utc>>,
@@ -66,6 +79,15 @@ mod tests {
         assert_eq!(ttl_millis(Duration::hours(1)), 7_200_000);
         assert_eq!(ttl_millis(Duration::zero()), 60_000);
         assert_eq!(ttl_millis(Duration::MAX), MAX_TTL_MS);
+    }
+
+    #[test]
+    fn block_ttl_never_ends_a_row_early() {
+        assert_eq!(block_ttl_millis(Duration::zero()), 60_000);
+        assert_eq!(block_ttl_millis(Duration::seconds(-5)), 60_000);
+        assert_eq!(block_ttl_millis(Duration::hours(1)), 7_200_000);
+        assert_eq!(block_ttl_millis(Duration::days(9 * 366)), MAX_TTL_MS);
+        assert_eq!(block_ttl_millis(Duration::days(36_525)), -1);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 -- Counting part of reserve.lua and failures.lua.
 --
 -- KEYS: 1 record hash, 2 global id set, 3 IP index, 4 username index,
---       5 user-agent index (the indexes of this attempt's values)
+--       5 user-agent index (the indexes of this attempt's values),
+--       6 the serial counter (reserve.lua), 7… block rows (block_check.lua)
 -- ARGV: 1 record key prefix, 2 record id, 3 now (µs), 4 has window ('1'/'0'),
 --       5 cutoff (µs; live means t > cutoff), 6 cutoff as an exclusive range
 --       bound ('(…', or '-inf' without window), 7 limit (-1: none),

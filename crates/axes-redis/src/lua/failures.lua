@@ -1,4 +1,5 @@
--- failures: the counts only.
+-- failures: the counts only (after block_check.lua, which answers a
+-- refusing block instead).
 -- Returns { truncated (0/1/2, see count.lua), n, (failures, last µs or -1) × n }.
 local out = { truncated, n_alts }
 for k = 1, n_alts do
