@@ -13,8 +13,8 @@ use std::time::Instant;
 use axes_core::error::StoreError;
 use axes_core::parameters::{Alternative, Field, LockoutParameters};
 use axes_core::store::{
-    AttemptDetails, FailureQuery, ListQuery, NewAccessLog, NewFailureLog, Order, RecordKey,
-    Reservation, ReserveOutcome, ResetFilter, Store,
+    AttemptDetails, Block, BlockKind, BlockTarget, Escalation, FailureQuery, ListQuery,
+    NewAccessLog, NewFailureLog, Order, RecordKey, Reservation, ReserveOutcome, ResetFilter, Store,
 };
 use axes_redis::RedisStore;
 use axes_redis::testing::{discard, fresh_store, test_url};
@@ -1087,5 +1087,507 @@ async fn records_without_a_generation_are_upgraded_on_their_next_failure() {
     // The global set is scored by the restored time again: a purge at t0
     // takes the record.
     assert_eq!(store.purge_attempts(t0()).await.unwrap(), 1);
+    discard(&store).await;
+}
+
+// ---------------------------------------------------------------- blocks
+
+fn btarget(ip: Option<&str>, user: Option<&str>, ua: Option<&str>) -> BlockTarget {
+    BlockTarget::new(
+        ip.map(str::to_owned),
+        user.map(str::to_owned),
+        ua.map(str::to_owned),
+    )
+    .unwrap()
+}
+
+fn manual_block(t: &BlockTarget, until: Option<DateTime<Utc>>, created: DateTime<Utc>) -> Block {
+    Block {
+        kind: BlockKind::Manual,
+        target: t.clone(),
+        until,
+        created_at: created,
+        created_by: "test".into(),
+        lockouts: 0,
+    }
+}
+
+fn hour_escalation(permanent_after: Option<u32>) -> Escalation {
+    Escalation {
+        cooloff: Some(Duration::minutes(10)),
+        multiplier: 2.0,
+        max: None,
+        memory: Duration::hours(1),
+        permanent_after,
+    }
+}
+
+/// A reservation of `k` at `now` that looks up its candidate blocks.
+async fn reserve_blocked(store: &dyn Store, k: &RecordKey, now: DateTime<Utc>) -> ReserveOutcome {
+    let p = params(&[&[Field::IpAddress], &[Field::Username]]);
+    let d = details();
+    let candidates = BlockTarget::candidates(k);
+    store
+        .reserve(&Reservation {
+            key: k,
+            details: &d,
+            parameters: &p,
+            limit: Some(1000),
+            window: Some(Duration::hours(1)),
+            count_when_locked: true,
+            now,
+            blocks: &candidates,
+        })
+        .await
+        .expect("reserve")
+}
+
+async fn block_keys(store: &RedisStore) -> Vec<String> {
+    let mut con = raw().await;
+    redis::cmd("KEYS")
+        .arg(format!("{}blk*", store.prefix()))
+        .query_async(&mut con)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn block_targets_with_hostile_values_keep_their_own_rows() {
+    let Some(store) = fresh_store().await else {
+        return;
+    };
+    let long_ua = "Mozilla/5.0 ".repeat(40);
+    // pairs that a naive `ip:user:ua` join would confuse
+    let targets = [
+        btarget(None, Some("a:b"), None),
+        btarget(Some("a"), Some("b"), None),
+        btarget(Some("a:b"), None, None),
+        btarget(Some("x"), None, Some("y:z")),
+        btarget(Some("x:y"), None, Some("z")),
+        btarget(None, Some("~"), None),
+        btarget(None, Some(""), None),
+        btarget(None, None, Some("")),
+        btarget(None, Some("line\r\nDEL *"), None),
+        btarget(Some("10.0.0.1"), None, Some(long_ua.as_str())),
+    ];
+    for (i, t) in targets.iter().enumerate() {
+        store
+            .put_block(&manual_block(t, None, t0() + Duration::seconds(i as i64)))
+            .await
+            .unwrap();
+    }
+    let listed = store
+        .list_blocks(Some(BlockKind::Manual), &ListQuery::all())
+        .await
+        .unwrap();
+    assert_eq!(listed.total, targets.len() as u64);
+    let mut got: Vec<BlockTarget> = listed.items.into_iter().map(|b| b.target).collect();
+    got.reverse();
+    assert_eq!(got, targets, "every target round-trips exactly");
+    let keys = block_keys(&store).await;
+    assert_eq!(keys.len(), targets.len(), "{keys:?}");
+    assert!(
+        keys.iter().all(|k| !k.contains('\n') && k.len() < 600),
+        "{keys:?}"
+    );
+
+    // Only exact targets refuse.
+    let now = t0() + Duration::minutes(1);
+    let out = reserve_blocked(&store, &key(None, Some("a:b"), "ua"), now).await;
+    assert_eq!(
+        out.failures.block.map(|b| b.target),
+        Some(targets[0].clone())
+    );
+    let out = reserve_blocked(&store, &key(Some("a"), Some("c"), "b"), now).await;
+    assert!(out.admitted && out.failures.block.is_none(), "{out:?}");
+    let out = reserve_blocked(&store, &key(Some("x"), Some("u"), "y:z"), now).await;
+    assert_eq!(
+        out.failures.block.map(|b| b.target),
+        Some(targets[3].clone())
+    );
+    let out = reserve_blocked(&store, &key(Some("x"), Some("u"), "z"), now).await;
+    assert!(out.admitted, "{out:?}");
+    let out = reserve_blocked(&store, &key(Some("10.0.0.1"), None, &long_ua), now).await;
+    assert_eq!(
+        out.failures.block.map(|b| b.target),
+        Some(targets[9].clone())
+    );
+    let out = reserve_blocked(&store, &key(Some("10.0.0.1"), None, &long_ua[1..]), now).await;
+    assert!(out.admitted, "{out:?}");
+    // the empty username and the empty user agent are values too
+    let out = reserve_blocked(&store, &key(Some("9.9.9.9"), Some(""), "ua"), now).await;
+    assert_eq!(
+        out.failures.block.map(|b| b.target),
+        Some(targets[6].clone())
+    );
+    let out = reserve_blocked(&store, &key(Some("9.9.9.9"), None, ""), now).await;
+    assert_eq!(
+        out.failures.block.map(|b| b.target),
+        Some(targets[7].clone())
+    );
+
+    for t in &targets {
+        assert!(
+            store.remove_block(BlockKind::Manual, t).await.unwrap(),
+            "{t}"
+        );
+    }
+    assert!(block_keys(&store).await.is_empty());
+    discard(&store).await;
+}
+
+#[tokio::test]
+async fn block_rows_expire_when_no_longer_needed() {
+    let Some(store) = fresh_store().await else {
+        return;
+    };
+    let mut con = raw().await;
+    let mut pttl = async |key: String| -> i64 {
+        redis::cmd("PTTL")
+            .arg(key)
+            .query_async(&mut con)
+            .await
+            .unwrap()
+    };
+    let row = |kind: &str, member: &str| format!("{}blk:{kind}:{member}", store.prefix());
+    let hour = 3_600_000;
+
+    // manual, one hour: needed one hour, plus as much again
+    let t = btarget(Some("10.1.1.1"), None, None);
+    store
+        .put_block(&manual_block(&t, Some(t0() + Duration::hours(1)), t0()))
+        .await
+        .unwrap();
+    let ms = pttl(row("m", "=10.1.1.1:~:~")).await;
+    assert!(ms > 2 * hour - 60_000 && ms <= 2 * hour, "{ms}");
+    // manual, forever: no TTL
+    store
+        .put_block(&manual_block(&t, None, t0()))
+        .await
+        .unwrap();
+    assert_eq!(pttl(row("m", "=10.1.1.1:~:~")).await, -1);
+
+    // lockout rows: the later of until and the memory (one hour)
+    let e = hour_escalation(Some(3));
+    let first = store.record_lockout(&t, t0(), &e).await.unwrap();
+    assert_eq!(first.until, Some(t0()));
+    let ms = pttl(row("l", "=10.1.1.1:~:~")).await;
+    assert!(ms > 2 * hour - 60_000 && ms <= 2 * hour, "memory: {ms}");
+    let long = Escalation {
+        cooloff: Some(Duration::hours(3)),
+        ..e.clone()
+    };
+    let second = store
+        .record_lockout(&t, t0() + Duration::minutes(1), &long)
+        .await
+        .unwrap();
+    assert_eq!(second.lockouts, 2);
+    let ms = pttl(row("l", "=10.1.1.1:~:~")).await;
+    // until is 6 h away (3 h × 2)
+    assert!(ms > 12 * hour - 60_000 && ms <= 12 * hour, "until: {ms}");
+    let third = store
+        .record_lockout(&t, t0() + Duration::minutes(2), &e)
+        .await
+        .unwrap();
+    assert_eq!((third.lockouts, third.until), (3, None));
+    assert_eq!(pttl(row("l", "=10.1.1.1:~:~")).await, -1, "permanent");
+    // the indexes never expire (their stale members are swept)
+    assert_eq!(pttl(format!("{}blocks:manual", store.prefix())).await, -1);
+    assert_eq!(pttl(format!("{}blocks:lockout", store.prefix())).await, -1);
+    discard(&store).await;
+}
+
+#[tokio::test]
+async fn expired_block_rows_are_tolerated() {
+    let Some(store) = fresh_store().await else {
+        return;
+    };
+    let targets: Vec<BlockTarget> = (1..=3)
+        .map(|i| btarget(Some(&format!("10.2.0.{i}")), None, None))
+        .collect();
+    for (i, t) in targets.iter().enumerate() {
+        store
+            .put_block(&manual_block(t, None, t0() + Duration::seconds(i as i64)))
+            .await
+            .unwrap();
+    }
+    // Simulate the TTL: drop the row, leave its member in the index.
+    let mut con = raw().await;
+    let _: () = redis::cmd("DEL")
+        .arg(format!("{}blk:m:=10.2.0.2:~:~", store.prefix()))
+        .query_async(&mut con)
+        .await
+        .unwrap();
+    let gone = key(Some("10.2.0.2"), Some("u"), "ua");
+    assert!(reserve_blocked(&store, &gone, t0()).await.admitted);
+    let page = store.list_blocks(None, &ListQuery::all()).await.unwrap();
+    assert_eq!((page.total, page.items.len()), (2, 2));
+    let zcard = |con: &mut redis::aio::MultiplexedConnection| {
+        let key = format!("{}blocks:manual", store.prefix());
+        let mut con = con.clone();
+        async move {
+            redis::cmd("ZCARD")
+                .arg(key)
+                .query_async::<u64>(&mut con)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        zcard(&mut con).await,
+        2,
+        "the listing dropped the stale member"
+    );
+    // again, met by a reset this time
+    let _: () = redis::cmd("DEL")
+        .arg(format!("{}blk:m:=10.2.0.1:~:~", store.prefix()))
+        .query_async(&mut con)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .reset_blocks(BlockKind::Manual, &ResetFilter::all())
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(zcard(&mut con).await, 0);
+    discard(&store).await;
+}
+
+#[tokio::test]
+async fn block_listing_resets_and_purges_go_beyond_one_chunk() {
+    let Some(store) = fresh_store().await else {
+        return;
+    };
+    // 1100 manual blocks (created at t0 + i s) and 150 lockout rows
+    // (t0 + i s + 0.5 s): more than a chunk and a batch of each.
+    let user = |i: usize| format!("user{i:04}");
+    for i in 0..1100 {
+        let t = btarget(None, Some(&user(i)), None);
+        let until = (i % 2 == 0).then(|| t0() + Duration::seconds(i as i64 + 10));
+        store
+            .put_block(&manual_block(&t, until, t0() + Duration::seconds(i as i64)))
+            .await
+            .unwrap();
+    }
+    let e = hour_escalation(None);
+    for i in 0..150 {
+        let t = btarget(Some(&format!("10.3.{}.{}", i / 100, i % 100)), None, None);
+        store
+            .record_lockout(
+                &t,
+                t0() + Duration::seconds(i as i64) + Duration::milliseconds(500),
+                &e,
+            )
+            .await
+            .unwrap();
+    }
+    let page = store
+        .list_blocks(
+            None,
+            &ListQuery {
+                offset: 1000,
+                limit: 100,
+                order: Order::OldestFirst,
+                ..ListQuery::all()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.total, 1250);
+    assert_eq!(page.items.len(), 100);
+    // the first 300 rows interleave (manual i, lockout i); then manual only
+    assert_eq!(page.items[0].target.username.as_deref(), Some("user0850"));
+    assert!(
+        page.items
+            .windows(2)
+            .all(|w| w[0].created_at <= w[1].created_at)
+    );
+    let manual_page = store
+        .list_blocks(
+            Some(BlockKind::Manual),
+            &ListQuery {
+                offset: 1050,
+                limit: 100,
+                ..ListQuery::all()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((manual_page.total, manual_page.items.len()), (1100, 50));
+    assert_eq!(
+        manual_page.items[0].target.username.as_deref(),
+        Some("user0049")
+    );
+    let searched = store
+        .list_blocks(
+            None,
+            &ListQuery {
+                search: Some("USER10".into()),
+                limit: 5,
+                ..ListQuery::all()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((searched.total, searched.items.len()), (100, 5));
+    assert_eq!(
+        searched.items[0].target.username.as_deref(),
+        Some("user1099")
+    );
+    // purge at t0 + 2000 s, forgetting lockouts before t0 + 100 s: the 550
+    // bounded manual blocks, and the first 100 lockout rows
+    let now = t0() + Duration::seconds(2000);
+    assert_eq!(
+        store
+            .purge_blocks(now, t0() + Duration::seconds(100))
+            .await
+            .unwrap(),
+        650
+    );
+    assert_eq!(
+        store
+            .reset_blocks(BlockKind::Manual, &ResetFilter::all())
+            .await
+            .unwrap(),
+        550
+    );
+    assert_eq!(
+        store
+            .reset_blocks(BlockKind::Lockout, &ResetFilter::all())
+            .await
+            .unwrap(),
+        50
+    );
+    assert!(block_keys(&store).await.is_empty());
+    discard(&store).await;
+}
+
+#[tokio::test]
+async fn block_edge_cases() {
+    let Some(store) = fresh_store().await else {
+        return;
+    };
+    // An empty target is refused; removing one finds nothing.
+    let empty = BlockTarget {
+        ip_address: None,
+        username: None,
+        user_agent: None,
+    };
+    assert!(matches!(
+        store.put_block(&manual_block(&empty, None, t0())).await,
+        Err(StoreError::Backend(_))
+    ));
+    assert!(
+        store
+            .record_lockout(&empty, t0(), &hour_escalation(None))
+            .await
+            .is_err()
+    );
+    assert!(!store.remove_block(BlockKind::Manual, &empty).await.unwrap());
+
+    // A row whose until is not a time: the look-up refuses to guess.
+    let t = btarget(Some("10.4.0.1"), None, None);
+    store
+        .put_block(&manual_block(&t, Some(t0() + Duration::hours(1)), t0()))
+        .await
+        .unwrap();
+    let mut con = raw().await;
+    let _: () = redis::cmd("HSET")
+        .arg(format!("{}blk:m:=10.4.0.1:~:~", store.prefix()))
+        .arg("n")
+        .arg("soon")
+        .query_async(&mut con)
+        .await
+        .unwrap();
+    let k = key(Some("10.4.0.1"), Some("u"), "ua");
+    let p = params(&[&[Field::IpAddress]]);
+    let candidates = BlockTarget::candidates(&k);
+    let out = store
+        .failures(&FailureQuery {
+            key: &k,
+            parameters: &p,
+            window: None,
+            now: t0(),
+            blocks: &candidates,
+        })
+        .await;
+    assert!(matches!(out, Err(StoreError::Corrupt(_))), "{out:?}");
+
+    // The prefix isolates blocks, and wipe removes them.
+    store
+        .put_block(&manual_block(&btarget(None, Some("w"), None), None, t0()))
+        .await
+        .unwrap();
+    let Some(other) = fresh_store().await else {
+        return;
+    };
+    assert_eq!(
+        other
+            .list_blocks(None, &ListQuery::all())
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+    let w = key(None, Some("w"), "ua");
+    assert!(reserve_blocked(&other, &w, t0()).await.admitted);
+    assert!(!reserve_blocked(&store, &w, t0()).await.admitted);
+    store.wipe().await.unwrap();
+    assert!(block_keys(&store).await.is_empty());
+    let left: u64 = redis::cmd("EXISTS")
+        .arg(format!("{}blocks:manual", store.prefix()))
+        .arg(format!("{}blocks:lockout", store.prefix()))
+        .query_async(&mut con)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
+    discard(&other).await;
+    discard(&store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn a_block_set_during_a_burst_stops_it_at_once() {
+    let Some(store) = fresh_store().await else {
+        return;
+    };
+    let store = Arc::new(store);
+    let k = key(Some("10.5.0.1"), Some("burst"), "ua");
+    let t = btarget(Some("10.5.0.1"), None, None);
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let store = store.clone();
+        let k = k.clone();
+        let t = t.clone();
+        tasks.push(tokio::spawn(async move {
+            if i == 50 {
+                store
+                    .put_block(&manual_block(&t, None, t0()))
+                    .await
+                    .unwrap();
+                return None;
+            }
+            Some(reserve_blocked(&*store, &k, t0()).await)
+        }));
+    }
+    let mut admitted = 0;
+    let mut blocked = 0;
+    for task in tasks {
+        if let Some(out) = task.await.unwrap() {
+            if out.admitted {
+                admitted += 1;
+                assert!(out.counted && out.failures.block.is_none());
+            } else {
+                blocked += 1;
+                assert!(!out.counted && out.token.is_none());
+                assert_eq!(out.failures.block.map(|b| b.target), Some(t.clone()));
+            }
+        }
+    }
+    assert_eq!(admitted + blocked, 199);
+    // every admitted attempt was counted, none of the blocked ones
+    assert_eq!(stored_failures(&*store).await, admitted);
+    assert!(!reserve_blocked(&*store, &k, t0()).await.admitted);
     discard(&store).await;
 }
