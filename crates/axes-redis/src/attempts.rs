@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use axes_core::error::StoreError;
 use axes_core::parameters::{Field, LockoutParameters};
 use axes_core::store::{
-    AlternativeCount, AttemptDetails, AttemptRecord, Block, BlockTarget, FailureQuery, Failures,
+    AlternativeCount, AttemptDetails, AttemptRecord, BlockTarget, FailureQuery, Failures,
     ListQuery, Page, RecordKey, Reservation, ReservationToken, ReserveOutcome, ResetFilter,
 };
 use chrono::{DateTime, Duration, Utc};
@@ -133,15 +133,17 @@ impl RedisStore {
         };
         let inv = self.count_invocation(&scripts::FAILURES, &rk, &call);
         let reply: Vec<Value> = inv.invoke_async(&mut self.con()).await.map_err(map)?;
-        let reply = match parse_reply(&reply, q.blocks)? {
-            Reply::Blocked(block) => return Ok(blocked(block)),
-            Reply::Counts(c) => c,
+        let (block, reply) = match parse_reply(&reply, q.blocks)? {
+            Reply::Blocked(block, rest) => (Some(block), rest),
+            Reply::Counts(c) => (None, c),
         };
         let (&truncated, rest) = reply
             .split_first()
             .ok_or_else(|| corrupt("empty reply from failures script"))?;
         warn_truncated(truncated, q.key);
-        parse_counts(rest, q.parameters.alternatives().len())
+        let mut failures = parse_counts(rest, q.parameters.alternatives().len())?;
+        failures.block = block;
+        Ok(failures)
     }
 
     pub(crate) async fn do_reserve(
@@ -162,11 +164,15 @@ impl RedisStore {
         let inv = self.count_invocation(&scripts::RESERVE, &rk, &call);
         let reply: Vec<Value> = inv.invoke_async(&mut self.con()).await.map_err(map)?;
         let reply = match parse_reply(&reply, r.blocks)? {
-            Reply::Blocked(block) => {
+            Reply::Blocked(block, _) => {
+                // refused before counting: nothing counted, nothing written
                 return Ok(ReserveOutcome {
                     admitted: false,
                     counted: false,
-                    failures: blocked(block),
+                    failures: Failures {
+                        per_alternative: Vec::new(),
+                        block: Some(block),
+                    },
                     token: None,
                 });
             }
@@ -432,14 +438,6 @@ impl RedisStore {
             query: q,
         };
         listing::list(&mut self.con(), l).await
-    }
-}
-
-/// The answer for an attempt a block refuses: nothing was counted.
-fn blocked(block: Block) -> Failures {
-    Failures {
-        per_alternative: Vec::new(),
-        block: Some(block),
     }
 }
 

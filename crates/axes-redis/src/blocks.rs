@@ -56,9 +56,11 @@ pub(crate) fn candidate_keys(keys: &Keys, targets: &[BlockTarget]) -> Vec<String
 
 /// What a counting script answered.
 pub(crate) enum Reply {
-    /// A block refuses the attempt; nothing was counted.
-    Blocked(Block),
-    /// The counts (the script's integers, as before blocks).
+    /// A block refuses the attempt, and the integers that follow it (the
+    /// counts of `failures.lua`; nothing from `reserve.lua`, which counts
+    /// nothing then).
+    Blocked(Block, Vec<i64>),
+    /// No block refuses: the script's integers, as before blocks.
     Counts(Vec<i64>),
 }
 
@@ -69,6 +71,13 @@ fn int(v: &Value) -> Option<i64> {
         Value::SimpleString(s) => s.parse().ok(),
         _ => None,
     }
+}
+
+fn ints(values: &[Value]) -> Result<Vec<i64>, StoreError> {
+    values
+        .iter()
+        .map(|v| int(v).ok_or_else(|| corrupt(format!("count script answered {v:?}"))))
+        .collect()
 }
 
 fn text(v: &Value) -> Result<String, StoreError> {
@@ -83,42 +92,40 @@ fn text(v: &Value) -> Result<String, StoreError> {
     }
 }
 
-/// Parses a counting script's reply: `{ -1, position, created_at, until,
-/// created_by, lockouts }` when a block refused (see `block_check.lua`),
-/// else integers.
+/// Parses a counting script's reply: `-1, position, created_at, until,
+/// created_by, lockouts` first when a block refused (see
+/// `block_check.lua`), then integers.
 pub(crate) fn parse_reply(reply: &[Value], targets: &[BlockTarget]) -> Result<Reply, StoreError> {
-    if let Some(first) = reply.first()
-        && int(first) == Some(-1)
-    {
-        let [_, pos, c, n, b, l] = reply else {
-            return Err(corrupt("bad block reply from count script"));
-        };
-        let pos = int(pos)
-            .and_then(|p| usize::try_from(p).ok())
-            .and_then(|p| p.checked_sub(1))
-            .ok_or_else(|| corrupt("bad block position"))?;
-        let target = targets
-            .get(pos / 2)
-            .ok_or_else(|| corrupt(format!("block position {pos} out of range")))?;
-        let until = text(n)?;
-        return Ok(Reply::Blocked(Block {
-            kind: KINDS[pos % 2],
-            target: target.clone(),
-            until: if until.is_empty() {
-                None
-            } else {
-                Some(parse_micros(&until)?)
-            },
-            created_at: parse_micros(&text(c)?)?,
-            created_by: text(b)?,
-            lockouts: parse_lockouts(&text(l)?)?,
-        }));
+    let Some(first) = reply.first() else {
+        return Ok(Reply::Counts(Vec::new()));
+    };
+    if int(first) != Some(-1) {
+        return ints(reply).map(Reply::Counts);
     }
-    reply
-        .iter()
-        .map(|v| int(v).ok_or_else(|| corrupt(format!("count script answered {v:?}"))))
-        .collect::<Result<Vec<_>, _>>()
-        .map(Reply::Counts)
+    let [_, pos, c, n, b, l, rest @ ..] = reply else {
+        return Err(corrupt("bad block reply from count script"));
+    };
+    let pos = int(pos)
+        .and_then(|p| usize::try_from(p).ok())
+        .and_then(|p| p.checked_sub(1))
+        .ok_or_else(|| corrupt("bad block position"))?;
+    let target = targets
+        .get(pos / 2)
+        .ok_or_else(|| corrupt(format!("block position {pos} out of range")))?;
+    let until = text(n)?;
+    let block = Block {
+        kind: KINDS[pos % 2],
+        target: target.clone(),
+        until: if until.is_empty() {
+            None
+        } else {
+            Some(parse_micros(&until)?)
+        },
+        created_at: parse_micros(&text(c)?)?,
+        created_by: text(b)?,
+        lockouts: parse_lockouts(&text(l)?)?,
+    };
+    Ok(Reply::Blocked(block, ints(rest)?))
 }
 
 fn parse_lockouts(s: &str) -> Result<u32, StoreError> {
@@ -601,9 +608,10 @@ mod tests {
             bulk("cli"),
             bulk("3"),
         ];
-        let Ok(Reply::Blocked(b)) = parse_reply(&reply, &targets) else {
+        let Ok(Reply::Blocked(b, rest)) = parse_reply(&reply, &targets) else {
             panic!("not a block");
         };
+        assert!(rest.is_empty());
         assert_eq!(b.kind, BlockKind::Lockout);
         assert_eq!(b.target, targets[1]);
         assert_eq!(b.until, None);

@@ -37,8 +37,9 @@
 //! fields encoded the same way, and one sorted set per kind by `created_at`
 //! (`{prefix}blocks:manual`, `{prefix}blocks:lockout`). The reserve and
 //! failures scripts look up the rows of the attempt's candidate targets
-//! (at most fourteen keys) before counting, in the same script: a refusing
-//! block is seen atomically with the count. `record_lockout` computes the
+//! (at most fourteen keys) in the same script as the count, so a refusing
+//! block is seen atomically with it: reserve stops before counting
+//! anything, failures reports the counts and the block. `record_lockout` computes the
 //! progressive cool-off in Rust and writes the row with a compare-and-set
 //! script (retried while concurrent lockouts of the same target change the
 //! row), so concurrent lockouts are each counted once.

@@ -22,9 +22,13 @@ macro_rules! script {
 }
 
 /// Looks the blocks up, counts the alternatives, decides, and adds the failure.
-pub(crate) static RESERVE: LazyLock<Script> =
-    script!("block_check.lua", "count.lua", "reserve.lua");
-/// Looks the blocks up and counts the alternatives.
+pub(crate) static RESERVE: LazyLock<Script> = script!(
+    "block_check.lua",
+    "reserve_block.lua",
+    "count.lua",
+    "reserve.lua"
+);
+/// Counts the alternatives and looks the blocks up.
 pub(crate) static FAILURES: LazyLock<Script> =
     script!("block_check.lua", "count.lua", "failures.lua");
 /// Gives back one failure.

@@ -1591,3 +1591,44 @@ async fn a_block_set_during_a_burst_stops_it_at_once() {
     assert!(!reserve_blocked(&*store, &k, t0()).await.admitted);
     discard(&store).await;
 }
+
+#[tokio::test]
+async fn failures_of_a_blocked_client_still_count() {
+    let Some(store) = fresh_store().await else {
+        return;
+    };
+    let k = key(Some("10.6.0.1"), Some("counted"), "ua");
+    for _ in 0..2 {
+        assert!(reserve_blocked(&store, &k, t0()).await.admitted);
+    }
+    let t = btarget(None, Some("counted"), None);
+    store
+        .put_block(&manual_block(&t, None, t0()))
+        .await
+        .unwrap();
+    let p = params(&[&[Field::IpAddress], &[Field::Username]]);
+    let candidates = BlockTarget::candidates(&k);
+    let f = store
+        .failures(&FailureQuery {
+            key: &k,
+            parameters: &p,
+            window: Some(Duration::hours(1)),
+            now: t0(),
+            blocks: &candidates,
+        })
+        .await
+        .unwrap();
+    assert_eq!(f.block.map(|b| b.target), Some(t));
+    assert_eq!(
+        f.per_alternative
+            .iter()
+            .map(|c| c.failures)
+            .collect::<Vec<_>>(),
+        [2, 2]
+    );
+    // the reservation a block refuses counts nothing
+    let out = reserve_blocked(&store, &k, t0()).await;
+    assert!(!out.admitted && !out.counted && out.failures.per_alternative.is_empty());
+    assert_eq!(stored_failures(&store).await, 2);
+    discard(&store).await;
+}

@@ -1,13 +1,13 @@
--- block_check: the block look-up of reserve.lua and failures.lua, before
--- anything is counted (prepended to count.lua).
+-- block_check: the block look-up of reserve.lua and failures.lua
+-- (prepended to count.lua); defines axes_refusing_block().
 --
 -- KEYS 7…: block rows, for each candidate target its manual row then its
 -- lockout row (none: no look-up at all). ARGV[3]: now (µs).
--- When a row refuses at now (no until, or until > now), the script stops
--- here and returns, for the one that lasts longest,
+-- axes_refusing_block() answers nil when no row refuses at now (no until,
+-- or until > now), else, for the one that lasts longest,
 -- { -1, its position among KEYS 7… (1-based), created_at (µs),
---   until (µs, '' = forever), created_by, lockouts } — counting nothing.
-do
+--   until (µs, '' = forever), created_by, lockouts }.
+local function axes_refusing_block()
   local block_now = tonumber(ARGV[3])
   local best, best_j, best_until = nil, nil, nil
   for j = 7, #KEYS do
@@ -23,7 +23,6 @@ do
       end
     end
   end
-  if best then
-    return { -1, best_j - 6, best[1], best[2] or '', best[3] or '', best[4] or '0' }
-  end
+  if best == nil then return nil end
+  return { -1, best_j - 6, best[1], best[2] or '', best[3] or '', best[4] or '0' }
 end

@@ -1,7 +1,9 @@
--- failures: the counts only (after block_check.lua, which answers a
--- refusing block instead).
--- Returns { truncated (0/1/2, see count.lua), n, (failures, last µs or -1) × n }.
-local out = { truncated, n_alts }
+-- failures: the counts, and the refusing block.
+-- Returns { truncated (0/1/2, see count.lua), n, (failures, last µs or -1) × n },
+-- preceded by axes_refusing_block()'s six values when a block refuses.
+local out = axes_refusing_block() or {}
+out[#out + 1] = truncated
+out[#out + 1] = n_alts
 for k = 1, n_alts do
   local last = lasts[k]
   if own_f > 0 and own_t > last then last = own_t end

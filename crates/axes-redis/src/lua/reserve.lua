@@ -1,6 +1,6 @@
 -- reserve: count, decide, and add the failure — atomically.
 -- KEYS as count.lua (6: the serial counter; 7…: block rows, looked up
--- first by block_check.lua, which answers a refusing block instead).
+-- first by reserve_block.lua, which answers a refusing block instead).
 -- Returns { admitted, counted, truncated (0/1/2, see count.lua), generation,
 -- serial, previous time (µs or -1), n, (failures, last µs or -1) × n }; the
 -- generation, serial and previous time name the failure added (0, 0, -1
