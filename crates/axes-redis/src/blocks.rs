@@ -19,7 +19,9 @@
 //! lockout rows written by [`Store::put_block`](axes_core::store::Store),
 //! whose memory the store does not know) have none; `purge_blocks` removes
 //! them once they are no longer needed. Members whose row has expired are
-//! dropped by every reader and writer of the index that meets them.
+//! dropped by every reader of the index that meets them, and by writes: each
+//! looks at three members from a cursor going round the index, so the index
+//! stays bounded by the live rows even if nothing lists or purges.
 
 use axes_core::error::StoreError;
 use axes_core::store::{Block, BlockKind, BlockTarget, Escalation, ListQuery, Order, Page};
@@ -218,6 +220,7 @@ impl RedisStore {
         let written: i64 = scripts::BLOCK_WRITE
             .key(self.keys.block_row(block.kind, t))
             .key(self.keys.block_index(block.kind))
+            .key(self.keys.block_sweep(block.kind))
             .arg(block_member(t))
             .arg(self.keys.block_row_prefix(block.kind))
             .arg(check)
@@ -576,6 +579,7 @@ impl RedisStore {
             self.do_reset_blocks(kind, None, None).await?;
             redis::cmd("DEL")
                 .arg(self.keys.block_index(kind))
+                .arg(self.keys.block_sweep(kind))
                 .query_async::<()>(&mut self.con())
                 .await
                 .map_err(map)?;

@@ -20,6 +20,7 @@
 //! | `{p}blk:m:{enc ip}:{enc user}:{enc ua}` | hash | one manual block row |
 //! | `{p}blk:l:{enc ip}:{enc user}:{enc ua}` | hash | one lockout-history row |
 //! | `{p}blocks:manual`, `{p}blocks:lockout` | zset | block members (`{enc ip}:{enc user}:{enc ua}`) by `created_at` (µs) |
+//! | `{p}blocks:manual:sweep`, `{p}blocks:lockout:sweep` | string | where the next write looks for expired members |
 //!
 //! A block row's member encodes each of the target's three fields with
 //! [`encode`] (`~` for a field the target does not name): the encoding never
@@ -231,6 +232,11 @@ impl Keys {
     /// The sorted set of the block rows of `kind`, by `created_at`.
     pub(crate) fn block_index(&self, kind: BlockKind) -> String {
         format!("{}blocks:{}", self.prefix, kind.as_str())
+    }
+
+    /// The rank where the next block write sweeps the index of `kind`.
+    pub(crate) fn block_sweep(&self, kind: BlockKind) -> String {
+        format!("{}blocks:{}:sweep", self.prefix, kind.as_str())
     }
 
     pub(crate) fn log_seq(&self, log: Log) -> String {

@@ -1632,3 +1632,46 @@ async fn failures_of_a_blocked_client_still_count() {
     assert_eq!(stored_failures(&store).await, 2);
     discard(&store).await;
 }
+
+#[tokio::test]
+async fn writes_sweep_expired_members_even_behind_permanent_rows() {
+    let Some(store) = fresh_store().await else {
+        return;
+    };
+    let put = async |i: usize| {
+        let t = btarget(None, Some(&format!("u{i:03}")), None);
+        store
+            .put_block(&manual_block(&t, None, t0() + Duration::seconds(i as i64)))
+            .await
+            .unwrap();
+    };
+    // two permanent rows first (the oldest members), then ten that expire
+    for i in 0..12 {
+        put(i).await;
+    }
+    let mut con = raw().await;
+    for i in 2..12 {
+        let _: () = redis::cmd("DEL")
+            .arg(format!("{}blk:m:~:=u{i:03}:~", store.prefix()))
+            .query_async(&mut con)
+            .await
+            .unwrap();
+    }
+    // no listing, no purge: writes alone drop the ten stale members
+    for i in 12..22 {
+        put(i).await;
+    }
+    let members: u64 = redis::cmd("ZCARD")
+        .arg(format!("{}blocks:manual", store.prefix()))
+        .query_async(&mut con)
+        .await
+        .unwrap();
+    assert_eq!(members, 12, "2 permanent + 10 new rows, no stale member");
+    discard(&store).await;
+    let left: u64 = redis::cmd("EXISTS")
+        .arg(format!("{}blocks:manual:sweep", store.prefix()))
+        .query_async(&mut con)
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "wipe removes the sweep cursor");
+}

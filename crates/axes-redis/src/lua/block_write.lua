@@ -2,7 +2,7 @@
 -- only while the row is still what the caller read (the compare-and-set of
 -- record_lockout, whose new row the caller computed from the old one).
 --
--- KEYS: 1 row hash, 2 the kind's index
+-- KEYS: 1 row hash, 2 the kind's index, 3 the index's sweep cursor
 -- ARGV: 1 member, 2 row key prefix of the kind, 3 check ('1'/'0'),
 --       4 expected created_at ('' = no row), 5 expected lockouts,
 --       6 expected until ('' = none), 7 created_at (µs), 8 until (µs,
@@ -29,12 +29,23 @@ redis.call(unpack(args))
 local ttl = tonumber(ARGV[11])
 if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
 redis.call('ZADD', KEYS[2], ARGV[7], ARGV[1])
--- drop up to two of the oldest members whose row has expired, so the index
--- does not outgrow the rows
-local old = redis.call('ZRANGE', KEYS[2], 0, 1)
-for _, m in ipairs(old) do
+-- Sweep: look at three members from a cursor that goes round the index
+-- and drop those whose row has expired. A write adds at most one member,
+-- so every stale member is met within a round and the index stays within
+-- a small factor of the live rows, even when the oldest rows never expire.
+local size = redis.call('ZCARD', KEYS[2])
+local at = tonumber(redis.call('GET', KEYS[3])) or 0
+if at >= size then at = 0 end
+local seen = redis.call('ZRANGE', KEYS[2], at, at + 2)
+local dropped = 0
+for _, m in ipairs(seen) do
   if m ~= ARGV[1] and redis.call('EXISTS', ARGV[2] .. m) == 0 then
     redis.call('ZREM', KEYS[2], m)
+    dropped = dropped + 1
   end
 end
+-- at the end of the index (where new members land), start again at the oldest
+local next_at = at + #seen - dropped
+if #seen < 3 then next_at = 0 end
+redis.call('SET', KEYS[3], next_at)
 return 1
