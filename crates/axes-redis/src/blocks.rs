@@ -532,12 +532,33 @@ impl RedisStore {
         kind: Option<BlockKind>,
         q: &ListQuery,
     ) -> Result<Page<Block>, StoreError> {
-        let kinds: &[BlockKind] = match kind {
-            Some(BlockKind::Manual) => &[BlockKind::Manual],
-            Some(BlockKind::Lockout) => &[BlockKind::Lockout],
-            None => &KINDS,
-        };
         let filtered = q.ip_address.is_some() || q.username.is_some() || q.search.is_some();
+        let mut kinds: Vec<BlockKind> = match kind {
+            Some(k) => vec![k],
+            None => KINDS.to_vec(),
+        };
+        if !filtered && kinds.len() > 1 {
+            // A kind with no row in range need not be merged: the other
+            // one then pages in Redis (typically few manual blocks, many
+            // lockout rows, or the reverse).
+            let (min, max) = score_range(q.since, q.until);
+            let mut p = redis::pipe();
+            for &k in &kinds {
+                p.cmd("ZCOUNT")
+                    .arg(self.keys.block_index(k))
+                    .arg(&min)
+                    .arg(&max);
+            }
+            let counts: Vec<u64> = p.query_async(&mut self.con()).await.map_err(map)?;
+            let mut n = counts.into_iter();
+            kinds.retain(|_| n.next().is_some_and(|c| c > 0));
+            if kinds.is_empty() {
+                return Ok(Page {
+                    items: Vec::new(),
+                    total: 0,
+                });
+            }
+        }
         let limit = q.bounded_limit();
         // One unfiltered kind pages in Redis; otherwise the rows are
         // filtered (and the kinds merged) here.
@@ -551,7 +572,7 @@ impl RedisStore {
         };
         let mut rows = Vec::new();
         let mut total: u64 = 0;
-        for &k in kinds {
+        for &k in &kinds {
             let scan = self.scan_blocks(k, q, start, stop_after, !filtered).await?;
             total += if filtered {
                 scan.rows.len() as u64

@@ -1448,17 +1448,35 @@ async fn block_listing_resets_and_purges_go_beyond_one_chunk() {
     );
     assert_eq!(
         store
-            .reset_blocks(BlockKind::Manual, &ResetFilter::all())
-            .await
-            .unwrap(),
-        550
-    );
-    assert_eq!(
-        store
             .reset_blocks(BlockKind::Lockout, &ResetFilter::all())
             .await
             .unwrap(),
         50
+    );
+    // one kind left: a listing of both pages in Redis
+    let rest = store
+        .list_blocks(
+            None,
+            &ListQuery {
+                offset: 540,
+                limit: 20,
+                ..ListQuery::all()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((rest.total, rest.items.len()), (550, 10));
+    // the 550 left are the odd ones; newest first, the last is user0001
+    assert_eq!(
+        rest.items.last().unwrap().target.username.as_deref(),
+        Some("user0001")
+    );
+    assert_eq!(
+        store
+            .reset_blocks(BlockKind::Manual, &ResetFilter::all())
+            .await
+            .unwrap(),
+        550
     );
     assert!(block_keys(&store).await.is_empty());
     discard(&store).await;
