@@ -287,6 +287,9 @@ async fn a_successful_login_with_reset_on_success_forgets_the_history() {
     assert_eq!(lock_out(&axes, &a, 1).await, Some(120));
 }
 
+/// An event's kind, `retry_after` and `refused`.
+type Seen = (EventKind, Option<u64>, bool);
+
 #[tokio::test]
 async fn a_manual_block_refuses_the_right_password_counts_nothing_and_ends() {
     let clock = ManualClock::fixed();
@@ -297,7 +300,7 @@ async fn a_manual_block_refuses_the_right_password_counts_nothing_and_ends() {
         },
         &clock,
     );
-    let events: Arc<Mutex<Vec<(EventKind, Option<u64>, bool)>>> = Arc::default();
+    let events: Arc<Mutex<Vec<Seen>>> = Arc::default();
     let sink = events.clone();
     axes.subscribe(move |e| {
         sink.lock()
