@@ -129,6 +129,8 @@ async fn each_lockout_within_the_memory_lasts_longer_up_to_the_cap_then_until_re
         .expect("status");
     assert!(status.is_locked());
     assert_eq!(status.retry_after(), Some(Duration::from_secs(119)));
+    let row = status.block.expect("the history that refuses");
+    assert_eq!((row.kind, row.lockouts), (BlockKind::Lockout, 2));
     clock.advance(chrono::Duration::seconds(119));
     assert!(axes.check(&a).await.lockout.is_none());
 
@@ -348,6 +350,15 @@ async fn a_manual_block_refuses_the_right_password_counts_nothing_and_ends() {
     assert_eq!(
         check.lockout.as_ref().map(|l| l.reason),
         Some(LockoutReason::Blocked)
+    );
+    let key = axes.prepare(&a).key;
+    let status = axes.lockout_status(&key).await.unwrap();
+    assert!(status.is_locked());
+    assert_eq!(status.retry_after(), Some(Duration::from_secs(300)));
+    let shown = status.block.expect("the manual block");
+    assert_eq!(
+        (shown.kind, shown.created_by.as_str()),
+        (BlockKind::Manual, "ops")
     );
     clock.advance(minutes(5));
     assert!(axes.check(&a).await.lockout.is_none());
