@@ -43,7 +43,10 @@ impl<'a> TargetCols<'a> {
     pub(crate) fn of(target: &'a BlockTarget) -> Self {
         let ip = target.ip_address.as_deref().map(|s| clip(s, IP_LEN));
         let username = target.username.as_deref().map(|s| clip(s, USERNAME_LEN));
-        let user_agent = target.user_agent.as_deref().map(|s| clip(s, USER_AGENT_LEN));
+        let user_agent = target
+            .user_agent
+            .as_deref()
+            .map(|s| clip(s, USER_AGENT_LEN));
         let mut key = String::new();
         for (tag, value) in [('i', ip), ('u', username), ('a', user_agent)] {
             key.push(tag);
@@ -380,13 +383,12 @@ macro_rules! block_fns {
                 Order::NewestFirst => LIST_BLOCKS[0],
                 Order::OldestFirst => LIST_BLOCKS[1],
             };
-            let rows: Vec<BlockRow<$time>> =
-                filtered!(sqlx::query_as::<_, BlockRow<$time>>(sql))
-                    .bind(limit)
-                    .bind(offset)
-                    .fetch_all(&mut *conn)
-                    .await
-                    .map_err(map_sqlx)?;
+            let rows: Vec<BlockRow<$time>> = filtered!(sqlx::query_as::<_, BlockRow<$time>>(sql))
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(map_sqlx)?;
             let (total,): (i64,) = filtered!(sqlx::query_as::<_, (i64,)>(COUNT_BLOCKS))
                 .fetch_one(&mut *conn)
                 .await

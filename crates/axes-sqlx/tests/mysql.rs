@@ -68,7 +68,7 @@ async fn cancelled_reserve_frees_lock_for_other_servers() {
 }
 
 /// A database of the first schema version upgrades: made here by undoing
-/// the second migration of a fresh one, with a record written as the first
+/// the later migrations of a fresh one, with a record written as the first
 /// version wrote it.
 #[tokio::test]
 async fn upgrades_from_the_first_schema() {
@@ -76,6 +76,8 @@ async fn upgrades_from_the_first_schema() {
         return;
     };
     for statement in [
+        "DROP TABLE axes_blocks",
+        "DELETE FROM _axes_migrations WHERE version = 4",
         "ALTER TABLE axes_accessattempt DROP INDEX axes_accessattempt_ip_time, DROP INDEX axes_accessattempt_username_time, DROP INDEX axes_accessattempt_ip_username_time, DROP INDEX axes_accessattempt_ua_time, DROP INDEX axes_accessattempt_ip_ua_time, DROP INDEX axes_accessattempt_username_ua_time, \
          ADD INDEX axes_accessattempt_ip_address (ip_address), \
          ADD INDEX axes_accessattempt_user_agent (user_agent)",
@@ -105,4 +107,20 @@ async fn upgrades_from_the_first_schema() {
     .unwrap();
     let store: common::S = std::sync::Arc::new(store);
     common::upgraded_record(store).await;
+}
+
+/// A database of schema version 3 (before blocks) upgrades: its records
+/// stay, and blocks work.
+#[tokio::test]
+async fn upgrades_from_the_third_schema() {
+    let Some(store) = axes_sqlx::testing::fresh_mysql_store().await else {
+        return;
+    };
+    let pool = store.pool().clone();
+    let store: common::S = std::sync::Arc::new(store);
+    let r = common::before_blocks(&store).await;
+    for statement in common::UNDO_BLOCKS {
+        sqlx::query(statement).execute(&pool).await.unwrap();
+    }
+    common::upgraded_to_blocks(store, r).await;
 }

@@ -50,16 +50,21 @@ async fn creates_file_in_wal_mode() {
         .fetch_one(store.pool())
         .await
         .unwrap();
-    assert_eq!(n, 3, "initial, reservation generation, alternative indexes");
+    assert_eq!(
+        n, 4,
+        "initial, reservation generation, alternative indexes, blocks"
+    );
 }
 
 /// A database of the first schema version upgrades: made here by undoing
-/// the second migration of a fresh one, with a record written as the first
+/// the later migrations of a fresh one, with a record written as the first
 /// version wrote it.
 #[tokio::test]
 async fn upgrades_from_the_first_schema() {
     let store = axes_sqlx::testing::fresh_sqlite_store().await;
     for statement in [
+        "DROP TABLE axes_blocks",
+        "DELETE FROM _axes_migrations WHERE version = 4",
         "DROP INDEX axes_accessattempt_ip_time",
         "DROP INDEX axes_accessattempt_username_time",
         "DROP INDEX axes_accessattempt_ip_username_time",
@@ -113,4 +118,18 @@ async fn unopenable_file_is_an_outage() {
         .await
         .unwrap_err();
     assert!(err.is_outage(), "{err:?}");
+}
+
+/// A database of schema version 3 (before blocks) upgrades: its records
+/// stay, and blocks work.
+#[tokio::test]
+async fn upgrades_from_the_third_schema() {
+    let store = axes_sqlx::testing::fresh_sqlite_store().await;
+    let pool = store.pool().clone();
+    let store: common::S = std::sync::Arc::new(store);
+    let r = common::before_blocks(&store).await;
+    for statement in common::UNDO_BLOCKS {
+        sqlx::query(statement).execute(&pool).await.unwrap();
+    }
+    common::upgraded_to_blocks(store, r).await;
 }

@@ -1,6 +1,6 @@
 //! The PostgreSQL store.
 
-mod blocks;
+pub(crate) mod blocks;
 mod sql;
 
 use std::str::FromStr;
@@ -562,7 +562,11 @@ impl Store for PostgresStore {
         self.record_lockout_row(target, now, escalation).await
     }
 
-    async fn remove_block(&self, kind: BlockKind, target: &BlockTarget) -> Result<bool, StoreError> {
+    async fn remove_block(
+        &self,
+        kind: BlockKind,
+        target: &BlockTarget,
+    ) -> Result<bool, StoreError> {
         self.remove_block_row(kind, target).await
     }
 

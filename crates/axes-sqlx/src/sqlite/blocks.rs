@@ -13,7 +13,7 @@ macro_rules! columns {
 
 /// The blocks of both kinds on the candidate keys `?1..?7`, by the unique
 /// key (`axes_blocks_key`).
-pub(super) const LOOKUP_BLOCKS: &str = concat!(
+pub(crate) const LOOKUP_BLOCKS: &str = concat!(
     "SELECT ",
     columns!(),
     " FROM axes_blocks WHERE kind IN ('manual', 'lockout') \

@@ -1,6 +1,6 @@
 //! The SQLite store: an embedded file in WAL mode.
 
-mod blocks;
+pub(crate) mod blocks;
 mod file;
 mod sql;
 mod writer;
@@ -704,7 +704,11 @@ impl Store for SqliteStore {
         self.record_lockout_row(target, now, escalation).await
     }
 
-    async fn remove_block(&self, kind: BlockKind, target: &BlockTarget) -> Result<bool, StoreError> {
+    async fn remove_block(
+        &self,
+        kind: BlockKind,
+        target: &BlockTarget,
+    ) -> Result<bool, StoreError> {
         self.remove_block_row(kind, target).await
     }
 

@@ -16,7 +16,8 @@ use std::time::Duration;
 use axes_core::error::StoreError;
 use axes_core::parameters::LockoutParameters;
 use axes_core::store::{
-    AlternativeCount, AttemptDetails, BlockTarget, RecordKey, Reservation, ReservationToken, ReserveOutcome,
+    AlternativeCount, AttemptDetails, BlockTarget, RecordKey, Reservation, ReservationToken,
+    ReserveOutcome,
 };
 use chrono::{DateTime, Utc};
 use rusqlite::types::ToSql;

@@ -805,6 +805,67 @@ pub async fn upgraded_record(store: S) {
     );
 }
 
+/// The statements that take a fresh database back to schema version 3:
+/// no blocks table (migration 0004).
+pub const UNDO_BLOCKS: [&str; 2] = [
+    "DROP TABLE axes_blocks",
+    "DELETE FROM _axes_migrations WHERE version = 4",
+];
+
+/// Writes what a database of schema version 3 holds before it is taken
+/// back there by [`UNDO_BLOCKS`]: two failures of [`old_record_key`].
+pub async fn before_blocks(store: &S) -> R {
+    let r = R::new(old_record_key());
+    for _ in 0..2 {
+        assert!(store.reserve(&r.at(t0())).await.unwrap().admitted);
+    }
+    r
+}
+
+/// After a database of schema version 3 (see [`before_blocks`]) was
+/// upgraded by `migrate`: the record keeps its count, and blocks refuse
+/// and are listed.
+pub async fn upgraded_to_blocks(store: S, r: R) {
+    use axes_core::blocks::{Block, BlockKind, BlockTarget, Escalation};
+
+    store.migrate().await.unwrap();
+    assert_eq!(r.failures(&store, t0()).await, vec![2]);
+    let candidates = BlockTarget::candidates(&r.key);
+    let looked_up = |now| Reservation {
+        blocks: &candidates,
+        ..r.at(now)
+    };
+    let out = store.reserve(&looked_up(t0())).await.unwrap();
+    assert!(out.admitted && out.failures.block.is_none(), "{out:?}");
+    let block = Block {
+        kind: BlockKind::Manual,
+        target: BlockTarget::new(r.key.ip_address.clone(), None, None).unwrap(),
+        until: None,
+        created_at: t0(),
+        created_by: "cli".into(),
+        lockouts: 0,
+    };
+    store.put_block(&block).await.unwrap();
+    let out = store.reserve(&looked_up(t0())).await.unwrap();
+    assert!(!out.admitted && !out.counted, "{out:?}");
+    assert_eq!(out.failures.block, Some(block.clone()));
+    assert_eq!(r.failures(&store, t0()).await, vec![3], "nothing counted");
+    let escalation = Escalation {
+        cooloff: Some(Duration::minutes(1)),
+        multiplier: 2.0,
+        max: None,
+        memory: Duration::hours(1),
+        permanent_after: None,
+    };
+    let target = BlockTarget::new(None, r.key.username.clone(), None).unwrap();
+    store
+        .record_lockout(&target, t0(), &escalation)
+        .await
+        .unwrap();
+    let page = store.list_blocks(None, &ListQuery::all()).await.unwrap();
+    assert_eq!(page.total, 2, "{page:?}");
+}
+
 /// migrate is idempotent; ping and kind answer.
 pub async fn migrate_twice(store: S) {
     store
