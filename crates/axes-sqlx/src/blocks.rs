@@ -203,7 +203,7 @@ pub(crate) fn lock_key(namespace: &str, target: &TargetCols<'_>) -> u64 {
 }
 
 /// Defines the block statements' runners for one sqlx dialect, over a
-/// connection (`$conn`), the time type bound and read (`$time`), the
+/// connection (`$conn`), and `list_blocks_page` of its store (`$store`), the time type bound and read (`$time`), the
 /// conversion of a `DateTime<Utc>` to it (`$enc`) and back (`$dec`).
 /// Expects in scope the dialect's statements — `LOOKUP_BLOCKS` (binds the
 /// [`LOOKUP_KEYS`] keys), `LOCKOUT_ROW` (the key), `PUT_BLOCK` (kind, key,
@@ -215,7 +215,7 @@ pub(crate) fn lock_key(namespace: &str, target: &TargetCols<'_>) -> u64 {
 /// `FILTER_BINDS`: how many times each filter value of `RESET_BLOCKS` and
 /// the listings is bound (1 with numbered placeholders).
 macro_rules! block_fns {
-    ($conn:ty, $time:ty, $enc:expr, $dec:expr) => {
+    ($store:ty, $conn:ty, $time:ty, $enc:expr, $dec:expr) => {
         use axes_core::blocks::{Block, BlockKind, BlockTarget};
         use axes_core::error::StoreError;
         use axes_core::store::{ListQuery, Order, Page, ResetFilter};
@@ -398,6 +398,18 @@ macro_rules! block_fns {
                 total: $crate::common::rows(total),
             })
         }
+
+        impl $store {
+            /// `Store::list_blocks`, on a pooled connection.
+            pub(super) async fn list_blocks_page(
+                &self,
+                kind: Option<BlockKind>,
+                query: &ListQuery,
+            ) -> Result<Page<Block>, StoreError> {
+                let mut conn = self.pool.acquire().await.map_err(map_sqlx)?;
+                list_block_rows(&mut conn, kind, query).await
+            }
+        }
     };
 }
 pub(crate) use block_fns;
@@ -440,20 +452,70 @@ macro_rules! pooled_block_methods {
                 let mut conn = self.pool.acquire().await.map_err(map_sqlx)?;
                 purge_block_rows(&mut conn, now, forget_before).await
             }
-
-            pub(super) async fn list_blocks_page(
-                &self,
-                kind: Option<BlockKind>,
-                query: &ListQuery,
-            ) -> Result<Page<Block>, StoreError> {
-                let mut conn = self.pool.acquire().await.map_err(map_sqlx)?;
-                list_block_rows(&mut conn, kind, query).await
-            }
         }
     };
 }
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) use pooled_block_methods;
+
+/// The six block methods of `Store`, delegating to the store's
+/// `put_block_row`, `record_lockout_row`, `remove_block_row`,
+/// `reset_block_rows`, `list_blocks_page` and `purge_blocks_before`. For use
+/// inside the store's `#[async_trait] impl Store`: written the way
+/// `async_trait` writes methods (a boxed `Send` future), because a macro in
+/// that impl is expanded after the attribute has run.
+macro_rules! store_block_methods {
+    () => {
+        $crate::blocks::store_block_methods!(@one put_block, put_block_row,
+            (block: &'life1 axes_core::blocks::Block), ('life1), ()
+        );
+        $crate::blocks::store_block_methods!(@one record_lockout, record_lockout_row,
+            (
+                target: &'life1 axes_core::blocks::BlockTarget,
+                now: chrono::DateTime<chrono::Utc>,
+                escalation: &'life2 axes_core::blocks::Escalation
+            ),
+            ('life1, 'life2), axes_core::blocks::Block
+        );
+        $crate::blocks::store_block_methods!(@one remove_block, remove_block_row,
+            (kind: axes_core::blocks::BlockKind, target: &'life1 axes_core::blocks::BlockTarget),
+            ('life1), bool
+        );
+        $crate::blocks::store_block_methods!(@one reset_blocks, reset_block_rows,
+            (kind: axes_core::blocks::BlockKind, filter: &'life1 axes_core::store::ResetFilter),
+            ('life1), u64
+        );
+        $crate::blocks::store_block_methods!(@one list_blocks, list_blocks_page,
+            (kind: Option<axes_core::blocks::BlockKind>, query: &'life1 axes_core::store::ListQuery),
+            ('life1), axes_core::store::Page<axes_core::blocks::Block>
+        );
+        $crate::blocks::store_block_methods!(@one purge_blocks, purge_blocks_before,
+            (now: chrono::DateTime<chrono::Utc>, forget_before: chrono::DateTime<chrono::Utc>),
+            (), u64
+        );
+    };
+    (@one $name:ident, $inherent:ident, ($($arg:ident: $ty:ty),*), ($($life:lifetime),*), $out:ty) => {
+        fn $name<'life0, $($life,)* 'async_trait>(
+            &'life0 self,
+            $($arg: $ty),*
+        ) -> ::std::pin::Pin<
+            Box<
+                dyn ::std::future::Future<
+                        Output = Result<$out, axes_core::error::StoreError>,
+                    > + Send
+                    + 'async_trait,
+            >,
+        >
+        where
+            'life0: 'async_trait,
+            $($life: 'async_trait,)*
+            Self: 'async_trait,
+        {
+            Box::pin(self.$inherent($($arg),*))
+        }
+    };
+}
+pub(crate) use store_block_methods;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

@@ -87,7 +87,7 @@ const COUNT_BLOCKS: &str = concat!(
 const FILTER_BINDS: usize = 2;
 const SEARCH_BINDS: usize = 5;
 
-crate::blocks::block_fns!(sqlx::MySqlConnection, DateTime<Utc>, |t| t, ok);
+crate::blocks::block_fns!(MySqlStore, sqlx::MySqlConnection, DateTime<Utc>, |t| t, ok);
 
 crate::blocks::pooled_block_methods!(MySqlStore);
 

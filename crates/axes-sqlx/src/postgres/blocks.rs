@@ -78,7 +78,7 @@ const COUNT_BLOCKS: &str = concat!("SELECT COUNT(*) FROM axes_blocks WHERE ", fi
 const FILTER_BINDS: usize = 1;
 const SEARCH_BINDS: usize = 1;
 
-crate::blocks::block_fns!(sqlx::PgConnection, DateTime<Utc>, |t| t, ok);
+crate::blocks::block_fns!(PostgresStore, sqlx::PgConnection, DateTime<Utc>, |t| t, ok);
 
 crate::blocks::pooled_block_methods!(PostgresStore);
 

@@ -78,7 +78,7 @@ const COUNT_BLOCKS: &str = concat!("SELECT COUNT(*) FROM axes_blocks WHERE ", fi
 const FILTER_BINDS: usize = 1;
 const SEARCH_BINDS: usize = 1;
 
-crate::blocks::block_fns!(sqlx::SqliteConnection, i64, enc, dec);
+crate::blocks::block_fns!(SqliteStore, sqlx::SqliteConnection, i64, enc, dec);
 
 impl SqliteStore {
     pub(super) async fn put_block_row(&self, block: &Block) -> Result<(), StoreError> {
@@ -131,15 +131,6 @@ impl SqliteStore {
         let n = purge_block_rows(&mut w.tx, now, forget_before).await?;
         w.commit().await?;
         Ok(n)
-    }
-
-    pub(super) async fn list_blocks_page(
-        &self,
-        kind: Option<BlockKind>,
-        query: &ListQuery,
-    ) -> Result<Page<Block>, StoreError> {
-        let mut conn = self.pool.acquire().await.map_err(map_sqlx)?;
-        list_block_rows(&mut conn, kind, query).await
     }
 }
 
