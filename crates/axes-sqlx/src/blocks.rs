@@ -202,6 +202,45 @@ pub(crate) fn lock_key(namespace: &str, target: &TargetCols<'_>) -> u64 {
         .finish()
 }
 
+/// A `SELECT` of the columns of a [`BlockRow`] from `axes_blocks` where
+/// `$where` (then `$tail`). `$until` is the dialect's spelling of the
+/// `until` column.
+macro_rules! block_select {
+    ($until:literal, $where:expr) => {
+        $crate::blocks::block_select!($until, $where, "")
+    };
+    ($until:literal, $where:expr, $tail:expr) => {
+        concat!(
+            "SELECT kind, ip_address, username, user_agent, ",
+            $until,
+            ", created_at, created_by, lockouts FROM axes_blocks WHERE ",
+            $where,
+            $tail
+        )
+    };
+}
+pub(crate) use block_select;
+
+/// The listings of block rows under `$filter`, `[newest first, oldest
+/// first]`, then `$paging` (the limit and offset placeholders).
+macro_rules! block_listings {
+    ($until:literal, $filter:expr, $paging:literal) => {
+        [
+            $crate::blocks::block_select!(
+                $until,
+                $filter,
+                concat!(" ORDER BY created_at DESC, id DESC ", $paging)
+            ),
+            $crate::blocks::block_select!(
+                $until,
+                $filter,
+                concat!(" ORDER BY created_at ASC, id ASC ", $paging)
+            ),
+        ]
+    };
+}
+pub(crate) use block_listings;
+
 /// Defines the block statements' runners for one sqlx dialect, over a
 /// connection (`$conn`), and `list_blocks_page` of its store (`$store`), the time type bound and read (`$time`), the
 /// conversion of a `DateTime<Utc>` to it (`$enc`) and back (`$dec`).

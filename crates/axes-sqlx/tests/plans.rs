@@ -91,6 +91,45 @@ fn probe(fields: &[Field]) -> Vec<&'static str> {
     out
 }
 
+/// The lines of SQLite's `EXPLAIN QUERY PLAN` of a bound statement.
+#[cfg(feature = "sqlite")]
+async fn sqlite_plan(
+    pool: &sqlx::SqlitePool,
+    q: sqlx::query::QueryAs<
+        '_,
+        sqlx::Sqlite,
+        (i64, i64, i64, String),
+        sqlx::sqlite::SqliteArguments,
+    >,
+) -> String {
+    let plan: Vec<String> = q
+        .fetch_all(pool)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.3)
+        .collect();
+    plan.join("\n")
+}
+
+/// `type`, `key` and `Extra` of MySQL's one-row `EXPLAIN` of a bound
+/// statement.
+#[cfg(feature = "mysql")]
+async fn mysql_plan(
+    pool: &sqlx::MySqlPool,
+    q: sqlx::query::Query<'_, sqlx::MySql, sqlx::mysql::MySqlArguments>,
+) -> (String, String, String) {
+    use sqlx::Row;
+
+    let rows = q.fetch_all(pool).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    let text = |name: &str| -> String {
+        let raw: Option<Vec<u8>> = rows[0].try_get(name).unwrap();
+        String::from_utf8(raw.unwrap_or_default()).unwrap()
+    };
+    (text("type"), text("key"), text("Extra"))
+}
+
 #[cfg(feature = "sqlite")]
 #[tokio::test]
 async fn sqlite_counts_use_the_alternative_index() {
@@ -112,14 +151,7 @@ async fn sqlite_counts_use_the_alternative_index() {
         for v in probe(&fields) {
             q = q.bind(v);
         }
-        let plan: Vec<String> = q
-            .fetch_all(store.pool())
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|r| r.3)
-            .collect();
-        let plan = plan.join("\n");
+        let plan = sqlite_plan(store.pool(), q).await;
         assert!(
             plan.contains(&format!("USING COVERING INDEX {index} (")),
             "{fields:?}: {plan}"
@@ -169,8 +201,6 @@ async fn postgres_counts_use_the_alternative_index() {
 #[cfg(feature = "mysql")]
 #[tokio::test]
 async fn mysql_counts_use_the_alternative_index() {
-    use sqlx::Row;
-
     let Some(store) = axes_sqlx::testing::fresh_mysql_store().await else {
         return;
     };
@@ -194,13 +224,7 @@ async fn mysql_counts_use_the_alternative_index() {
         for v in probe(&fields) {
             q = q.bind(v);
         }
-        let rows = q.fetch_all(store.pool()).await.unwrap();
-        assert_eq!(rows.len(), 1, "{fields:?}");
-        let text = |name: &str| -> String {
-            let raw: Option<Vec<u8>> = rows[0].try_get(name).unwrap();
-            String::from_utf8(raw.unwrap_or_default()).unwrap()
-        };
-        let (access, key, extra) = (text("type"), text("key"), text("Extra"));
+        let (access, key, extra) = mysql_plan(store.pool(), q).await;
         assert_eq!(key, index, "{fields:?}: {access} {key} {extra}");
         assert_eq!(access, "range", "{fields:?}: {access} {key} {extra}");
         assert!(
@@ -252,14 +276,7 @@ async fn sqlite_block_lookup_uses_the_unique_key() {
     for k in block_keys() {
         q = q.bind(k);
     }
-    let plan: Vec<String> = q
-        .fetch_all(store.pool())
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| r.3)
-        .collect();
-    let plan = plan.join("\n");
+    let plan = sqlite_plan(store.pool(), q).await;
     assert!(
         plan.contains("USING INDEX axes_blocks_key (kind=? AND target_key=?)"),
         "{plan}"
@@ -296,8 +313,6 @@ async fn postgres_block_lookup_uses_the_unique_key() {
 #[cfg(feature = "mysql")]
 #[tokio::test]
 async fn mysql_block_lookup_uses_the_unique_key() {
-    use sqlx::Row;
-
     let Some(store) = axes_sqlx::testing::fresh_mysql_store().await else {
         return;
     };
@@ -316,13 +331,7 @@ async fn mysql_block_lookup_uses_the_unique_key() {
     for k in block_keys() {
         q = q.bind(k);
     }
-    let rows = q.fetch_all(store.pool()).await.unwrap();
-    assert_eq!(rows.len(), 1);
-    let text = |name: &str| -> String {
-        let raw: Option<Vec<u8>> = rows[0].try_get(name).unwrap();
-        String::from_utf8(raw.unwrap_or_default()).unwrap()
-    };
-    let (access, key) = (text("type"), text("key"));
+    let (access, key, _) = mysql_plan(store.pool(), q).await;
     assert_eq!(key, "axes_blocks_key", "{access} {key}");
     assert_eq!(access, "range", "{access} {key}");
 }

@@ -126,18 +126,4 @@ async fn upgrades_from_the_first_schema() {
     common::upgraded_record(store).await;
 }
 
-/// A database of schema version 3 (before blocks) upgrades: its records
-/// stay, and blocks work.
-#[tokio::test]
-async fn upgrades_from_the_third_schema() {
-    let Some(store) = axes_sqlx::testing::fresh_postgres_store().await else {
-        return;
-    };
-    let pool = store.pool().clone();
-    let store: common::S = std::sync::Arc::new(store);
-    let r = common::before_blocks(&store).await;
-    for statement in common::UNDO_BLOCKS {
-        sqlx::query(statement).execute(&pool).await.unwrap();
-    }
-    common::upgraded_to_blocks(store, r).await;
-}
+upgrade_from_schema_three!(axes_sqlx::testing::fresh_postgres_store());

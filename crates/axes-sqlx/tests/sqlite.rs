@@ -120,16 +120,4 @@ async fn unopenable_file_is_an_outage() {
     assert!(err.is_outage(), "{err:?}");
 }
 
-/// A database of schema version 3 (before blocks) upgrades: its records
-/// stay, and blocks work.
-#[tokio::test]
-async fn upgrades_from_the_third_schema() {
-    let store = axes_sqlx::testing::fresh_sqlite_store().await;
-    let pool = store.pool().clone();
-    let store: common::S = std::sync::Arc::new(store);
-    let r = common::before_blocks(&store).await;
-    for statement in common::UNDO_BLOCKS {
-        sqlx::query(statement).execute(&pool).await.unwrap();
-    }
-    common::upgraded_to_blocks(store, r).await;
-}
+upgrade_from_schema_three!(async { Some(axes_sqlx::testing::fresh_sqlite_store().await) });

@@ -978,3 +978,25 @@ macro_rules! scenarios {
         )*
     };
 }
+
+/// Declares `upgrades_from_the_third_schema`: a database of schema version
+/// 3 (before blocks; `$make` gives a fresh store, `None` to skip) upgrades,
+/// its records stay, and blocks work.
+#[macro_export]
+macro_rules! upgrade_from_schema_three {
+    ($make:expr) => {
+        #[tokio::test]
+        async fn upgrades_from_the_third_schema() {
+            let Some(store) = $make.await else {
+                return;
+            };
+            let pool = store.pool().clone();
+            let store: common::S = std::sync::Arc::new(store);
+            let r = common::before_blocks(&store).await;
+            for statement in common::UNDO_BLOCKS {
+                sqlx::query(statement).execute(&pool).await.unwrap();
+            }
+            common::upgraded_to_blocks(store, r).await;
+        }
+    };
+}
