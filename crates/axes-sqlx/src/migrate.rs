@@ -32,6 +32,11 @@ pub(crate) const SQLITE: Steps = &[
         "alternative indexes",
         include_str!("../migrations/sqlite/0003_alternative_indexes.sql"),
     ),
+    (
+        4,
+        "blocks",
+        include_str!("../migrations/sqlite/0004_blocks.sql"),
+    ),
 ];
 
 #[cfg(feature = "postgres")]
@@ -51,6 +56,11 @@ pub(crate) const POSTGRES: Steps = &[
         "alternative indexes",
         include_str!("../migrations/postgres/0003_alternative_indexes.sql"),
     ),
+    (
+        4,
+        "blocks",
+        include_str!("../migrations/postgres/0004_blocks.sql"),
+    ),
 ];
 
 #[cfg(feature = "mysql")]
@@ -69,6 +79,11 @@ pub(crate) const MYSQL: Steps = &[
         3,
         "alternative indexes",
         include_str!("../migrations/mysql/0003_alternative_indexes.sql"),
+    ),
+    (
+        4,
+        "blocks",
+        include_str!("../migrations/mysql/0004_blocks.sql"),
     ),
 ];
 

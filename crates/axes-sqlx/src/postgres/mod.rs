@@ -1,5 +1,6 @@
 //! The PostgreSQL store.
 
+pub(crate) mod blocks;
 mod sql;
 
 use std::str::FromStr;
@@ -252,11 +253,12 @@ impl Store for PostgresStore {
         let key = KeyCols::of(query.key);
         let threshold = threshold(micros(query.now), query.window);
         let mut conn = self.pool.acquire().await.map_err(map_sqlx)?;
+        let block = blocks::refusing_block(&mut conn, query.blocks, query.now).await?;
         let per_alternative =
             count_alternatives(&mut conn, &key, query.parameters, threshold).await?;
         Ok(Failures {
             per_alternative,
-            block: None,
+            block,
         })
     }
 
@@ -275,6 +277,11 @@ impl Store for PostgresStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(map_sqlx)?;
+        }
+        if let Some(block) = blocks::refusing_block(&mut tx, r.blocks, r.now).await? {
+            tx.commit().await.map_err(map_sqlx)?;
+            conn.release();
+            return Ok(crate::blocks::blocked(block));
         }
         let counts = count_alternatives(&mut tx, &key, r.parameters, threshold).await?;
         let admitted = common::admits(r.limit, &counts);
@@ -540,4 +547,6 @@ impl Store for PostgresStore {
     async fn delete_failure_logs(&self, ids: &[String]) -> Result<u64, StoreError> {
         self.delete_ids(sql::DELETE_FAILURE_LOGS, ids).await
     }
+
+    crate::blocks::store_block_methods!();
 }

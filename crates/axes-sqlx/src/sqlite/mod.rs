@@ -1,5 +1,6 @@
 //! The SQLite store: an embedded file in WAL mode.
 
+pub(crate) mod blocks;
 mod file;
 mod sql;
 mod writer;
@@ -397,11 +398,12 @@ impl Store for SqliteStore {
         let key = KeyCols::of(query.key);
         let threshold = threshold(micros(query.now), query.window).map(enc);
         let mut conn = self.pool.acquire().await.map_err(map_sqlx)?;
+        let block = blocks::refusing_block(&mut conn, query.blocks, query.now).await?;
         let per_alternative =
             count_alternatives(&mut conn, &key, query.parameters, threshold).await?;
         Ok(Failures {
             per_alternative,
-            block: None,
+            block,
         })
     }
 
@@ -413,6 +415,10 @@ impl Store for SqliteStore {
         let now = micros(r.now);
         let threshold = threshold(now, r.window).map(enc);
         let mut w = self.begin_write().await?;
+        if let Some(block) = blocks::refusing_block(&mut w.tx, r.blocks, r.now).await? {
+            w.commit().await?;
+            return Ok(crate::blocks::blocked(block));
+        }
         let counts = count_alternatives(&mut w.tx, &key, r.parameters, threshold).await?;
         let admitted = common::admits(r.limit, &counts);
         if !admitted && !r.count_when_locked {
@@ -683,4 +689,6 @@ impl Store for SqliteStore {
     async fn delete_failure_logs(&self, ids: &[String]) -> Result<u64, StoreError> {
         self.delete_ids(sql::DELETE_FAILURE_LOG, ids).await
     }
+
+    crate::blocks::store_block_methods!();
 }

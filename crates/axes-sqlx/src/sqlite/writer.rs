@@ -16,7 +16,8 @@ use std::time::Duration;
 use axes_core::error::StoreError;
 use axes_core::parameters::LockoutParameters;
 use axes_core::store::{
-    AlternativeCount, AttemptDetails, RecordKey, Reservation, ReservationToken, ReserveOutcome,
+    AlternativeCount, AttemptDetails, BlockTarget, RecordKey, Reservation, ReservationToken,
+    ReserveOutcome,
 };
 use chrono::{DateTime, Utc};
 use rusqlite::types::ToSql;
@@ -52,6 +53,8 @@ enum Work {
         window: Option<chrono::Duration>,
         count_when_locked: bool,
         now: DateTime<Utc>,
+        /// Candidate block targets (empty: no look-up).
+        blocks: Vec<BlockTarget>,
     },
     Release {
         key: RecordKey,
@@ -60,7 +63,8 @@ enum Work {
 }
 
 enum Done {
-    Reserved(ReserveOutcome),
+    /// Boxed: an outcome (with its block) is much larger than the other answer.
+    Reserved(Box<ReserveOutcome>),
     Released,
 }
 
@@ -76,7 +80,7 @@ fn gone() -> StoreError {
 
 /// Maps a SQLite error like [`crate::error::map_sqlx`]: busy, locked, I/O,
 /// full and cannot-open are outages.
-fn map(e: rusqlite::Error) -> StoreError {
+pub(super) fn map(e: rusqlite::Error) -> StoreError {
     let outage = matches!(
         e.sqlite_error_code(),
         Some(
@@ -124,9 +128,10 @@ impl Writer {
             window: r.window,
             count_when_locked: r.count_when_locked,
             now: r.now,
+            blocks: r.blocks.to_vec(),
         };
         match self.submit(work).await? {
-            Done::Reserved(out) => Ok(out),
+            Done::Reserved(out) => Ok(*out),
             Done::Released => Err(StoreError::Corrupt("writer answered out of turn".into())),
         }
     }
@@ -248,7 +253,7 @@ fn transaction(c: &Connection, jobs: &[Job]) -> Result<Vec<Done>, Failed> {
     let results: Result<Vec<Done>, StoreError> = jobs
         .iter()
         .map(|job| match &job.work {
-            Work::Reserve { .. } => reserve(c, &job.work).map(Done::Reserved),
+            Work::Reserve { .. } => reserve(c, &job.work).map(|out| Done::Reserved(Box::new(out))),
             Work::Release { key, token } => release(c, key, token).map(|()| Done::Released),
         })
         .collect();
@@ -299,10 +304,14 @@ fn reserve(c: &Connection, work: &Work) -> Result<ReserveOutcome, StoreError> {
         window,
         count_when_locked,
         now,
+        blocks,
     } = work
     else {
         return Err(StoreError::Corrupt("not a reservation".into()));
     };
+    if let Some(block) = super::blocks::refusing_block_on(c, blocks, *now)? {
+        return Ok(crate::blocks::blocked(block));
+    }
     let key = KeyCols::of(key);
     let now = micros(*now);
     let threshold = threshold(now, *window).map(enc);
