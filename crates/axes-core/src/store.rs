@@ -661,13 +661,7 @@ pub trait Store: fmt::Debug + Send + Sync + 'static {
 
     /// Sets a block: inserts the row of (`block.kind`, `block.target`) or
     /// replaces it whole. Used for manual blocks.
-    async fn put_block(&self, block: &Block) -> Result<(), StoreError> {
-        let _ = block;
-        Err(StoreError::Corrupt(format!(
-            "{}: blocks not implemented yet",
-            self.kind()
-        )))
-    }
+    async fn put_block(&self, block: &Block) -> Result<(), StoreError>;
 
     /// Atomically counts one more lockout of `target` at `now` on the
     /// (`Lockout`, `target`) row and returns the row as written:
@@ -682,37 +676,16 @@ pub trait Store: fmt::Debug + Send + Sync + 'static {
         target: &BlockTarget,
         now: DateTime<Utc>,
         escalation: &Escalation,
-    ) -> Result<Block, StoreError> {
-        let _ = (target, now, escalation);
-        Err(StoreError::Corrupt(format!(
-            "{}: blocks not implemented yet",
-            self.kind()
-        )))
-    }
+    ) -> Result<Block, StoreError>;
 
     /// Removes the row of (`kind`, `target`) exactly. Whether there was one.
-    async fn remove_block(
-        &self,
-        kind: BlockKind,
-        target: &BlockTarget,
-    ) -> Result<bool, StoreError> {
-        let _ = (kind, target);
-        Err(StoreError::Corrupt(format!(
-            "{}: blocks not implemented yet",
-            self.kind()
-        )))
-    }
+    async fn remove_block(&self, kind: BlockKind, target: &BlockTarget)
+    -> Result<bool, StoreError>;
 
     /// Removes the rows of `kind` whose target falls under `filter`
     /// ([`ResetFilter::matches_target`]; every row of `kind` with an empty
     /// filter). Returns how many went.
-    async fn reset_blocks(&self, kind: BlockKind, filter: &ResetFilter) -> Result<u64, StoreError> {
-        let _ = (kind, filter);
-        Err(StoreError::Corrupt(format!(
-            "{}: blocks not implemented yet",
-            self.kind()
-        )))
-    }
+    async fn reset_blocks(&self, kind: BlockKind, filter: &ResetFilter) -> Result<u64, StoreError>;
 
     /// Lists block rows (of `kind`, or both), expired ones included,
     /// newest `created_at` first unless `query.order` says otherwise.
@@ -723,13 +696,7 @@ pub trait Store: fmt::Debug + Send + Sync + 'static {
         &self,
         kind: Option<BlockKind>,
         query: &ListQuery,
-    ) -> Result<Page<Block>, StoreError> {
-        let _ = (kind, query);
-        Err(StoreError::Corrupt(format!(
-            "{}: blocks not implemented yet",
-            self.kind()
-        )))
-    }
+    ) -> Result<Page<Block>, StoreError>;
 
     /// Deletes the rows that refuse nothing at `now` and are no longer
     /// needed: manual rows whose `until` has passed; lockout rows whose
@@ -740,11 +707,5 @@ pub trait Store: fmt::Debug + Send + Sync + 'static {
         &self,
         now: DateTime<Utc>,
         forget_before: DateTime<Utc>,
-    ) -> Result<u64, StoreError> {
-        let _ = (now, forget_before);
-        Err(StoreError::Corrupt(format!(
-            "{}: blocks not implemented yet",
-            self.kind()
-        )))
-    }
+    ) -> Result<u64, StoreError>;
 }

@@ -114,6 +114,37 @@ impl Store for Flaky {
     async fn delete_failure_logs(&self, ids: &[String]) -> Result<u64, StoreError> {
         delegate!(self, self.inner.delete_failure_logs(ids))
     }
+    async fn put_block(&self, block: &Block) -> Result<(), StoreError> {
+        delegate!(self, self.inner.put_block(block))
+    }
+    async fn record_lockout(
+        &self,
+        target: &BlockTarget,
+        now: DateTime<Utc>,
+        escalation: &Escalation,
+    ) -> Result<Block, StoreError> {
+        delegate!(self, self.inner.record_lockout(target, now, escalation))
+    }
+    async fn remove_block(&self, kind: BlockKind, target: &BlockTarget) -> Result<bool, StoreError> {
+        delegate!(self, self.inner.remove_block(kind, target))
+    }
+    async fn reset_blocks(&self, kind: BlockKind, filter: &ResetFilter) -> Result<u64, StoreError> {
+        delegate!(self, self.inner.reset_blocks(kind, filter))
+    }
+    async fn list_blocks(
+        &self,
+        kind: Option<BlockKind>,
+        query: &ListQuery,
+    ) -> Result<Page<Block>, StoreError> {
+        delegate!(self, self.inner.list_blocks(kind, query))
+    }
+    async fn purge_blocks(
+        &self,
+        now: DateTime<Utc>,
+        forget_before: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        delegate!(self, self.inner.purge_blocks(now, forget_before))
+    }
 }
 
 fn engine(fail_closed: bool) -> (Axes, Arc<Flaky>) {
