@@ -97,8 +97,7 @@ fn conflicting_settings_are_bad_input() {
 fn settings_without_effect_are_refused() {
     for (var, key) in [
         ("AXES_TRUSTED_DEVICE", "trusted_device"),
-        ("AXES_COOLOFF_MULTIPLIER", "cooloff_multiplier"),
-        ("AXES_COOLOFF_MAX", "cooloff_max"),
+        ("AXES_LOCKOUT_RULES", "lockout_rules"),
     ] {
         let sb = Sandbox::new().env(var, "1");
         let run = sb.run(&["check"]);

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::blocks::{Block, BlockKind, BlockTarget, Escalation};
 use crate::error::StoreError;
 use crate::parameters::LockoutParameters;
 use crate::store::{
@@ -109,6 +110,43 @@ impl Store for DummyStore {
         Ok(0)
     }
     async fn delete_failure_logs(&self, _: &[String]) -> Result<u64, StoreError> {
+        Ok(0)
+    }
+    /// Keeps nothing: the block refuses nothing.
+    async fn put_block(&self, _: &Block) -> Result<(), StoreError> {
+        Ok(())
+    }
+    /// Keeps nothing: every lockout is a first one (which the escalation
+    /// leaves to the failure count, and a dummy store counts none).
+    async fn record_lockout(
+        &self,
+        target: &BlockTarget,
+        now: DateTime<Utc>,
+        escalation: &Escalation,
+    ) -> Result<Block, StoreError> {
+        Ok(Block {
+            kind: BlockKind::Lockout,
+            target: target.clone(),
+            until: escalation.until(1, now),
+            created_at: now,
+            created_by: String::new(),
+            lockouts: 1,
+        })
+    }
+    async fn remove_block(&self, _: BlockKind, _: &BlockTarget) -> Result<bool, StoreError> {
+        Ok(false)
+    }
+    async fn reset_blocks(&self, _: BlockKind, _: &ResetFilter) -> Result<u64, StoreError> {
+        Ok(0)
+    }
+    async fn list_blocks(
+        &self,
+        _: Option<BlockKind>,
+        _: &ListQuery,
+    ) -> Result<Page<Block>, StoreError> {
+        Ok(empty())
+    }
+    async fn purge_blocks(&self, _: DateTime<Utc>, _: DateTime<Utc>) -> Result<u64, StoreError> {
         Ok(0)
     }
 }

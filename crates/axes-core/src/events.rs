@@ -26,10 +26,18 @@ use serde::Serialize;
 ///   client out on every alternative until it expired); at most
 ///   [`UNLOCK_SCAN`] per purge. Lockouts made of several records below the
 ///   limit each lift silently.
+/// - `blocked`, `unblocked`: an operator set a manual block ([`Axes::block`])
+///   or lifted one ([`Axes::unblock`], only when there was one);
+///   `ip_address` and `username` are the block's target (absent: not part
+///   of it), `retry_after` the seconds until a `blocked` block ends
+///   (absent: until unblocked). Attempts a block refuses are `locked_out`
+///   events.
 ///
 /// [`Axes::reset`]: crate::Axes::reset
 /// [`Axes::delete_attempts`]: crate::Axes::delete_attempts
 /// [`Axes::purge_expired`]: crate::Axes::purge_expired
+/// [`Axes::block`]: crate::Axes::block
+/// [`Axes::unblock`]: crate::Axes::unblock
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
@@ -47,6 +55,10 @@ pub enum EventKind {
     Unlocked,
     /// A purge deleted a record that was locking its client out.
     Expired,
+    /// An operator blocked an IP address, a username or the pair.
+    Blocked,
+    /// An operator lifted a block.
+    Unblocked,
 }
 
 impl EventKind {
@@ -60,6 +72,8 @@ impl EventKind {
         EventKind::Reset,
         EventKind::Unlocked,
         EventKind::Expired,
+        EventKind::Blocked,
+        EventKind::Unblocked,
     ];
 
     /// The snake_case name (as serialised: `locked_out`).
@@ -72,6 +86,8 @@ impl EventKind {
             EventKind::Reset => "reset",
             EventKind::Unlocked => "unlocked",
             EventKind::Expired => "expired",
+            EventKind::Blocked => "blocked",
+            EventKind::Unblocked => "unblocked",
         }
     }
 

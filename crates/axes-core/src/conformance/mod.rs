@@ -33,9 +33,11 @@ use crate::store::{
     ReservationToken, ResetFilter, Store,
 };
 
+mod blocks;
 mod floods;
 mod scenarios;
 
+pub use blocks::{run_blocks, run_blocks_concurrency};
 pub use scenarios::all as all_scenarios;
 
 /// Expands to the conformance tests for a store factory
@@ -61,6 +63,16 @@ macro_rules! store_conformance {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn conformance_give_back() {
             $crate::conformance::run_give_back($make).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn conformance_blocks() {
+            $crate::conformance::run_blocks($make).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn conformance_blocks_concurrency() {
+            $crate::conformance::run_blocks_concurrency($make).await;
         }
     };
 }

@@ -4,10 +4,12 @@
 
 use std::time::Duration;
 
-use super::Axes;
+use super::{Axes, Lockout, LockoutReason, Prepared};
 use crate::blocks::{Block, BlockKind, BlockTarget};
 use crate::error::Error;
-use crate::store::{ListQuery, Page};
+use crate::events::{Event, EventKind};
+use crate::parameters::LockoutParameters;
+use crate::store::{Failures, ListQuery, Page};
 
 /// The longest `created_by` kept (characters).
 const MAX_BY: usize = 64;
@@ -77,6 +79,7 @@ impl Axes {
             lockouts: 0,
         };
         self.call(self.inner.store.put_block(&block)).await?;
+        self.emit_block(EventKind::Blocked, &block.target, block.until);
         tracing::warn!(
             "axes: blocked {} (by {:?}{})",
             block.target,
@@ -98,6 +101,7 @@ impl Axes {
             .await?;
         if removed {
             tracing::warn!("axes: unblocked {target}");
+            self.emit_block(EventKind::Unblocked, &target, None);
         }
         Ok(removed)
     }
@@ -111,4 +115,185 @@ impl Axes {
     ) -> Result<Page<Block>, Error> {
         Ok(self.call(self.inner.store.list_blocks(kind, query)).await?)
     }
+
+    /// Emits `blocked` or `unblocked` for `target`.
+    fn emit_block(
+        &self,
+        kind: EventKind,
+        target: &BlockTarget,
+        until: Option<chrono::DateTime<chrono::Utc>>,
+    ) {
+        if !self.inner.events.has_subscribers() {
+            return;
+        }
+        let now = self.now();
+        self.inner.events.emit(Event {
+            kind,
+            username: target.username.clone(),
+            ip_address: target.ip_address.clone(),
+            path: String::new(),
+            failures: 0,
+            failure_limit: self.inner.settings.failure_limit,
+            retry_after: until.map(|u| secs_until(u, now)),
+            refused: false,
+            time: now,
+            removed: None,
+        });
+    }
+
+    /// The refusal by a manual block: [`LockoutReason::Blocked`], until
+    /// the block's end (the cool-off message) or until unblocked (the
+    /// permanent-lockout message).
+    pub(super) fn blocked_lockout(
+        &self,
+        p: &Prepared,
+        block: &Block,
+        failures: &Failures,
+        limit: u32,
+    ) -> Lockout {
+        let s = &self.inner.settings;
+        let retry_after = block.until.map(|u| remaining(u, self.now()));
+        Lockout {
+            reason: LockoutReason::Blocked,
+            username: p.given_username.clone(),
+            failures: failures.max(),
+            failure_limit: limit,
+            cooloff: None,
+            retry_after,
+            message: match retry_after {
+                Some(_) => s.cooloff_message.clone(),
+                None => s.permalock_message.clone(),
+            },
+        }
+    }
+
+    /// A lockout for too many failures that lasts as long as the longest of
+    /// the count (when `reached`: a cool-off after the latest failure, or
+    /// until a reset without a cool-off) and the lockout rows `rows`
+    /// (progressive cool-off; a row without `until`: until a reset).
+    pub(super) fn escalated_lockout(
+        &self,
+        p: &Prepared,
+        failures: &Failures,
+        limit: u32,
+        reached: bool,
+        rows: &[Block],
+    ) -> Lockout {
+        let s = &self.inner.settings;
+        let now = self.now();
+        let mut l = self.lockout(p, LockoutReason::TooManyFailures, failures, limit);
+        if !reached {
+            l.retry_after = Some(std::time::Duration::ZERO);
+        }
+        for row in rows {
+            match (row.until, l.retry_after) {
+                (_, None) => break,
+                (None, Some(_)) => l.retry_after = None,
+                (Some(u), Some(by_count)) => {
+                    let left = remaining(u, now);
+                    if left > by_count {
+                        l.retry_after = Some(left);
+                        l.cooloff = (u - row.created_at).to_std().ok();
+                    }
+                }
+            }
+        }
+        match l.retry_after {
+            Some(_) => l.message = s.cooloff_message.clone(),
+            None => {
+                l.cooloff = None;
+                l.message = s.permalock_message.clone();
+            }
+        }
+        l
+    }
+
+    /// Records one more lockout of each alternative of `parameters` that
+    /// reached `limit` in `failures` (progressive cool-off, permanent
+    /// lockout), when either is configured; returns the rows as written. A
+    /// store error is logged: the lockout then lasts what the count says,
+    /// never less.
+    pub(super) async fn record_lockouts(
+        &self,
+        p: &Prepared,
+        parameters: &LockoutParameters,
+        failures: &Failures,
+        limit: u32,
+    ) -> Vec<Block> {
+        let Some(escalation) = self.inner.settings.escalation(self.window_for(p)) else {
+            return Vec::new();
+        };
+        let now = self.now();
+        let mut rows = Vec::new();
+        for (alt, count) in parameters
+            .alternatives()
+            .iter()
+            .zip(&failures.per_alternative)
+        {
+            if count.failures < limit {
+                continue;
+            }
+            let Some(target) = BlockTarget::of_alternative(&p.key, alt) else {
+                continue;
+            };
+            match self
+                .call(self.inner.store.record_lockout(&target, now, &escalation))
+                .await
+            {
+                Ok(row) => {
+                    match row.until {
+                        None => tracing::warn!(
+                            "axes: lockout {} of {} within lockout_memory: locked out until a reset",
+                            row.lockouts,
+                            row.target
+                        ),
+                        Some(u) if u > now => tracing::warn!(
+                            "axes: lockout {} of {} within lockout_memory: locked out until {}",
+                            row.lockouts,
+                            row.target,
+                            u.to_rfc3339()
+                        ),
+                        Some(_) => {}
+                    }
+                    rows.push(row);
+                }
+                Err(e) => tracing::warn!(
+                    "axes: could not record the lockout of {target} ({e}); it lasts its cool-off"
+                ),
+            }
+        }
+        rows
+    }
+
+    /// Forgets the lockout history of each alternative of `parameters` for
+    /// `key` (a successful login with `reset_on_success`), when the
+    /// progressive cool-off or the permanent lockout is configured.
+    pub(super) async fn forget_lockouts(&self, p: &Prepared, parameters: &LockoutParameters) {
+        if self.inner.settings.escalation(None).is_none() {
+            return;
+        }
+        for alt in parameters.alternatives() {
+            if let Some(target) = BlockTarget::of_alternative(&p.key, alt)
+                && let Err(e) = self
+                    .call(self.inner.store.remove_block(BlockKind::Lockout, &target))
+                    .await
+            {
+                tracing::warn!("axes: could not forget the lockouts of {target}: {e}");
+            }
+        }
+    }
+}
+
+/// The time from `now` to `until` (zero when it has passed).
+fn remaining(
+    until: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> std::time::Duration {
+    (until - now).to_std().unwrap_or(std::time::Duration::ZERO)
+}
+
+/// [`remaining`] in whole seconds, rounded up.
+fn secs_until(until: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc>) -> u64 {
+    let d = remaining(until, now);
+    d.as_secs() + u64::from(d.subsec_nanos() > 0)
 }

@@ -76,6 +76,16 @@ impl Axes {
         let before = self.locked_keys(&self.matching(filter).await).await;
         let n = self.call(self.inner.store.reset(filter)).await?;
         tracing::info!(removed = n, "axes: reset access attempts");
+        let rows = self
+            .call(
+                self.inner
+                    .store
+                    .reset_blocks(crate::blocks::BlockKind::Lockout, filter),
+            )
+            .await?;
+        if rows > 0 {
+            tracing::info!(removed = rows, "axes: reset lockout history");
+        }
         if self.inner.events.has_subscribers() {
             let key = RecordKey {
                 username: filter.username.clone(),

@@ -22,6 +22,11 @@ pub enum LockoutReason {
     /// lockout): it cannot be counted without pooling it with strangers, so
     /// it is refused (an HTTP front answers `400 Bad Request`).
     Unidentified,
+    /// An operator blocked the client's IP address, username or the pair
+    /// (`axes block`, the admin UI, the service API): refused before its
+    /// credentials are checked, and not counted. `retry_after` is set when
+    /// the block has an end.
+    Blocked,
 }
 
 /// A refusal, with everything a lockout response needs.

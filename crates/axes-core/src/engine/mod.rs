@@ -28,6 +28,7 @@ pub use status::{LockStatus, LockingAlternative};
 pub use ticket::{AuthError, Ticket};
 
 use crate::attempt::Attempt;
+use crate::blocks::{BlockKind, BlockTarget};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{ConfigError, Error, StoreError};
 use crate::events::{Event, EventBus, EventKind};
@@ -538,22 +539,26 @@ impl Axes {
             Gate::Unidentified => return Ok((refuse(self.unidentified(p)), None)),
             Gate::Counted { limit, parameters } => (limit, parameters),
         };
+        let candidates = BlockTarget::candidates(&p.key);
         let query = FailureQuery {
             key: &p.key,
             parameters: &parameters,
             window: self.window_for(p),
             now: self.now(),
-            blocks: &[],
+            blocks: &candidates,
         };
         let f = self.call(self.inner.store.failures(&query)).await?;
-        let result = if gate_limit.is_some_and(|l| f.reached(l)) {
-            refuse(self.lockout(p, LockoutReason::TooManyFailures, &f, limit))
-        } else {
-            CheckResult {
-                failures: f.max(),
-                failure_limit: limit,
-                lockout: None,
-            }
+        let reached = gate_limit.is_some_and(|l| f.reached(l));
+        let lockout = match &f.block {
+            Some(b) if b.kind == BlockKind::Manual => Some(self.blocked_lockout(p, b, &f, limit)),
+            Some(b) => Some(self.escalated_lockout(p, &f, limit, reached, std::slice::from_ref(b))),
+            None if reached => Some(self.lockout(p, LockoutReason::TooManyFailures, &f, limit)),
+            None => None,
+        };
+        let result = CheckResult {
+            failures: f.max(),
+            failure_limit: limit,
+            lockout,
         };
         Ok((result, Some((parameters, f))))
     }
@@ -584,13 +589,13 @@ impl Axes {
     }
 
     /// Whether `lockout` is answered like a wrong password (`hide_lockout`):
-    /// refusals for too many failures and by the IP lists are; a store
-    /// outage and an unattributable request are not.
+    /// refusals for too many failures, by the IP lists and by a manual
+    /// block are; a store outage and an unattributable request are not.
     pub fn hides(&self, lockout: &Lockout) -> bool {
         self.inner.settings.hide_lockout
             && matches!(
                 lockout.reason,
-                LockoutReason::TooManyFailures | LockoutReason::Denied
+                LockoutReason::TooManyFailures | LockoutReason::Denied | LockoutReason::Blocked
             )
     }
 
@@ -659,7 +664,11 @@ impl Axes {
 
     /// Deletes attempt records (lifting lockouts): all of them with neither
     /// argument, else those matching BOTH given values. A malformed IP is an
-    /// error, not a silent no-match.
+    /// error, not a silent no-match. Returns how many records went.
+    ///
+    /// The lockout history under the same filter goes too (the rows of the
+    /// progressive cool-off and the permanent lockout: a reset forgives
+    /// them); manual blocks stay — [`Axes::unblock`] lifts those.
     pub async fn reset(&self, ip: Option<&str>, username: Option<&str>) -> Result<u64, Error> {
         let filter = self.reset_filter(ip, username)?;
         self.reset_with_events(&filter).await
@@ -720,11 +729,16 @@ impl Axes {
             .await?)
     }
 
-    /// Deletes attempt records whose cool-off has passed (nothing without a
+    /// Deletes attempt records whose cool-off has passed (none without a
     /// cool-off) and returns how many went. Counts ignore expired records
     /// anyway; purging keeps the store from growing with every client that
     /// ever failed once. The stores delete in batches, so a purge never
     /// holds up logins for long.
+    ///
+    /// It also deletes the block rows that refuse nothing any more: manual
+    /// blocks whose end has passed, and lockout history older than
+    /// `lockout_memory` (with or without a cool-off); they are not in the
+    /// count returned.
     ///
     /// `axes serve` and `axes demo` run it every `--purge-interval`. In
     /// your own app, spawn a task:
@@ -744,10 +758,26 @@ impl Axes {
     /// # }
     /// ```
     pub async fn purge_expired(&self) -> Result<u64, Error> {
-        match self.inner.settings.cooloff() {
-            Some(w) => self.purge_with_events(w).await,
-            None => Ok(0),
+        let n = match self.inner.settings.cooloff() {
+            Some(w) => self.purge_with_events(w).await?,
+            None => 0,
+        };
+        let now = self.now();
+        let forget_before = now
+            .checked_sub_signed(crate::settings::to_chrono(
+                self.inner.settings.lockout_memory,
+            ))
+            .unwrap_or(now);
+        let blocks = self
+            .call(self.inner.store.purge_blocks(now, forget_before))
+            .await?;
+        if blocks > 0 {
+            tracing::info!(
+                removed = blocks,
+                "axes: purged block rows that refuse nothing"
+            );
         }
+        Ok(n)
     }
 
     /// Deletes attempt records by id (an admin's selection); unknown ids are

@@ -5,6 +5,7 @@
 use std::fmt;
 
 use super::{Axes, Lockout, LockoutReason, Prepared};
+use crate::blocks::{BlockKind, BlockTarget};
 use crate::events::EventKind;
 use crate::parameters::LockoutParameters;
 use crate::store::{Failures, NewFailureLog, Reservation, ReservationToken};
@@ -69,6 +70,7 @@ pub(super) async fn reserve(
 ) -> Result<Ticket, Lockout> {
     let s = axes.settings();
     let window = axes.window_for(&p);
+    let candidates = BlockTarget::candidates(&p.key);
     let reservation = Reservation {
         key: &p.key,
         details: &p.details,
@@ -77,7 +79,7 @@ pub(super) async fn reserve(
         window,
         count_when_locked: s.reset_cool_off_on_failure_during_lockout,
         now: axes.now(),
-        blocks: &[],
+        blocks: &candidates,
     };
     let outcome = match axes.call(axes.inner.store.reserve(&reservation)).await {
         Ok(o) => o,
@@ -108,18 +110,40 @@ pub(super) async fn reserve(
         });
     }
     let limit_value = limit.unwrap_or(u32::MAX);
-    let lockout = axes.lockout(
-        &p,
-        LockoutReason::TooManyFailures,
-        &outcome.failures,
-        limit_value,
-    );
-    tracing::warn!(
-        "axes: refused {} while locked out ({} failures)",
-        axes.client_str(&p),
-        lockout.failures
-    );
-    if outcome.counted {
+    let f = &outcome.failures;
+    let lockout = match &f.block {
+        Some(b) if b.kind == BlockKind::Manual => {
+            tracing::warn!(
+                "axes: refused {}: blocked ({}) by {:?}",
+                axes.client_str(&p),
+                b.target,
+                b.created_by
+            );
+            axes.blocked_lockout(&p, b, f, limit_value)
+        }
+        Some(b) => {
+            tracing::warn!(
+                "axes: refused {} while locked out (lockout {} of {} within lockout_memory)",
+                axes.client_str(&p),
+                b.lockouts,
+                b.target
+            );
+            let reached = limit.is_some_and(|l| f.reached(l));
+            axes.escalated_lockout(&p, f, limit_value, reached, std::slice::from_ref(b))
+        }
+        None => {
+            let l = axes.lockout(&p, LockoutReason::TooManyFailures, f, limit_value);
+            tracing::warn!(
+                "axes: refused {} while locked out ({} failures)",
+                axes.client_str(&p),
+                l.failures
+            );
+            l
+        }
+    };
+    // A refusal counted on the records, or by an operator's block (not
+    // counted, but worth a row): the failure log shows it as locked out.
+    if outcome.counted || lockout.reason == LockoutReason::Blocked {
         write_failure_log(&axes, &p, true).await;
     }
     axes.emit_lockout(&p, &lockout, true);
@@ -214,11 +238,10 @@ impl Ticket {
         }
         let store = &axes.inner.store;
         if s.reset_on_success {
+            let parameters = self.narrowed.as_ref().unwrap_or(&s.lockout_parameters);
+            axes.forget_lockouts(&self.prepared, parameters).await;
             if let Ok(n) = axes
-                .call(store.clear_client(
-                    &self.prepared.key,
-                    self.narrowed.as_ref().unwrap_or(&s.lockout_parameters),
-                ))
+                .call(store.clear_client(&self.prepared.key, parameters))
                 .await
                 && n > 0
             {
@@ -278,7 +301,14 @@ impl Ticket {
             "axes: locking out {} after repeated login failures",
             axes.client_str(p)
         );
-        let lockout = axes.lockout(p, LockoutReason::TooManyFailures, &self.failures, limit);
+        let parameters = self
+            .narrowed
+            .as_ref()
+            .unwrap_or(&axes.settings().lockout_parameters);
+        let rows = axes
+            .record_lockouts(p, parameters, &self.failures, limit)
+            .await;
+        let lockout = axes.escalated_lockout(p, &self.failures, limit, true, &rows);
         axes.emit_lockout(p, &lockout, false);
         Some(lockout)
     }

@@ -31,15 +31,18 @@
 //! everyone new.
 
 mod attempts;
+mod blocks;
 mod index;
 mod logs;
 mod record;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::blocks::{Block, BlockKind, BlockTarget, Escalation};
 use crate::error::StoreError;
 use crate::parameters::LockoutParameters;
 use crate::store::{
@@ -48,6 +51,8 @@ use crate::store::{
     ResetFilter, Store, plausible_id,
 };
 use attempts::Attempts;
+use blocks::{Blocks, empty_page};
+pub use blocks::{BlocksFull, EmptyTarget};
 use logs::{Logs, Row, next_ids};
 
 /// Entries a listing, reset or purge handles per turn of a lock.
@@ -102,6 +107,12 @@ pub struct MemoryStats {
 pub struct MemoryStore {
     attempts: Mutex<Attempts>,
     logs: Mutex<Logs>,
+    /// Taken after `attempts` when both are held (a reservation checks the
+    /// blocks under the attempts lock), never before it.
+    blocks: Mutex<Blocks>,
+    /// The rows of `blocks`, so that a reservation with no block rows to
+    /// look at costs one load.
+    block_rows: AtomicUsize,
     limits: MemoryLimits,
 }
 
@@ -154,6 +165,28 @@ impl MemoryStore {
 
     fn logs(&self) -> MutexGuard<'_, Logs> {
         lock(&self.logs)
+    }
+
+    /// Runs `f` on the block table and publishes its row count.
+    fn with_blocks<T>(&self, f: impl FnOnce(&mut Blocks) -> T) -> T {
+        let mut st = lock(&self.blocks);
+        let out = f(&mut st);
+        self.block_rows.store(st.len(), Ordering::Release);
+        out
+    }
+
+    /// The refusing block among `candidates` at `now`: one load when there
+    /// is nothing to look up.
+    fn refusing_block(&self, candidates: &[BlockTarget], now: DateTime<Utc>) -> Option<Block> {
+        if candidates.is_empty() || self.block_rows.load(Ordering::Acquire) == 0 {
+            return None;
+        }
+        lock(&self.blocks).refusing(candidates, now)
+    }
+
+    /// Block rows currently held (manual blocks and lockout history).
+    pub fn block_rows(&self) -> usize {
+        self.block_rows.load(Ordering::Acquire)
     }
 
     /// Records currently held.
@@ -250,14 +283,27 @@ impl Store for MemoryStore {
     }
 
     async fn failures(&self, q: &FailureQuery<'_>) -> Result<Failures, StoreError> {
-        Ok(self
-            .attempts()
-            .counts(q.key, q.parameters, q.window, q.now)
-            .0)
+        let mut st = self.attempts();
+        let mut failures = st.counts(q.key, q.parameters, q.window, q.now).0;
+        failures.block = self.refusing_block(q.blocks, q.now);
+        Ok(failures)
     }
 
     async fn reserve(&self, r: &Reservation<'_>) -> Result<ReserveOutcome, StoreError> {
         let mut st = self.attempts();
+        // Under the attempts lock: no failure is counted between the look-up
+        // and the decision.
+        if let Some(block) = self.refusing_block(r.blocks, r.now) {
+            return Ok(ReserveOutcome {
+                admitted: false,
+                counted: false,
+                failures: Failures {
+                    per_alternative: Vec::new(),
+                    block: Some(block),
+                },
+                token: None,
+            });
+        }
         if let Some(w) = r.window {
             st.drop_older(r.now - w, 64);
         }
@@ -499,5 +545,94 @@ impl Store for MemoryStore {
     async fn delete_failure_logs(&self, ids: &[String]) -> Result<u64, StoreError> {
         let mut st = self.logs();
         Ok(parse_ids(ids).filter(|id| st.remove_failure(*id)).count() as u64)
+    }
+
+    async fn put_block(&self, block: &Block) -> Result<(), StoreError> {
+        if block.target.is_empty() {
+            return Err(StoreError::backend(EmptyTarget));
+        }
+        let max = self.limits.max_records;
+        self.with_blocks(|b| b.put(block, max))
+            .map_err(StoreError::backend)
+    }
+
+    async fn record_lockout(
+        &self,
+        target: &BlockTarget,
+        now: DateTime<Utc>,
+        escalation: &Escalation,
+    ) -> Result<Block, StoreError> {
+        if target.is_empty() {
+            return Err(StoreError::backend(EmptyTarget));
+        }
+        let max = self.limits.max_records;
+        self.with_blocks(|b| b.record(target, now, escalation, max))
+            .map_err(StoreError::backend)
+    }
+
+    async fn remove_block(
+        &self,
+        kind: BlockKind,
+        target: &BlockTarget,
+    ) -> Result<bool, StoreError> {
+        Ok(self.with_blocks(|b| b.remove(kind, target)))
+    }
+
+    async fn reset_blocks(&self, kind: BlockKind, filter: &ResetFilter) -> Result<u64, StoreError> {
+        let mut removed = 0;
+        let mut after = None;
+        loop {
+            let (last, n) = self.with_blocks(|b| b.reset_slice(kind, filter, after, SLICE));
+            removed += n;
+            match last {
+                Some(id) => after = Some(id),
+                None => return Ok(removed),
+            }
+        }
+    }
+
+    async fn list_blocks(
+        &self,
+        kind: Option<BlockKind>,
+        q: &ListQuery,
+    ) -> Result<Page<Block>, StoreError> {
+        let skip = usize::try_from(q.offset).unwrap_or(usize::MAX);
+        let take = usize::try_from(q.bounded_limit()).unwrap_or(usize::MAX);
+        let mut page = empty_page();
+        let mut after = None;
+        loop {
+            let st = lock(&self.blocks);
+            let positions = st.positions(after, q.order, SLICE);
+            for pos in &positions {
+                if let Some(b) = st.listed(*pos, kind, q) {
+                    if page.total as usize >= skip && page.items.len() < take {
+                        page.items.push(b.clone());
+                    }
+                    page.total += 1;
+                }
+            }
+            drop(st);
+            match positions.last() {
+                Some(last) if positions.len() == SLICE => after = Some(*last),
+                _ => return Ok(page),
+            }
+        }
+    }
+
+    async fn purge_blocks(
+        &self,
+        now: DateTime<Utc>,
+        forget_before: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let mut removed = 0;
+        let mut after = None;
+        loop {
+            let (last, n) = self.with_blocks(|b| b.purge_slice(now, forget_before, after, SLICE));
+            removed += n;
+            match last {
+                Some(pos) => after = Some(pos),
+                None => return Ok(removed),
+            }
+        }
     }
 }

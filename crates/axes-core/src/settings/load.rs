@@ -137,6 +137,43 @@ pub(super) fn cooloff(raw: &Raw<'_>) -> Result<Option<Duration>, String> {
     Ok(Some(d))
 }
 
+/// A duration longer than zero, or `none`.
+pub(super) fn optional_positive_duration(raw: &Raw<'_>) -> Result<Option<Duration>, String> {
+    if raw.is_none_word() {
+        return Ok(None);
+    }
+    positive_duration(raw).map(Some)
+}
+
+/// A whole number from `MIN` to `MAX`, or `none`.
+pub(super) fn optional_integer<const MIN: i64, const MAX: i64>(
+    raw: &Raw<'_>,
+) -> Result<Option<u32>, String> {
+    if raw.is_none_word() {
+        return Ok(None);
+    }
+    integer::<u32, MIN, MAX>(raw).map(Some)
+}
+
+/// A number from 1 to [`MAX_COOLOFF_MULTIPLIER`](super::MAX_COOLOFF_MULTIPLIER)
+/// (`2`, `1.5`).
+pub(super) fn multiplier(raw: &Raw<'_>) -> Result<f64, String> {
+    let m = match raw {
+        Raw::Toml(toml::Value::Integer(n)) => *n as f64,
+        Raw::Toml(toml::Value::Float(f)) => *f,
+        Raw::Toml(_) => return Err("expected a number such as 2 or 1.5".into()),
+        Raw::Text(t) => t
+            .trim()
+            .parse::<f64>()
+            .map_err(|_| "expected a number such as 2 or 1.5".to_owned())?,
+    };
+    let max = super::MAX_COOLOFF_MULTIPLIER;
+    if !m.is_finite() || !(1.0..=max).contains(&m) {
+        return Err(format!("must be between 1 and {max}"));
+    }
+    Ok(m)
+}
+
 /// A duration longer than zero.
 pub(super) fn positive_duration(raw: &Raw<'_>) -> Result<Duration, String> {
     let d = raw.duration()?;

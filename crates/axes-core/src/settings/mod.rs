@@ -124,6 +124,27 @@ settings! {
     /// Which properties identify an attacker; see below.
     lockout_parameters: LockoutParameters = LockoutParameters::default(),
         Lockout, "[\"ip_address\"]", plain, load::lockout_parameters;
+    /// Progressive cool-off (1 – 1000): the 2nd lockout of a key within
+    /// `lockout_memory` lasts `cooloff_time` × this, the 3rd × this², …, up
+    /// to `cooloff_max`; `Retry-After` and the lockout page tell the real
+    /// time. 1: every lockout lasts `cooloff_time`. Above 1 it needs
+    /// `cooloff_time`.
+    cooloff_multiplier: f64 = 1.0, Lockout, "1", plain, load::multiplier;
+    /// No progressive cool-off lasts longer than this; at least
+    /// `cooloff_time`, and it needs `cooloff_time` and a
+    /// `cooloff_multiplier` above 1. None: no cap (but 100 years).
+    cooloff_max: Option<Duration> = None, Lockout, "none", plain, load::optional_positive_duration;
+    /// How long a key's lockouts count for the next one
+    /// (`cooloff_multiplier`, `permanent_lockout_after`), from its latest
+    /// lockout; a quiet key starts again at its first. `axes purge` (and
+    /// `--purge-interval`) forgets older lockouts.
+    lockout_memory: Duration = Duration::from_secs(24 * 60 * 60),
+        Lockout, "24h", plain, load::positive_duration;
+    /// The Nth lockout of a key within `lockout_memory` lasts until a reset
+    /// (permanent-lockout message, no `Retry-After`); 1 makes every lockout
+    /// permanent. None: lockouts end after their cool-off.
+    permanent_lockout_after: Option<u32> = None,
+        Lockout, "none", plain, load::optional_integer::<1, 1_000_000>;
     /// A successful login deletes every record matching the client on any
     /// alternative.
     reset_on_success: bool = false, Lockout, "false", plain, load::boolean;
@@ -284,6 +305,9 @@ settings! {
         Service, "[\"locked_out\"]", plain, load::event_kinds;
 }
 
+/// The largest `cooloff_multiplier`.
+pub const MAX_COOLOFF_MULTIPLIER: f64 = 1000.0;
+
 /// The shortest `secret_key` accepted (bytes): it signs session cookies and
 /// CSRF tokens, so a short one could be guessed.
 pub const MIN_SECRET_KEY_LEN: usize = 16;
@@ -350,6 +374,7 @@ impl Settings {
                     .map_err(|reason| ConfigError::Conflict(format!("{key}: {reason}")))?;
             }
         }
+        self.validate_escalation()?;
         if self.cooloff_time.is_some_and(|d| d.is_zero()) {
             return Err(ConfigError::Conflict(format!(
                 "cooloff_time: {}",
@@ -395,6 +420,90 @@ impl Settings {
             ));
         }
         Ok(())
+    }
+
+    /// The rules of the progressive cool-off and the permanent lockout:
+    /// each setting has an effect, or is refused.
+    fn validate_escalation(&self) -> Result<(), ConfigError> {
+        let m = self.cooloff_multiplier;
+        if !m.is_finite() || !(1.0..=MAX_COOLOFF_MULTIPLIER).contains(&m) {
+            return Err(ConfigError::Conflict(format!(
+                "cooloff_multiplier: must be between 1 and {MAX_COOLOFF_MULTIPLIER}"
+            )));
+        }
+        for (key, value) in [
+            ("cooloff_max", self.cooloff_max),
+            ("lockout_memory", Some(self.lockout_memory)),
+        ] {
+            if let Some(d) = value {
+                duration::within_cap(d)
+                    .map_err(|reason| ConfigError::Conflict(format!("{key}: {reason}")))?;
+                if d.is_zero() {
+                    return Err(ConfigError::Conflict(format!(
+                        "{key}: must be longer than zero"
+                    )));
+                }
+            }
+        }
+        if self.permanent_lockout_after == Some(0) {
+            return Err(ConfigError::Conflict(
+                "permanent_lockout_after: must be at least 1 (or unset)".into(),
+            ));
+        }
+        match (self.cooloff_time, self.cooloff_max) {
+            (None, Some(_)) => {
+                return Err(ConfigError::Conflict(
+                    "cooloff_max is set without cooloff_time: lockouts already last until a \
+                     reset, so it would have no effect"
+                        .into(),
+                ));
+            }
+            (Some(c), Some(max)) if max < c => {
+                return Err(ConfigError::Conflict(format!(
+                    "cooloff_max ({}) is shorter than cooloff_time ({}): no lockout could last \
+                     that long; raise cooloff_max or leave it unset",
+                    humantime::format_duration(max),
+                    humantime::format_duration(c)
+                )));
+            }
+            (Some(_), Some(_)) if m <= 1.0 => {
+                return Err(ConfigError::Conflict(
+                    "cooloff_max is set with cooloff_multiplier = 1: no lockout grows past \
+                     cooloff_time, so it would have no effect"
+                        .into(),
+                ));
+            }
+            _ => {}
+        }
+        if self.cooloff_time.is_none() && m > 1.0 {
+            return Err(ConfigError::Conflict(
+                "cooloff_multiplier > 1 without cooloff_time: lockouts already last until a \
+                 reset, so it would have no effect (use permanent_lockout_after for lockouts \
+                 that end in a permanent one)"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The progressive cool-off and permanent lockout, with `cooloff` as
+    /// the first lockout's cool-off (`cooloff_time`, or the per-attempt
+    /// hook's); `None` when neither `cooloff_multiplier > 1` nor
+    /// `permanent_lockout_after` is set: lockouts are then never recorded.
+    pub fn escalation(
+        &self,
+        cooloff: Option<chrono::Duration>,
+    ) -> Option<crate::blocks::Escalation> {
+        if self.cooloff_multiplier <= 1.0 && self.permanent_lockout_after.is_none() {
+            return None;
+        }
+        Some(crate::blocks::Escalation {
+            cooloff,
+            multiplier: self.cooloff_multiplier,
+            max: self.cooloff_max.map(to_chrono),
+            memory: to_chrono(self.lockout_memory),
+            permanent_after: self.permanent_lockout_after,
+        })
     }
 
     /// Settings that are valid but probably a mistake, one sentence each:

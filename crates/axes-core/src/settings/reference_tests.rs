@@ -222,16 +222,11 @@ fn unsupported_error(result: Result<Settings, ConfigError>) -> (String, String, 
     }
 }
 
-/// The five settings that were accepted and ignored, and the rest of the
+/// The settings that were accepted and ignored, and the rest of the
 /// contract not in this version, are refused by name in both sources.
 #[test]
 fn settings_without_effect_are_refused() {
-    for key in [
-        "cooloff_multiplier",
-        "cooloff_max",
-        "trusted_device",
-        "lockout_rules",
-    ] {
+    for key in ["trusted_device", "lockout_rules"] {
         let var = format!("AXES_{}", key.to_ascii_uppercase());
         let err = Settings::from_sources(None, "", [(var.clone(), "1".into())]);
         let (k, origin, reason) = unsupported_error(err);
@@ -423,4 +418,147 @@ fn the_django_axes_table_lists_every_mapped_name() {
     documented.sort();
     mapped.sort();
     assert_eq!(documented, mapped);
+}
+
+/// The progressive cool-off and permanent lockout: loaded from both
+/// sources, bounded, and refused when they would have no effect.
+#[test]
+fn escalation_settings_load_and_validate() {
+    let toml = "cooloff_time = \"10m\"\ncooloff_multiplier = 2.5\ncooloff_max = \"2h\"\n\
+                lockout_memory = \"7d\"\npermanent_lockout_after = 4\n";
+    let s = Settings::from_sources(Some(toml), "axes.toml", []).unwrap();
+    assert_eq!(s.cooloff_multiplier, 2.5);
+    assert_eq!(s.cooloff_max, Some(Duration::from_secs(7200)));
+    assert_eq!(s.lockout_memory, Duration::from_secs(7 * 86_400));
+    assert_eq!(s.permanent_lockout_after, Some(4));
+    let e = s.escalation(s.cooloff()).unwrap();
+    assert_eq!(e.multiplier, 2.5);
+    assert_eq!(e.max, Some(chrono::Duration::hours(2)));
+    assert_eq!(e.memory, chrono::Duration::days(7));
+    assert_eq!(e.permanent_after, Some(4));
+    assert_eq!(e.cooloff, Some(chrono::Duration::minutes(10)));
+
+    // The environment wins, in its text forms.
+    let s = Settings::from_sources(
+        Some(toml),
+        "axes.toml",
+        [
+            ("AXES_COOLOFF_MULTIPLIER".into(), "3".into()),
+            ("AXES_COOLOFF_MAX".into(), "none".into()),
+            ("AXES_PERMANENT_LOCKOUT_AFTER".into(), "none".into()),
+            ("AXES_LOCKOUT_MEMORY".into(), "1h".into()),
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            s.cooloff_multiplier,
+            s.cooloff_max,
+            s.permanent_lockout_after,
+            s.lockout_memory
+        ),
+        (3.0, None, None, Duration::from_secs(3600))
+    );
+
+    // Neither a multiplier above 1 nor a permanent lockout: nothing is
+    // recorded.
+    assert_eq!(Settings::default().escalation(None), None);
+    let only_permanent = Settings {
+        permanent_lockout_after: Some(3),
+        ..Settings::default()
+    };
+    assert!(only_permanent.validate().is_ok());
+    assert!(only_permanent.escalation(None).is_some());
+
+    // Single values out of range.
+    for (var, value, reason) in [
+        (
+            "AXES_COOLOFF_MULTIPLIER",
+            "0.5",
+            "must be between 1 and 1000",
+        ),
+        (
+            "AXES_COOLOFF_MULTIPLIER",
+            "1001",
+            "must be between 1 and 1000",
+        ),
+        (
+            "AXES_COOLOFF_MULTIPLIER",
+            "NaN",
+            "must be between 1 and 1000",
+        ),
+        ("AXES_COOLOFF_MULTIPLIER", "double", "expected a number"),
+        (
+            "AXES_PERMANENT_LOCKOUT_AFTER",
+            "0",
+            "must be between 1 and 1000000",
+        ),
+        ("AXES_LOCKOUT_MEMORY", "0s", "must be longer than zero"),
+        ("AXES_COOLOFF_MAX", "0s", "must be longer than zero"),
+        ("AXES_COOLOFF_MAX", "1000years", "at most 100 years"),
+    ] {
+        let err = Settings::from_sources(None, "", [(var.into(), value.into())]).unwrap_err();
+        match &err {
+            ConfigError::InvalidValue { reason: r, .. } => {
+                assert!(r.contains(reason), "{var}={value}: {err}")
+            }
+            other => panic!("{var}={value}: {other:?}"),
+        }
+    }
+
+    // Settings that would have no effect, or contradict each other.
+    let conflict = |env: &[(&str, &str)]| -> String {
+        let vars = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned()));
+        match Settings::from_sources(None, "", vars) {
+            Err(ConfigError::Conflict(why)) => why,
+            other => panic!("{env:?}: {other:?}"),
+        }
+    };
+    let why = conflict(&[("AXES_COOLOFF_MULTIPLIER", "2")]);
+    assert!(why.contains("without cooloff_time"), "{why}");
+    let why = conflict(&[("AXES_COOLOFF_MAX", "1h")]);
+    assert!(
+        why.contains("cooloff_max is set without cooloff_time"),
+        "{why}"
+    );
+    let why = conflict(&[("AXES_COOLOFF_TIME", "1h"), ("AXES_COOLOFF_MAX", "30m")]);
+    assert!(why.contains("shorter than cooloff_time"), "{why}");
+    let why = conflict(&[("AXES_COOLOFF_TIME", "1h"), ("AXES_COOLOFF_MAX", "2h")]);
+    assert!(why.contains("cooloff_multiplier"), "{why}");
+    // A cap equal to the cool-off is fine.
+    assert!(
+        Settings::from_sources(
+            None,
+            "",
+            [
+                ("AXES_COOLOFF_TIME".into(), "1h".into()),
+                ("AXES_COOLOFF_MAX".into(), "1h".into()),
+                ("AXES_COOLOFF_MULTIPLIER".into(), "2".into()),
+            ],
+        )
+        .is_ok()
+    );
+
+    // Built in code: validate() applies the same rules.
+    for bad in [
+        Settings {
+            cooloff_multiplier: 0.0,
+            ..Settings::default()
+        },
+        Settings {
+            cooloff_multiplier: f64::INFINITY,
+            cooloff_time: Some(Duration::from_secs(60)),
+            ..Settings::default()
+        },
+        Settings {
+            permanent_lockout_after: Some(0),
+            ..Settings::default()
+        },
+        Settings {
+            lockout_memory: Duration::ZERO,
+            ..Settings::default()
+        },
+    ] {
+        assert!(bad.validate().is_err(), "{bad:?}");
+    }
 }

@@ -12,16 +12,6 @@ const NOT_YET: &str = "not supported in this version";
 pub const UNSUPPORTED: &[(&str, &str)] = &[
     // Settings of the contract that have no effect yet: refused rather
     // than accepted and ignored.
-    (
-        "cooloff_multiplier",
-        "not supported in this version (progressive cool-off is not implemented yet)",
-    ),
-    (
-        "cooloff_max",
-        "not supported in this version (progressive cool-off is not implemented yet)",
-    ),
-    ("lockout_memory", NOT_YET),
-    ("permanent_lockout_after", NOT_YET),
     ("lockout_rules", NOT_YET),
     (
         "trusted_device",
