@@ -74,6 +74,7 @@
     allow(dead_code, unused_imports, unused_macros)
 )]
 
+mod blocks;
 mod common;
 mod connect;
 mod error;

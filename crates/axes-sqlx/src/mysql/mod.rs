@@ -1,11 +1,13 @@
 //! The MySQL / MariaDB store.
 
+mod blocks;
 mod sql;
 
 use std::str::FromStr;
 use std::sync::LazyLock;
 
 use async_trait::async_trait;
+use axes_core::blocks::{Block, BlockKind, BlockTarget, Escalation};
 use axes_core::error::StoreError;
 use axes_core::parameters::LockoutParameters;
 use axes_core::store::{
@@ -260,7 +262,37 @@ async fn count_alternatives(
     Ok(out)
 }
 
+/// The name of the named lock of a lock key (server-wide; 21 characters).
+fn lock_name(key: u64) -> String {
+    format!("axes:{key:016x}")
+}
+
 impl MySqlStore {
+    /// Takes the named lock `name` for this session, waiting up to the lock
+    /// timeout.
+    async fn take_lock(&self, conn: &mut MySqlConnection, name: &str) -> Result<(), StoreError> {
+        let taken: Option<i64> = sqlx::query_scalar(sql::GET_LOCK)
+            .bind(name)
+            .bind(self.lock_timeout_secs)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(map_sqlx)?;
+        if taken == Some(1) {
+            Ok(())
+        } else {
+            Err(Error::LockTimeout(self.lock_timeout).into())
+        }
+    }
+
+    /// Releases every named lock of this session.
+    async fn release_locks(&self, conn: &mut MySqlConnection) -> Result<(), StoreError> {
+        let _released: Option<i64> = sqlx::query_scalar(sql::RELEASE_LOCKS)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(map_sqlx)?;
+        Ok(())
+    }
+
     /// Counts the failure of an admitted attempt, or of a refused one under
     /// `count_when_locked`, in one transaction, with the named locks held.
     /// The record before and after is read for the token. A refused attempt
@@ -386,11 +418,12 @@ impl Store for MySqlStore {
         let key = KeyCols::of(query.key);
         let threshold = threshold(micros(query.now), query.window);
         let mut conn = self.pool.acquire().await.map_err(map_sqlx)?;
+        let block = blocks::refusing_block(&mut conn, query.blocks, query.now).await?;
         let per_alternative =
             count_alternatives(&mut conn, &key, query.parameters, threshold).await?;
         Ok(Failures {
             per_alternative,
-            block: None,
+            block,
         })
     }
 
@@ -400,38 +433,32 @@ impl Store for MySqlStore {
         let threshold = threshold(now, r.window);
         let names: Vec<String> = lock_keys(self.namespace().await?, &key, r.parameters)
             .into_iter()
-            .map(|k| format!("axes:{k:016x}"))
+            .map(lock_name)
             .collect();
 
         // Closed rather than reused if anything below fails or is cancelled:
         // closing the session releases its named locks.
         let mut conn = CloseGuard::new(self.pool.acquire().await.map_err(map_sqlx)?);
         for name in &names {
-            let taken: Option<i64> = sqlx::query_scalar(sql::GET_LOCK)
-                .bind(name)
-                .bind(self.lock_timeout_secs)
-                .fetch_one(&mut *conn)
-                .await
-                .map_err(map_sqlx)?;
-            if taken != Some(1) {
-                return Err(Error::LockTimeout(self.lock_timeout).into());
-            }
+            self.take_lock(&mut conn, name).await?;
         }
-        // The counts are read while the locks are held; the failure is
-        // written in one transaction that also reads the record before and
-        // after (for the token).
-        let counts = count_alternatives(&mut conn, &key, r.parameters, threshold).await?;
-        let admitted = common::admits(r.limit, &counts);
-        let outcome = if admitted || r.count_when_locked {
-            self.count_failure(&mut conn, &key, r, counts, admitted, threshold, now)
-                .await?
-        } else {
-            common::refused(counts)
+        // The blocks and the counts are read while the locks are held; the
+        // failure is written in one transaction that also reads the record
+        // before and after (for the token).
+        let outcome = match blocks::refusing_block(&mut conn, r.blocks, r.now).await? {
+            Some(block) => crate::blocks::blocked(block),
+            None => {
+                let counts = count_alternatives(&mut conn, &key, r.parameters, threshold).await?;
+                let admitted = common::admits(r.limit, &counts);
+                if admitted || r.count_when_locked {
+                    self.count_failure(&mut conn, &key, r, counts, admitted, threshold, now)
+                        .await?
+                } else {
+                    common::refused(counts)
+                }
+            }
         };
-        let _released: Option<i64> = sqlx::query_scalar(sql::RELEASE_LOCKS)
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(map_sqlx)?;
+        self.release_locks(&mut conn).await?;
         conn.release();
         Ok(outcome)
     }
@@ -651,5 +678,42 @@ impl Store for MySqlStore {
 
     async fn delete_failure_logs(&self, ids: &[String]) -> Result<u64, StoreError> {
         self.delete_ids(sql::DELETE_FAILURE_LOG, ids).await
+    }
+
+    async fn put_block(&self, block: &Block) -> Result<(), StoreError> {
+        self.put_block_row(block).await
+    }
+
+    async fn record_lockout(
+        &self,
+        target: &BlockTarget,
+        now: DateTime<Utc>,
+        escalation: &Escalation,
+    ) -> Result<Block, StoreError> {
+        self.record_lockout_row(target, now, escalation).await
+    }
+
+    async fn remove_block(&self, kind: BlockKind, target: &BlockTarget) -> Result<bool, StoreError> {
+        self.remove_block_row(kind, target).await
+    }
+
+    async fn reset_blocks(&self, kind: BlockKind, filter: &ResetFilter) -> Result<u64, StoreError> {
+        self.reset_block_rows(kind, filter).await
+    }
+
+    async fn list_blocks(
+        &self,
+        kind: Option<BlockKind>,
+        query: &ListQuery,
+    ) -> Result<Page<Block>, StoreError> {
+        self.list_blocks_page(kind, query).await
+    }
+
+    async fn purge_blocks(
+        &self,
+        now: DateTime<Utc>,
+        forget_before: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        self.purge_blocks_before(now, forget_before).await
     }
 }

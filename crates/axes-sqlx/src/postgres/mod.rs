@@ -1,11 +1,13 @@
 //! The PostgreSQL store.
 
+mod blocks;
 mod sql;
 
 use std::str::FromStr;
 use std::sync::LazyLock;
 
 use async_trait::async_trait;
+use axes_core::blocks::{Block, BlockKind, BlockTarget, Escalation};
 use axes_core::error::StoreError;
 use axes_core::parameters::LockoutParameters;
 use axes_core::store::{
@@ -252,11 +254,12 @@ impl Store for PostgresStore {
         let key = KeyCols::of(query.key);
         let threshold = threshold(micros(query.now), query.window);
         let mut conn = self.pool.acquire().await.map_err(map_sqlx)?;
+        let block = blocks::refusing_block(&mut conn, query.blocks, query.now).await?;
         let per_alternative =
             count_alternatives(&mut conn, &key, query.parameters, threshold).await?;
         Ok(Failures {
             per_alternative,
-            block: None,
+            block,
         })
     }
 
@@ -275,6 +278,11 @@ impl Store for PostgresStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(map_sqlx)?;
+        }
+        if let Some(block) = blocks::refusing_block(&mut tx, r.blocks, r.now).await? {
+            tx.commit().await.map_err(map_sqlx)?;
+            conn.release();
+            return Ok(crate::blocks::blocked(block));
         }
         let counts = count_alternatives(&mut tx, &key, r.parameters, threshold).await?;
         let admitted = common::admits(r.limit, &counts);
@@ -539,5 +547,42 @@ impl Store for PostgresStore {
 
     async fn delete_failure_logs(&self, ids: &[String]) -> Result<u64, StoreError> {
         self.delete_ids(sql::DELETE_FAILURE_LOGS, ids).await
+    }
+
+    async fn put_block(&self, block: &Block) -> Result<(), StoreError> {
+        self.put_block_row(block).await
+    }
+
+    async fn record_lockout(
+        &self,
+        target: &BlockTarget,
+        now: DateTime<Utc>,
+        escalation: &Escalation,
+    ) -> Result<Block, StoreError> {
+        self.record_lockout_row(target, now, escalation).await
+    }
+
+    async fn remove_block(&self, kind: BlockKind, target: &BlockTarget) -> Result<bool, StoreError> {
+        self.remove_block_row(kind, target).await
+    }
+
+    async fn reset_blocks(&self, kind: BlockKind, filter: &ResetFilter) -> Result<u64, StoreError> {
+        self.reset_block_rows(kind, filter).await
+    }
+
+    async fn list_blocks(
+        &self,
+        kind: Option<BlockKind>,
+        query: &ListQuery,
+    ) -> Result<Page<Block>, StoreError> {
+        self.list_blocks_page(kind, query).await
+    }
+
+    async fn purge_blocks(
+        &self,
+        now: DateTime<Utc>,
+        forget_before: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        self.purge_blocks_before(now, forget_before).await
     }
 }

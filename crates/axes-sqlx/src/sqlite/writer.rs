@@ -16,7 +16,7 @@ use std::time::Duration;
 use axes_core::error::StoreError;
 use axes_core::parameters::LockoutParameters;
 use axes_core::store::{
-    AlternativeCount, AttemptDetails, RecordKey, Reservation, ReservationToken, ReserveOutcome,
+    AlternativeCount, AttemptDetails, BlockTarget, RecordKey, Reservation, ReservationToken, ReserveOutcome,
 };
 use chrono::{DateTime, Utc};
 use rusqlite::types::ToSql;
@@ -52,6 +52,8 @@ enum Work {
         window: Option<chrono::Duration>,
         count_when_locked: bool,
         now: DateTime<Utc>,
+        /// Candidate block targets (empty: no look-up).
+        blocks: Vec<BlockTarget>,
     },
     Release {
         key: RecordKey,
@@ -76,7 +78,7 @@ fn gone() -> StoreError {
 
 /// Maps a SQLite error like [`crate::error::map_sqlx`]: busy, locked, I/O,
 /// full and cannot-open are outages.
-fn map(e: rusqlite::Error) -> StoreError {
+pub(super) fn map(e: rusqlite::Error) -> StoreError {
     let outage = matches!(
         e.sqlite_error_code(),
         Some(
@@ -124,6 +126,7 @@ impl Writer {
             window: r.window,
             count_when_locked: r.count_when_locked,
             now: r.now,
+            blocks: r.blocks.to_vec(),
         };
         match self.submit(work).await? {
             Done::Reserved(out) => Ok(out),
@@ -299,10 +302,14 @@ fn reserve(c: &Connection, work: &Work) -> Result<ReserveOutcome, StoreError> {
         window,
         count_when_locked,
         now,
+        blocks,
     } = work
     else {
         return Err(StoreError::Corrupt("not a reservation".into()));
     };
+    if let Some(block) = super::blocks::refusing_block_on(c, blocks, *now)? {
+        return Ok(crate::blocks::blocked(block));
+    }
     let key = KeyCols::of(key);
     let now = micros(*now);
     let threshold = threshold(now, *window).map(enc);
