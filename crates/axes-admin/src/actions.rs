@@ -797,8 +797,9 @@ pub(crate) async fn unblock(
             "blocks",
             Confirm {
                 heading: format!("Unblock {target}?"),
-                text: "Logins that match are no longer refused by this block (lockouts still apply)."
-                    .into(),
+                text:
+                    "Logins that match are no longer refused by this block (lockouts still apply)."
+                        .into(),
                 items: Vec::new(),
                 more: 0,
                 hidden,

@@ -39,7 +39,11 @@ async fn block_an_ip_with_confirmation_then_unblock_it() {
     // The first POST asks; nothing is blocked yet.
     let confirm = post(&app, "/admin/blocks/add", &[("csrf_token", &t), ("ip", IP)]).await;
     assert_eq!(confirm.status, StatusCode::OK, "{}", confirm.body);
-    assert!(confirm.body.contains(&format!("Block ip {IP}?")), "{}", confirm.body);
+    assert!(
+        confirm.body.contains(&format!("Block ip {IP}?")),
+        "{}",
+        confirm.body
+    );
     assert!(confirm.body.contains("until it is unblocked"));
     assert!(confirm.body.contains("Yes, block"));
     assert!(right_password_passes(&axes, IP, "alice").await);
@@ -68,14 +72,28 @@ async fn block_an_ip_with_confirmation_then_unblock_it() {
     );
 
     let list = get(&app, "/admin/blocks?done=blocked&n=1").await;
-    assert!(list.body.contains("Blocked: matching logins are refused at once."));
-    assert!(list.body.contains(&format!("<span class=\"mono\">{IP}</span>")));
+    assert!(
+        list.body
+            .contains("Blocked: matching logins are refused at once.")
+    );
+    assert!(
+        list.body
+            .contains(&format!("<span class=\"mono\">{IP}</span>"))
+    );
     assert!(list.body.contains("until unblocked"), "{}", list.body);
-    assert!(list.body.contains("<span class=\"mono\">root</span>"), "who set it");
+    assert!(
+        list.body.contains("<span class=\"mono\">root</span>"),
+        "who set it"
+    );
     assert!(list.body.contains("refusing"));
     assert!(list.body.contains("Unblock"));
 
-    let confirm = post(&app, "/admin/blocks/remove", &[("csrf_token", &t), ("ip", IP)]).await;
+    let confirm = post(
+        &app,
+        "/admin/blocks/remove",
+        &[("csrf_token", &t), ("ip", IP)],
+    )
+    .await;
     assert_eq!(confirm.status, StatusCode::OK);
     assert!(confirm.body.contains(&format!("Unblock ip {IP}?")));
     assert!(!right_password_passes(&axes, IP, "alice").await, "not yet");
@@ -222,12 +240,19 @@ async fn block_forms_are_validated_and_need_the_csrf_token() {
         )
         .await;
         assert_eq!(wrong.status, StatusCode::FORBIDDEN);
-        let stranger =
-            post_as(&app, action, &[("csrf_token", &t), ("ip", IP), ("confirm", "yes")], None)
-                .await;
+        let stranger = post_as(
+            &app,
+            action,
+            &[("csrf_token", &t), ("ip", IP), ("confirm", "yes")],
+            None,
+        )
+        .await;
         assert_eq!(stranger.status, StatusCode::FORBIDDEN);
     }
-    assert!(right_password_passes(&axes, IP, "alice").await, "nothing blocked");
+    assert!(
+        right_password_passes(&axes, IP, "alice").await,
+        "nothing blocked"
+    );
     let page = get_as(&app, "/admin/blocks", None).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "to the login page");
 }
@@ -241,7 +266,11 @@ async fn blocked_values_are_escaped_and_ips_hidden_when_not_stored() {
         .unwrap();
     let page = get(&app, "/admin/blocks").await;
     assert!(!page.body.contains("<script>x"), "{}", page.body);
-    assert!(page.body.contains("&lt;script&gt;x&lt;&#x2f;script&gt;"), "{}", page.body);
+    assert!(
+        page.body.contains("&lt;script&gt;x&lt;&#x2f;script&gt;"),
+        "{}",
+        page.body
+    );
     assert!(!page.body.contains("<b>api</b>"));
 
     let (axes, _clock) = engine(Settings {
@@ -273,14 +302,24 @@ async fn blocks_are_filtered_and_paged_like_the_other_pages() {
             .unwrap();
         clock.advance(chrono::Duration::minutes(1));
     }
-    axes.block(Some("10.0.0.9"), None, None, "cli").await.unwrap();
+    axes.block(Some("10.0.0.9"), None, None, "cli")
+        .await
+        .unwrap();
     let all = get(&app, "/admin/blocks").await;
     assert!(all.body.contains("of <strong>6</strong>"), "{}", all.body);
     let by_user = get(&app, "/admin/blocks?username=USER3").await;
-    assert!(by_user.body.contains("of <strong>1</strong>"), "{}", by_user.body);
+    assert!(
+        by_user.body.contains("of <strong>1</strong>"),
+        "{}",
+        by_user.body
+    );
     assert!(by_user.body.contains("user3"));
     let by_ip = get(&app, "/admin/blocks?ip=10.0.0.9").await;
-    assert!(by_ip.body.contains("of <strong>1</strong>"), "{}", by_ip.body);
+    assert!(
+        by_ip.body.contains("of <strong>1</strong>"),
+        "{}",
+        by_ip.body
+    );
     let page = get(&app, "/admin/blocks?per_page=10&sort=oldest").await;
     let p1 = page.body.find(">user1<").unwrap();
     let p5 = page.body.find(">user5<").unwrap();

@@ -63,7 +63,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             blocks: true,
         } => {
             debug_assert!(!locked, "clap refuses --blocks with --locked");
-            with_engine(config, |axes| async move { blocks::list(&axes, json).await })
+            with_engine(
+                config,
+                |axes| async move { blocks::list(&axes, json).await },
+            )
         }
         Command::List {
             json,
