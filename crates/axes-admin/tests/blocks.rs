@@ -327,3 +327,36 @@ async fn blocks_are_filtered_and_paged_like_the_other_pages() {
     let bad = get(&app, "/admin/blocks?ip=300.1.1.1").await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn the_detail_view_offers_to_block_the_client() {
+    let (axes, _clock) = engine(settings());
+    fail(&axes, &attempt(IP, "alice"), 1).await;
+    let app = app(&axes);
+    let id = axes
+        .list_attempts(&axes_core::store::ListQuery::all())
+        .await
+        .unwrap()
+        .items[0]
+        .id
+        .clone();
+    let detail = get(&app, &format!("/admin/attempts/{id}")).await;
+    assert_eq!(detail.status, StatusCode::OK);
+    assert!(detail.body.contains("Block this IP…"), "{}", detail.body);
+    assert!(detail.body.contains("Block IP + username…"));
+    let t = detail.csrf();
+    let confirm = post(
+        &app,
+        "/admin/blocks/add",
+        &[("csrf_token", &t), ("ip", IP), ("username", "alice")],
+    )
+    .await;
+    assert!(
+        confirm
+            .body
+            .contains(&format!("Block ip {IP} and username &quot;alice&quot;?")),
+        "{}",
+        confirm.body
+    );
+    assert!(confirm.body.contains("Only logins with both are refused."));
+}
