@@ -180,3 +180,31 @@ fn an_ip_cannot_be_blocked_when_ips_are_not_stored() {
         "Blocked username \"eve\".\n"
     );
 }
+
+#[tokio::test]
+async fn addresses_are_blocked_in_their_canonical_form() {
+    let sb = Sandbox::new();
+    // IPv6 by its /64 network (ipv6_prefix), mapped IPv4 as IPv4.
+    assert_eq!(
+        sb.run(&["block", "--ip", "2001:db8::1", "--for", "90m"])
+            .ok()
+            .split(" until ")
+            .next(),
+        Some("Blocked ip 2001:db8::/64")
+    );
+    assert!(!right_password_passes(&sb, "alice", "2001:db8::2").await);
+    assert!(right_password_passes(&sb, "alice", "2001:db8:1::1").await);
+    assert_eq!(
+        sb.run(&["block", "--ip", "::ffff:203.0.113.7"]).ok(),
+        "Blocked ip 203.0.113.7.\n"
+    );
+    assert!(!right_password_passes(&sb, "alice", IP).await);
+    assert_eq!(
+        sb.run(&["unblock", "--ip", "2001:db8::ffff"]).ok(),
+        "Unblocked ip 2001:db8::/64.\n"
+    );
+    assert_eq!(
+        sb.run(&["unblock", "--ip", IP]).ok(),
+        "Unblocked ip 203.0.113.7.\n"
+    );
+}
