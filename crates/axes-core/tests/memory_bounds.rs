@@ -325,3 +325,144 @@ async fn memory_max_records_is_the_bound_of_the_engines_store() {
         assert!(toml(bad).is_err(), "{bad}");
     }
 }
+
+mod block_table {
+    use axes_core::blocks::{Block, BlockKind, BlockTarget, Escalation};
+    use axes_core::store::ListQuery;
+    use axes_core::{MemoryStore, Store};
+    use chrono::{DateTime, Duration, Utc};
+
+    use super::MemoryLimits;
+
+    fn t(secs: i64) -> DateTime<Utc> {
+        DateTime::<Utc>::from_timestamp(1_767_225_600 + secs, 0).unwrap()
+    }
+
+    fn target(i: u32) -> BlockTarget {
+        BlockTarget::new(Some(format!("10.3.{}.{}", i / 256, i % 256)), None, None).unwrap()
+    }
+
+    fn manual(i: u32, until: Option<DateTime<Utc>>) -> Block {
+        Block {
+            kind: BlockKind::Manual,
+            target: target(i),
+            until,
+            created_at: t(0),
+            created_by: "ops".into(),
+            lockouts: 0,
+        }
+    }
+
+    fn escalation() -> Escalation {
+        Escalation {
+            cooloff: Some(Duration::seconds(60)),
+            multiplier: 2.0,
+            max: None,
+            memory: Duration::seconds(3600),
+            permanent_after: Some(3),
+        }
+    }
+
+    fn small() -> MemoryStore {
+        MemoryStore::with_limits(MemoryLimits {
+            max_records: 10,
+            max_log_rows: 10,
+        })
+    }
+
+    async fn refusing(store: &MemoryStore, now: DateTime<Utc>) -> usize {
+        store
+            .list_blocks(None, &ListQuery::all())
+            .await
+            .unwrap()
+            .items
+            .iter()
+            .filter(|b| b.refuses(now))
+            .count()
+    }
+
+    /// A full table refuses a new manual block, replaces an existing one,
+    /// and makes room only from blocks that have ended.
+    #[tokio::test]
+    async fn a_full_block_table_refuses_new_manual_blocks() {
+        let store = small();
+        for i in 0..10 {
+            store.put_block(&manual(i, None)).await.unwrap();
+        }
+        assert_eq!(store.block_rows(), 10);
+        let err = store.put_block(&manual(10, None)).await.unwrap_err();
+        assert!(err.to_string().contains("memory store full"), "{err}");
+        assert!(!err.is_outage());
+        store.put_block(&manual(3, Some(t(50)))).await.unwrap();
+        assert_eq!(store.block_rows(), 10, "replaced in place");
+        // Block 3 ends at 50: a new block made at 60 takes its place.
+        let mut new = manual(11, None);
+        new.created_at = t(60);
+        store.put_block(&new).await.unwrap();
+        assert_eq!(store.block_rows(), 10);
+        assert_eq!(refusing(&store, t(60)).await, 10);
+        // An empty target is never stored.
+        let empty = Block {
+            target: BlockTarget {
+                ip_address: None,
+                username: None,
+                user_agent: None,
+            },
+            ..manual(0, None)
+        };
+        assert!(store.put_block(&empty).await.is_err());
+    }
+
+    /// A full table evicts only lockout rows that refuse nothing and are
+    /// out of the memory; never a refusing or remembered row.
+    #[tokio::test]
+    async fn a_full_block_table_never_evicts_a_row_that_refuses_or_remembers() {
+        let store = small();
+        let e = escalation();
+        // Ten first lockouts at 0: they refuse nothing, but are remembered
+        // for an hour.
+        for i in 0..10 {
+            let row = store.record_lockout(&target(i), t(0), &e).await.unwrap();
+            assert_eq!(row.lockouts, 1);
+        }
+        let err = store
+            .record_lockout(&target(10), t(10), &e)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("memory store full"), "{err}");
+        // A known target still counts its next lockout.
+        let row = store.record_lockout(&target(0), t(20), &e).await.unwrap();
+        assert_eq!((row.lockouts, row.until), (2, Some(t(140))));
+        // Out of the memory, the rows that refuse nothing make room; the
+        // refusing one (made permanent now) stays.
+        let row = store.record_lockout(&target(0), t(30), &e).await.unwrap();
+        assert_eq!((row.lockouts, row.until), (3, None));
+        for i in 10..19 {
+            store
+                .record_lockout(&target(i), t(3600 + 30 + i64::from(i)), &e)
+                .await
+                .unwrap();
+        }
+        // Nine made room; now every row is remembered or refusing.
+        assert!(
+            store
+                .record_lockout(&target(19), t(3600 + 50), &e)
+                .await
+                .is_err()
+        );
+        assert_eq!(store.block_rows(), 10);
+        let rows = store.list_blocks(None, &ListQuery::all()).await.unwrap();
+        assert!(
+            rows.items
+                .iter()
+                .any(|b| b.target == target(0) && b.until.is_none()),
+            "the permanent row was kept: {rows:?}"
+        );
+        // Full of rows that are remembered (9 new ones) or refusing (1):
+        // a manual block is refused, nothing is evicted.
+        let now = t(3600 + 60);
+        assert!(store.put_block(&manual(99, None)).await.is_err());
+        assert_eq!(refusing(&store, now).await, 1);
+        assert_eq!(store.block_rows(), 10);
+    }
+}

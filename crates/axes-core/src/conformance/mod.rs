@@ -34,6 +34,7 @@ use crate::store::{
 };
 
 mod blocks;
+mod escalation;
 mod floods;
 mod scenarios;
 
@@ -131,6 +132,8 @@ pub enum Outcome {
     Locked,
     /// Refused by the deny list or allow-list-only.
     Denied,
+    /// Refused by an operator's manual block.
+    Blocked,
     /// Refused: it lacks every field the alternatives count by.
     Unidentified,
 }
@@ -232,6 +235,27 @@ pub enum Step {
     Purge(u64),
     /// This many events of `kind` so far.
     Events(EventKind, usize),
+    /// `Axes::block` of an IP, a username or the pair (both given), for
+    /// `secs` seconds (`None`: until unblocked).
+    Block {
+        /// IP to block.
+        ip: Option<&'static str>,
+        /// Username to block.
+        user: Option<&'static str>,
+        /// How long.
+        secs: Option<u64>,
+    },
+    /// `Axes::unblock` of exactly that target answers `removed`.
+    Unblock {
+        /// IP.
+        ip: Option<&'static str>,
+        /// Username.
+        user: Option<&'static str>,
+        /// Whether there was such a block.
+        removed: bool,
+    },
+    /// Block rows stored (manual blocks and lockout history).
+    BlockRows(u64),
 }
 
 /// A named sequence of steps under some settings.
@@ -323,6 +347,9 @@ pub async fn run_scenario(scenario: &Scenario, store: Arc<dyn Store>) -> Vec<Str
                     }
                     Err(AuthError::LockedOut(l)) if l.reason == LockoutReason::Unidentified => {
                         Outcome::Unidentified
+                    }
+                    Err(AuthError::LockedOut(l)) if l.reason == LockoutReason::Blocked => {
+                        Outcome::Blocked
                     }
                     Err(AuthError::LockedOut(_)) => Outcome::Locked,
                     Err(AuthError::Backend(e)) => match *e {},
@@ -440,6 +467,20 @@ pub async fn run_scenario(scenario: &Scenario, store: Arc<dyn Store>) -> Vec<Str
                     errors.push(format!("{at}: got {got}"));
                 }
             }
+            Step::Block { ip, user, secs } => {
+                let duration = secs.map(Duration::from_secs);
+                if let Err(e) = axes.block(*ip, *user, duration, "conformance").await {
+                    errors.push(format!("{at}: {e}"));
+                }
+            }
+            Step::Unblock { ip, user, removed } => match axes.unblock(*ip, *user).await {
+                Ok(r) if r == *removed => {}
+                other => errors.push(format!("{at}: got {other:?}")),
+            },
+            Step::BlockRows(n) => match axes.list_blocks(None, &ListQuery::all()).await {
+                Ok(p) if p.total == *n && p.items.len() as u64 == *n => {}
+                other => errors.push(format!("{at}: got {other:?}")),
+            },
         }
     }
     errors

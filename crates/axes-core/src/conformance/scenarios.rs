@@ -66,9 +66,11 @@ fn unknown_ip(user: &'static str) -> super::Who {
 }
 const IP2: &str = "10.0.0.2";
 
-/// Every scenario, the flood scenarios last.
+/// Every scenario: the rules, then the progressive cool-off and blocks,
+/// the flood scenarios last.
 pub fn all() -> Vec<Scenario> {
     let mut all = rules();
+    all.extend(super::escalation::all());
     all.extend(super::floods::all());
     all
 }

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use ipnet::Ipv6Net;
 
 use super::{Axes, CheckResult, LockoutReason, Prepared};
+use crate::blocks::Block;
 use crate::error::Error;
 use crate::parameters::Alternative;
 use crate::store::{AttemptDetails, RecordKey};
@@ -23,6 +24,12 @@ pub struct LockStatus {
     /// each with its count and latest failure (empty unless locked out by
     /// failures).
     pub locking: Vec<LockingAlternative>,
+    /// The block that refuses the client now, if any: a manual block
+    /// (`check`'s reason is then [`LockoutReason::Blocked`]; the block says
+    /// who set it and until when), or the lockout history that makes its
+    /// lockout last longer than the count (progressive cool-off, permanent
+    /// lockout).
+    pub block: Option<Block>,
 }
 
 /// One alternative that reached the failure limit.
@@ -37,8 +44,8 @@ pub struct LockingAlternative {
 }
 
 impl LockStatus {
-    /// Whether the client is refused now: locked out, or refused by the IP
-    /// lists. A stored key that lacks a field the lockout parameters count
+    /// Whether the client is refused now: locked out, blocked, or refused
+    /// by the IP lists. A stored key that lacks a field the lockout parameters count
     /// by (a record from before the settings changed) is not a client the
     /// engine can refuse: not locked (its `check` says `Unidentified`).
     pub fn is_locked(&self) -> bool {
@@ -85,6 +92,7 @@ impl Axes {
         let p = self.prepared_of(key);
         let (check, failures) = self.check_prepared(&p, true).await?;
         let limit = check.failure_limit;
+        let block = failures.as_ref().and_then(|(_, f)| f.block.clone());
         let locking = match (&check.lockout, failures) {
             (Some(_), Some((params, f))) => params
                 .alternatives()
@@ -99,6 +107,10 @@ impl Axes {
                 .collect(),
             _ => Vec::new(),
         };
-        Ok(LockStatus { check, locking })
+        Ok(LockStatus {
+            check,
+            locking,
+            block,
+        })
     }
 }

@@ -5,9 +5,11 @@
 //! candidates, each one hash look-up), listed by `created_at` and purged or
 //! evicted by `until`. The table holds at most `max_records` rows. When it
 //! is full, a new row takes the place of a row that refuses nothing and is
-//! no longer needed (an expired manual block; an expired lockout row out of
-//! `lockout_memory`), looking at a bounded number of them; a row that
-//! refuses attempts is never evicted. When none can go, a new manual block
+//! no longer needed at the new row's time (its `created_at`): an ended
+//! manual block, or — for a new lockout row, which knows `lockout_memory` —
+//! an ended lockout row out of the memory. It looks at a bounded number of
+//! them, earliest `until` first; a row that refuses attempts is never
+//! evicted. When none can go, a new manual block
 //! is refused with [`BlocksFull`], and so is a new lockout row (the engine
 //! logs it; the lockout itself still holds by the failure count).
 

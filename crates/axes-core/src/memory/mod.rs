@@ -29,6 +29,14 @@
 //! and every lockout holds. This was chosen over an overflow counter shared
 //! by the untracked clients, which an attacker could fill to lock out
 //! everyone new.
+//!
+//! Block rows (manual blocks and lockout history) are bounded by
+//! `max_records` too, in a table of their own: a full table makes room
+//! only from rows that refuse nothing and are no longer needed, never from
+//! a refusing row, and otherwise refuses the new row with [`BlocksFull`]
+//! (an error for `axes block`; for lockout history, the engine logs it and
+//! the lockout lasts its cool-off). A reservation looks blocks up under the
+//! attempts lock, by exact target, and only when the table has rows.
 
 mod attempts;
 mod blocks;

@@ -142,7 +142,8 @@ settings! {
         Lockout, "24h", plain, load::positive_duration;
     /// The Nth lockout of a key within `lockout_memory` lasts until a reset
     /// (permanent-lockout message, no `Retry-After`); 1 makes every lockout
-    /// permanent. None: lockouts end after their cool-off.
+    /// permanent. Needs `cooloff_time` (without one, every lockout lasts
+    /// until a reset anyway). None: lockouts end after their cool-off.
     permanent_lockout_after: Option<u32> = None,
         Lockout, "none", plain, load::optional_integer::<1, 1_000_000>;
     /// A successful login deletes every record matching the client on any
@@ -474,6 +475,13 @@ impl Settings {
                 ));
             }
             _ => {}
+        }
+        if self.cooloff_time.is_none() && self.permanent_lockout_after.is_some() {
+            return Err(ConfigError::Conflict(
+                "permanent_lockout_after is set without cooloff_time: every lockout already \
+                 lasts until a reset, so it would have no effect"
+                    .into(),
+            ));
         }
         if self.cooloff_time.is_none() && m > 1.0 {
             return Err(ConfigError::Conflict(

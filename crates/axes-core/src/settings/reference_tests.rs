@@ -465,6 +465,7 @@ fn escalation_settings_load_and_validate() {
     assert_eq!(Settings::default().escalation(None), None);
     let only_permanent = Settings {
         permanent_lockout_after: Some(3),
+        cooloff_time: Some(Duration::from_secs(60)),
         ..Settings::default()
     };
     assert!(only_permanent.validate().is_ok());
@@ -516,6 +517,11 @@ fn escalation_settings_load_and_validate() {
     };
     let why = conflict(&[("AXES_COOLOFF_MULTIPLIER", "2")]);
     assert!(why.contains("without cooloff_time"), "{why}");
+    let why = conflict(&[("AXES_PERMANENT_LOCKOUT_AFTER", "3")]);
+    assert!(
+        why.contains("permanent_lockout_after is set without cooloff_time"),
+        "{why}"
+    );
     let why = conflict(&[("AXES_COOLOFF_MAX", "1h")]);
     assert!(
         why.contains("cooloff_max is set without cooloff_time"),
