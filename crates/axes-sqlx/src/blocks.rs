@@ -43,7 +43,10 @@ impl<'a> TargetCols<'a> {
     pub(crate) fn of(target: &'a BlockTarget) -> Self {
         let ip = target.ip_address.as_deref().map(|s| clip(s, IP_LEN));
         let username = target.username.as_deref().map(|s| clip(s, USERNAME_LEN));
-        let user_agent = target.user_agent.as_deref().map(|s| clip(s, USER_AGENT_LEN));
+        let user_agent = target
+            .user_agent
+            .as_deref()
+            .map(|s| clip(s, USER_AGENT_LEN));
         let mut key = String::new();
         for (tag, value) in [('i', ip), ('u', username), ('a', user_agent)] {
             key.push(tag);
@@ -199,8 +202,47 @@ pub(crate) fn lock_key(namespace: &str, target: &TargetCols<'_>) -> u64 {
         .finish()
 }
 
+/// A `SELECT` of the columns of a [`BlockRow`] from `axes_blocks` where
+/// `$where` (then `$tail`). `$until` is the dialect's spelling of the
+/// `until` column.
+macro_rules! block_select {
+    ($until:literal, $where:expr) => {
+        $crate::blocks::block_select!($until, $where, "")
+    };
+    ($until:literal, $where:expr, $tail:expr) => {
+        concat!(
+            "SELECT kind, ip_address, username, user_agent, ",
+            $until,
+            ", created_at, created_by, lockouts FROM axes_blocks WHERE ",
+            $where,
+            $tail
+        )
+    };
+}
+pub(crate) use block_select;
+
+/// The listings of block rows under `$filter`, `[newest first, oldest
+/// first]`, then `$paging` (the limit and offset placeholders).
+macro_rules! block_listings {
+    ($until:literal, $filter:expr, $paging:literal) => {
+        [
+            $crate::blocks::block_select!(
+                $until,
+                $filter,
+                concat!(" ORDER BY created_at DESC, id DESC ", $paging)
+            ),
+            $crate::blocks::block_select!(
+                $until,
+                $filter,
+                concat!(" ORDER BY created_at ASC, id ASC ", $paging)
+            ),
+        ]
+    };
+}
+pub(crate) use block_listings;
+
 /// Defines the block statements' runners for one sqlx dialect, over a
-/// connection (`$conn`), the time type bound and read (`$time`), the
+/// connection (`$conn`), and `list_blocks_page` of its store (`$store`), the time type bound and read (`$time`), the
 /// conversion of a `DateTime<Utc>` to it (`$enc`) and back (`$dec`).
 /// Expects in scope the dialect's statements — `LOOKUP_BLOCKS` (binds the
 /// [`LOOKUP_KEYS`] keys), `LOCKOUT_ROW` (the key), `PUT_BLOCK` (kind, key,
@@ -212,7 +254,7 @@ pub(crate) fn lock_key(namespace: &str, target: &TargetCols<'_>) -> u64 {
 /// `FILTER_BINDS`: how many times each filter value of `RESET_BLOCKS` and
 /// the listings is bound (1 with numbered placeholders).
 macro_rules! block_fns {
-    ($conn:ty, $time:ty, $enc:expr, $dec:expr) => {
+    ($store:ty, $conn:ty, $time:ty, $enc:expr, $dec:expr) => {
         use axes_core::blocks::{Block, BlockKind, BlockTarget};
         use axes_core::error::StoreError;
         use axes_core::store::{ListQuery, Order, Page, ResetFilter};
@@ -380,13 +422,12 @@ macro_rules! block_fns {
                 Order::NewestFirst => LIST_BLOCKS[0],
                 Order::OldestFirst => LIST_BLOCKS[1],
             };
-            let rows: Vec<BlockRow<$time>> =
-                filtered!(sqlx::query_as::<_, BlockRow<$time>>(sql))
-                    .bind(limit)
-                    .bind(offset)
-                    .fetch_all(&mut *conn)
-                    .await
-                    .map_err(map_sqlx)?;
+            let rows: Vec<BlockRow<$time>> = filtered!(sqlx::query_as::<_, BlockRow<$time>>(sql))
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(map_sqlx)?;
             let (total,): (i64,) = filtered!(sqlx::query_as::<_, (i64,)>(COUNT_BLOCKS))
                 .fetch_one(&mut *conn)
                 .await
@@ -395,6 +436,18 @@ macro_rules! block_fns {
                 items: $crate::rows::all(rows, |r| block(r, $dec))?,
                 total: $crate::common::rows(total),
             })
+        }
+
+        impl $store {
+            /// `Store::list_blocks`, on a pooled connection.
+            pub(super) async fn list_blocks_page(
+                &self,
+                kind: Option<BlockKind>,
+                query: &ListQuery,
+            ) -> Result<Page<Block>, StoreError> {
+                let mut conn = self.pool.acquire().await.map_err(map_sqlx)?;
+                list_block_rows(&mut conn, kind, query).await
+            }
         }
     };
 }
@@ -438,20 +491,70 @@ macro_rules! pooled_block_methods {
                 let mut conn = self.pool.acquire().await.map_err(map_sqlx)?;
                 purge_block_rows(&mut conn, now, forget_before).await
             }
-
-            pub(super) async fn list_blocks_page(
-                &self,
-                kind: Option<BlockKind>,
-                query: &ListQuery,
-            ) -> Result<Page<Block>, StoreError> {
-                let mut conn = self.pool.acquire().await.map_err(map_sqlx)?;
-                list_block_rows(&mut conn, kind, query).await
-            }
         }
     };
 }
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) use pooled_block_methods;
+
+/// The six block methods of `Store`, delegating to the store's
+/// `put_block_row`, `record_lockout_row`, `remove_block_row`,
+/// `reset_block_rows`, `list_blocks_page` and `purge_blocks_before`. For use
+/// inside the store's `#[async_trait] impl Store`: written the way
+/// `async_trait` writes methods (a boxed `Send` future), because a macro in
+/// that impl is expanded after the attribute has run.
+macro_rules! store_block_methods {
+    () => {
+        $crate::blocks::store_block_methods!(@one put_block, put_block_row,
+            (block: &'life1 axes_core::blocks::Block), ('life1), ()
+        );
+        $crate::blocks::store_block_methods!(@one record_lockout, record_lockout_row,
+            (
+                target: &'life1 axes_core::blocks::BlockTarget,
+                now: chrono::DateTime<chrono::Utc>,
+                escalation: &'life2 axes_core::blocks::Escalation
+            ),
+            ('life1, 'life2), axes_core::blocks::Block
+        );
+        $crate::blocks::store_block_methods!(@one remove_block, remove_block_row,
+            (kind: axes_core::blocks::BlockKind, target: &'life1 axes_core::blocks::BlockTarget),
+            ('life1), bool
+        );
+        $crate::blocks::store_block_methods!(@one reset_blocks, reset_block_rows,
+            (kind: axes_core::blocks::BlockKind, filter: &'life1 axes_core::store::ResetFilter),
+            ('life1), u64
+        );
+        $crate::blocks::store_block_methods!(@one list_blocks, list_blocks_page,
+            (kind: Option<axes_core::blocks::BlockKind>, query: &'life1 axes_core::store::ListQuery),
+            ('life1), axes_core::store::Page<axes_core::blocks::Block>
+        );
+        $crate::blocks::store_block_methods!(@one purge_blocks, purge_blocks_before,
+            (now: chrono::DateTime<chrono::Utc>, forget_before: chrono::DateTime<chrono::Utc>),
+            (), u64
+        );
+    };
+    (@one $name:ident, $inherent:ident, ($($arg:ident: $ty:ty),*), ($($life:lifetime),*), $out:ty) => {
+        fn $name<'life0, $($life,)* 'async_trait>(
+            &'life0 self,
+            $($arg: $ty),*
+        ) -> ::std::pin::Pin<
+            Box<
+                dyn ::std::future::Future<
+                        Output = Result<$out, axes_core::error::StoreError>,
+                    > + Send
+                    + 'async_trait,
+            >,
+        >
+        where
+            'life0: 'async_trait,
+            $($life: 'async_trait,)*
+            Self: 'async_trait,
+        {
+            Box::pin(self.$inherent($($arg),*))
+        }
+    };
+}
+pub(crate) use store_block_methods;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

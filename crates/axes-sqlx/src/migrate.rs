@@ -32,7 +32,11 @@ pub(crate) const SQLITE: Steps = &[
         "alternative indexes",
         include_str!("../migrations/sqlite/0003_alternative_indexes.sql"),
     ),
-    (4, "blocks", include_str!("../migrations/sqlite/0004_blocks.sql")),
+    (
+        4,
+        "blocks",
+        include_str!("../migrations/sqlite/0004_blocks.sql"),
+    ),
 ];
 
 #[cfg(feature = "postgres")]
@@ -52,7 +56,11 @@ pub(crate) const POSTGRES: Steps = &[
         "alternative indexes",
         include_str!("../migrations/postgres/0003_alternative_indexes.sql"),
     ),
-    (4, "blocks", include_str!("../migrations/postgres/0004_blocks.sql")),
+    (
+        4,
+        "blocks",
+        include_str!("../migrations/postgres/0004_blocks.sql"),
+    ),
 ];
 
 #[cfg(feature = "mysql")]
@@ -72,7 +80,11 @@ pub(crate) const MYSQL: Steps = &[
         "alternative indexes",
         include_str!("../migrations/mysql/0003_alternative_indexes.sql"),
     ),
-    (4, "blocks", include_str!("../migrations/mysql/0004_blocks.sql")),
+    (
+        4,
+        "blocks",
+        include_str!("../migrations/mysql/0004_blocks.sql"),
+    ),
 ];
 
 /// The migrator of one dialect.

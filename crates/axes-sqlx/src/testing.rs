@@ -289,6 +289,22 @@ pub fn count_statement(
     }
 }
 
+/// The statement that looks up the blocks of an attempt's candidate
+/// targets on `backend` (binds: seven target keys), for query-plan tests.
+/// `None` when the backend is not compiled in.
+pub fn block_lookup_statement(backend: crate::Backend) -> Option<&'static str> {
+    match backend {
+        #[cfg(feature = "sqlite")]
+        crate::Backend::Sqlite => Some(crate::sqlite::blocks::LOOKUP_BLOCKS),
+        #[cfg(feature = "postgres")]
+        crate::Backend::Postgres => Some(crate::postgres::blocks::LOOKUP_BLOCKS),
+        #[cfg(feature = "mysql")]
+        crate::Backend::MySql => Some(crate::mysql::blocks::LOOKUP_BLOCKS),
+        #[allow(unreachable_patterns)]
+        _ => None,
+    }
+}
+
 #[cfg(all(test, any(feature = "postgres", feature = "mysql")))]
 mod tests {
     use super::*;

@@ -4,12 +4,15 @@
 //! `EXPLAIN` on a table where one address sprayed 1 000 usernames and one
 //! username was tried from 1 000 addresses, long ago: their expired records
 //! are skipped by the index range, not read.
+//!
+//! The block look-up of a reservation (seven candidate targets, both
+//! kinds) reads the unique key of `axes_blocks`, not the table.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use axes_core::parameters::{Alternative, Field};
 use axes_sqlx::Backend;
-use axes_sqlx::testing::count_statement;
+use axes_sqlx::testing::{block_lookup_statement, count_statement};
 
 const ROWS: usize = 1000;
 
@@ -88,6 +91,45 @@ fn probe(fields: &[Field]) -> Vec<&'static str> {
     out
 }
 
+/// The lines of SQLite's `EXPLAIN QUERY PLAN` of a bound statement.
+#[cfg(feature = "sqlite")]
+async fn sqlite_plan(
+    pool: &sqlx::SqlitePool,
+    q: sqlx::query::QueryAs<
+        '_,
+        sqlx::Sqlite,
+        (i64, i64, i64, String),
+        sqlx::sqlite::SqliteArguments,
+    >,
+) -> String {
+    let plan: Vec<String> = q
+        .fetch_all(pool)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.3)
+        .collect();
+    plan.join("\n")
+}
+
+/// `type`, `key` and `Extra` of MySQL's one-row `EXPLAIN` of a bound
+/// statement.
+#[cfg(feature = "mysql")]
+async fn mysql_plan(
+    pool: &sqlx::MySqlPool,
+    q: sqlx::query::Query<'_, sqlx::MySql, sqlx::mysql::MySqlArguments>,
+) -> (String, String, String) {
+    use sqlx::Row;
+
+    let rows = q.fetch_all(pool).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    let text = |name: &str| -> String {
+        let raw: Option<Vec<u8>> = rows[0].try_get(name).unwrap();
+        String::from_utf8(raw.unwrap_or_default()).unwrap()
+    };
+    (text("type"), text("key"), text("Extra"))
+}
+
 #[cfg(feature = "sqlite")]
 #[tokio::test]
 async fn sqlite_counts_use_the_alternative_index() {
@@ -109,14 +151,7 @@ async fn sqlite_counts_use_the_alternative_index() {
         for v in probe(&fields) {
             q = q.bind(v);
         }
-        let plan: Vec<String> = q
-            .fetch_all(store.pool())
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|r| r.3)
-            .collect();
-        let plan = plan.join("\n");
+        let plan = sqlite_plan(store.pool(), q).await;
         assert!(
             plan.contains(&format!("USING COVERING INDEX {index} (")),
             "{fields:?}: {plan}"
@@ -166,8 +201,6 @@ async fn postgres_counts_use_the_alternative_index() {
 #[cfg(feature = "mysql")]
 #[tokio::test]
 async fn mysql_counts_use_the_alternative_index() {
-    use sqlx::Row;
-
     let Some(store) = axes_sqlx::testing::fresh_mysql_store().await else {
         return;
     };
@@ -191,13 +224,7 @@ async fn mysql_counts_use_the_alternative_index() {
         for v in probe(&fields) {
             q = q.bind(v);
         }
-        let rows = q.fetch_all(store.pool()).await.unwrap();
-        assert_eq!(rows.len(), 1, "{fields:?}");
-        let text = |name: &str| -> String {
-            let raw: Option<Vec<u8>> = rows[0].try_get(name).unwrap();
-            String::from_utf8(raw.unwrap_or_default()).unwrap()
-        };
-        let (access, key, extra) = (text("type"), text("key"), text("Extra"));
+        let (access, key, extra) = mysql_plan(store.pool(), q).await;
         assert_eq!(key, index, "{fields:?}: {access} {key} {extra}");
         assert_eq!(access, "range", "{fields:?}: {access} {key} {extra}");
         assert!(
@@ -205,4 +232,106 @@ async fn mysql_counts_use_the_alternative_index() {
             "{fields:?}: {access} {key} {extra}"
         );
     }
+}
+
+/// Block rows of both kinds on many targets, with `time` as the dialect's
+/// literal of their `created_at`.
+fn blocks_insert_sql(time: &str) -> String {
+    let values: Vec<String> = (0..ROWS * 2)
+        .map(|i| {
+            let kind = if i % 2 == 0 { "manual" } else { "lockout" };
+            format!(
+                "('{kind}', 'i9:10.0.{}.{}u-a-', '10.0.{}.{}', {time})",
+                i / 250,
+                i % 250,
+                i / 250,
+                i % 250
+            )
+        })
+        .collect();
+    format!(
+        "INSERT INTO axes_blocks (kind, target_key, ip_address, created_at) VALUES {}",
+        values.join(", ")
+    )
+}
+
+/// Seven candidate keys, as a reservation binds them.
+fn block_keys() -> Vec<String> {
+    (0..7).map(|i| format!("i9:10.0.3.{i}u-a-")).collect()
+}
+
+#[cfg(feature = "sqlite")]
+#[tokio::test]
+async fn sqlite_block_lookup_uses_the_unique_key() {
+    let store = axes_sqlx::testing::fresh_sqlite_store().await;
+    sqlx::query(sqlx::AssertSqlSafe(blocks_insert_sql("1714564800000000")))
+        .execute(store.pool())
+        .await
+        .unwrap();
+    sqlx::query("ANALYZE").execute(store.pool()).await.unwrap();
+    let sql = block_lookup_statement(Backend::Sqlite).unwrap();
+    let mut q = sqlx::query_as::<_, (i64, i64, i64, String)>(sqlx::AssertSqlSafe(format!(
+        "EXPLAIN QUERY PLAN {sql}"
+    )));
+    for k in block_keys() {
+        q = q.bind(k);
+    }
+    let plan = sqlite_plan(store.pool(), q).await;
+    assert!(
+        plan.contains("USING INDEX axes_blocks_key (kind=? AND target_key=?)"),
+        "{plan}"
+    );
+    assert!(!plan.contains("SCAN"), "{plan}");
+}
+
+#[cfg(feature = "postgres")]
+#[tokio::test]
+async fn postgres_block_lookup_uses_the_unique_key() {
+    let Some(store) = axes_sqlx::testing::fresh_postgres_store().await else {
+        return;
+    };
+    sqlx::query(sqlx::AssertSqlSafe(blocks_insert_sql(
+        "'2024-05-01T12:00:00Z'::TIMESTAMPTZ",
+    )))
+    .execute(store.pool())
+    .await
+    .unwrap();
+    sqlx::query("VACUUM ANALYZE axes_blocks")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let sql = block_lookup_statement(Backend::Postgres).unwrap();
+    let mut q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")));
+    for k in block_keys() {
+        q = q.bind(k);
+    }
+    let plan = q.fetch_all(store.pool()).await.unwrap().join("\n");
+    assert!(plan.contains(" axes_blocks_key"), "{plan}");
+    assert!(!plan.contains("Seq Scan"), "{plan}");
+}
+
+#[cfg(feature = "mysql")]
+#[tokio::test]
+async fn mysql_block_lookup_uses_the_unique_key() {
+    let Some(store) = axes_sqlx::testing::fresh_mysql_store().await else {
+        return;
+    };
+    sqlx::query(sqlx::AssertSqlSafe(blocks_insert_sql(
+        "'2024-05-01 12:00:00'",
+    )))
+    .execute(store.pool())
+    .await
+    .unwrap();
+    sqlx::query("ANALYZE TABLE axes_blocks")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let sql = block_lookup_statement(Backend::MySql).unwrap();
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")));
+    for k in block_keys() {
+        q = q.bind(k);
+    }
+    let (access, key, _) = mysql_plan(store.pool(), q).await;
+    assert_eq!(key, "axes_blocks_key", "{access} {key}");
+    assert_eq!(access, "range", "{access} {key}");
 }

@@ -83,11 +83,14 @@ async fn session_settings() {
         .fetch_one(store.pool())
         .await
         .unwrap();
-    assert_eq!(n, 3, "initial, reservation generation, alternative indexes");
+    assert_eq!(
+        n, 4,
+        "initial, reservation generation, alternative indexes, blocks"
+    );
 }
 
 /// A database of the first schema version upgrades: made here by undoing
-/// the second migration of a fresh one, with a record written as the first
+/// the later migrations of a fresh one, with a record written as the first
 /// version wrote it.
 #[tokio::test]
 async fn upgrades_from_the_first_schema() {
@@ -95,6 +98,8 @@ async fn upgrades_from_the_first_schema() {
         return;
     };
     for statement in [
+        "DROP TABLE axes_blocks",
+        "DELETE FROM _axes_migrations WHERE version = 4",
         "DROP INDEX axes_accessattempt_ip_time, axes_accessattempt_username_time, axes_accessattempt_ip_username_time, axes_accessattempt_ua_time, axes_accessattempt_ip_ua_time, axes_accessattempt_username_ua_time",
         "CREATE INDEX axes_accessattempt_ip_address ON axes_accessattempt (ip_address)",
         "CREATE INDEX axes_accessattempt_user_agent ON axes_accessattempt (user_agent)",
@@ -120,3 +125,5 @@ async fn upgrades_from_the_first_schema() {
     let store: common::S = std::sync::Arc::new(store);
     common::upgraded_record(store).await;
 }
+
+upgrade_from_schema_three!(axes_sqlx::testing::fresh_postgres_store());

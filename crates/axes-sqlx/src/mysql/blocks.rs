@@ -7,29 +7,18 @@ use sqlx::Connection as _;
 use super::{MySqlStore, ok};
 use crate::guard::CloseGuard;
 
-macro_rules! columns {
-    () => {
-        "kind, ip_address, username, user_agent, `until`, created_at, created_by, lockouts"
-    };
-}
-
 /// The blocks of both kinds on the seven candidate keys, by the unique key
 /// (`axes_blocks_key`).
-pub(super) const LOOKUP_BLOCKS: &str = concat!(
-    "SELECT ",
-    columns!(),
-    " FROM axes_blocks WHERE kind IN ('manual', 'lockout') \
-     AND target_key IN (?, ?, ?, ?, ?, ?, ?)"
+pub(crate) const LOOKUP_BLOCKS: &str = crate::blocks::block_select!(
+    "`until`",
+    "kind IN ('manual', 'lockout') AND target_key IN (?, ?, ?, ?, ?, ?, ?)"
 );
 
 /// Not a locking read: the named lock serialises the lockouts of a target,
 /// and a locking read of a missing row would take a gap lock that
 /// deadlocks the inserts of two new targets.
-const LOCKOUT_ROW: &str = concat!(
-    "SELECT ",
-    columns!(),
-    " FROM axes_blocks WHERE kind = 'lockout' AND target_key = ?"
-);
+const LOCKOUT_ROW: &str =
+    crate::blocks::block_select!("`until`", "kind = 'lockout' AND target_key = ?");
 
 const PUT_BLOCK: &str = "INSERT INTO axes_blocks \
     (kind, target_key, ip_address, username, user_agent, `until`, created_at, created_by, lockouts) \
@@ -61,22 +50,8 @@ macro_rules! filter {
     };
 }
 
-const LIST_BLOCKS: [&str; 2] = [
-    concat!(
-        "SELECT ",
-        columns!(),
-        " FROM axes_blocks WHERE ",
-        filter!(),
-        " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
-    ),
-    concat!(
-        "SELECT ",
-        columns!(),
-        " FROM axes_blocks WHERE ",
-        filter!(),
-        " ORDER BY created_at ASC, id ASC LIMIT ? OFFSET ?"
-    ),
-];
+const LIST_BLOCKS: [&str; 2] =
+    crate::blocks::block_listings!("`until`", filter!(), "LIMIT ? OFFSET ?");
 
 const COUNT_BLOCKS: &str = concat!(
     "SELECT CAST(COUNT(*) AS SIGNED) FROM axes_blocks WHERE ",
@@ -87,7 +62,7 @@ const COUNT_BLOCKS: &str = concat!(
 const FILTER_BINDS: usize = 2;
 const SEARCH_BINDS: usize = 5;
 
-crate::blocks::block_fns!(sqlx::MySqlConnection, DateTime<Utc>, |t| t, ok);
+crate::blocks::block_fns!(MySqlStore, sqlx::MySqlConnection, DateTime<Utc>, |t| t, ok);
 
 crate::blocks::pooled_block_methods!(MySqlStore);
 

@@ -1,13 +1,12 @@
 //! The MySQL / MariaDB store.
 
-mod blocks;
+pub(crate) mod blocks;
 mod sql;
 
 use std::str::FromStr;
 use std::sync::LazyLock;
 
 use async_trait::async_trait;
-use axes_core::blocks::{Block, BlockKind, BlockTarget, Escalation};
 use axes_core::error::StoreError;
 use axes_core::parameters::LockoutParameters;
 use axes_core::store::{
@@ -680,40 +679,5 @@ impl Store for MySqlStore {
         self.delete_ids(sql::DELETE_FAILURE_LOG, ids).await
     }
 
-    async fn put_block(&self, block: &Block) -> Result<(), StoreError> {
-        self.put_block_row(block).await
-    }
-
-    async fn record_lockout(
-        &self,
-        target: &BlockTarget,
-        now: DateTime<Utc>,
-        escalation: &Escalation,
-    ) -> Result<Block, StoreError> {
-        self.record_lockout_row(target, now, escalation).await
-    }
-
-    async fn remove_block(&self, kind: BlockKind, target: &BlockTarget) -> Result<bool, StoreError> {
-        self.remove_block_row(kind, target).await
-    }
-
-    async fn reset_blocks(&self, kind: BlockKind, filter: &ResetFilter) -> Result<u64, StoreError> {
-        self.reset_block_rows(kind, filter).await
-    }
-
-    async fn list_blocks(
-        &self,
-        kind: Option<BlockKind>,
-        query: &ListQuery,
-    ) -> Result<Page<Block>, StoreError> {
-        self.list_blocks_page(kind, query).await
-    }
-
-    async fn purge_blocks(
-        &self,
-        now: DateTime<Utc>,
-        forget_before: DateTime<Utc>,
-    ) -> Result<u64, StoreError> {
-        self.purge_blocks_before(now, forget_before).await
-    }
+    crate::blocks::store_block_methods!();
 }

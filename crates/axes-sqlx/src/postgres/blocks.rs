@@ -4,26 +4,15 @@
 
 use super::{PostgresStore, ok, sql};
 
-macro_rules! columns {
-    () => {
-        "kind, ip_address, username, user_agent, until, created_at, created_by, lockouts"
-    };
-}
-
 /// The blocks of both kinds on the candidate keys `$1..$7`, by the unique
 /// key (`axes_blocks_key`).
-pub(super) const LOOKUP_BLOCKS: &str = concat!(
-    "SELECT ",
-    columns!(),
-    " FROM axes_blocks WHERE kind IN ('manual', 'lockout') \
-     AND target_key IN ($1, $2, $3, $4, $5, $6, $7)"
+pub(crate) const LOOKUP_BLOCKS: &str = crate::blocks::block_select!(
+    "until",
+    "kind IN ('manual', 'lockout') AND target_key IN ($1, $2, $3, $4, $5, $6, $7)"
 );
 
-const LOCKOUT_ROW: &str = concat!(
-    "SELECT ",
-    columns!(),
-    " FROM axes_blocks WHERE kind = 'lockout' AND target_key = $1 FOR UPDATE"
-);
+const LOCKOUT_ROW: &str =
+    crate::blocks::block_select!("until", "kind = 'lockout' AND target_key = $1 FOR UPDATE");
 
 const PUT_BLOCK: &str = "INSERT INTO axes_blocks \
     (kind, target_key, ip_address, username, user_agent, until, created_at, created_by, lockouts) \
@@ -55,22 +44,8 @@ macro_rules! filter {
     };
 }
 
-const LIST_BLOCKS: [&str; 2] = [
-    concat!(
-        "SELECT ",
-        columns!(),
-        " FROM axes_blocks WHERE ",
-        filter!(),
-        " ORDER BY created_at DESC, id DESC LIMIT $7 OFFSET $8"
-    ),
-    concat!(
-        "SELECT ",
-        columns!(),
-        " FROM axes_blocks WHERE ",
-        filter!(),
-        " ORDER BY created_at ASC, id ASC LIMIT $7 OFFSET $8"
-    ),
-];
+const LIST_BLOCKS: [&str; 2] =
+    crate::blocks::block_listings!("until", filter!(), "LIMIT $7 OFFSET $8");
 
 const COUNT_BLOCKS: &str = concat!("SELECT COUNT(*) FROM axes_blocks WHERE ", filter!());
 
@@ -78,7 +53,7 @@ const COUNT_BLOCKS: &str = concat!("SELECT COUNT(*) FROM axes_blocks WHERE ", fi
 const FILTER_BINDS: usize = 1;
 const SEARCH_BINDS: usize = 1;
 
-crate::blocks::block_fns!(sqlx::PgConnection, DateTime<Utc>, |t| t, ok);
+crate::blocks::block_fns!(PostgresStore, sqlx::PgConnection, DateTime<Utc>, |t| t, ok);
 
 crate::blocks::pooled_block_methods!(PostgresStore);
 

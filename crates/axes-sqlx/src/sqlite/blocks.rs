@@ -5,26 +5,15 @@
 use super::{SqliteStore, dec, enc, writer};
 use crate::blocks::{LOOKUP_KEYS, lookup_keys, refusing};
 
-macro_rules! columns {
-    () => {
-        "kind, ip_address, username, user_agent, until, created_at, created_by, lockouts"
-    };
-}
-
 /// The blocks of both kinds on the candidate keys `?1..?7`, by the unique
 /// key (`axes_blocks_key`).
-pub(super) const LOOKUP_BLOCKS: &str = concat!(
-    "SELECT ",
-    columns!(),
-    " FROM axes_blocks WHERE kind IN ('manual', 'lockout') \
-     AND target_key IN (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+pub(crate) const LOOKUP_BLOCKS: &str = crate::blocks::block_select!(
+    "until",
+    "kind IN ('manual', 'lockout') AND target_key IN (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
 );
 
-const LOCKOUT_ROW: &str = concat!(
-    "SELECT ",
-    columns!(),
-    " FROM axes_blocks WHERE kind = 'lockout' AND target_key = ?1"
-);
+const LOCKOUT_ROW: &str =
+    crate::blocks::block_select!("until", "kind = 'lockout' AND target_key = ?1");
 
 const PUT_BLOCK: &str = "INSERT INTO axes_blocks \
     (kind, target_key, ip_address, username, user_agent, until, created_at, created_by, lockouts) \
@@ -55,22 +44,8 @@ macro_rules! filter {
     };
 }
 
-const LIST_BLOCKS: [&str; 2] = [
-    concat!(
-        "SELECT ",
-        columns!(),
-        " FROM axes_blocks WHERE ",
-        filter!(),
-        " ORDER BY created_at DESC, id DESC LIMIT ?7 OFFSET ?8"
-    ),
-    concat!(
-        "SELECT ",
-        columns!(),
-        " FROM axes_blocks WHERE ",
-        filter!(),
-        " ORDER BY created_at ASC, id ASC LIMIT ?7 OFFSET ?8"
-    ),
-];
+const LIST_BLOCKS: [&str; 2] =
+    crate::blocks::block_listings!("until", filter!(), "LIMIT ?7 OFFSET ?8");
 
 const COUNT_BLOCKS: &str = concat!("SELECT COUNT(*) FROM axes_blocks WHERE ", filter!());
 
@@ -78,7 +53,7 @@ const COUNT_BLOCKS: &str = concat!("SELECT COUNT(*) FROM axes_blocks WHERE ", fi
 const FILTER_BINDS: usize = 1;
 const SEARCH_BINDS: usize = 1;
 
-crate::blocks::block_fns!(sqlx::SqliteConnection, i64, enc, dec);
+crate::blocks::block_fns!(SqliteStore, sqlx::SqliteConnection, i64, enc, dec);
 
 impl SqliteStore {
     pub(super) async fn put_block_row(&self, block: &Block) -> Result<(), StoreError> {
@@ -131,15 +106,6 @@ impl SqliteStore {
         let n = purge_block_rows(&mut w.tx, now, forget_before).await?;
         w.commit().await?;
         Ok(n)
-    }
-
-    pub(super) async fn list_blocks_page(
-        &self,
-        kind: Option<BlockKind>,
-        query: &ListQuery,
-    ) -> Result<Page<Block>, StoreError> {
-        let mut conn = self.pool.acquire().await.map_err(map_sqlx)?;
-        list_block_rows(&mut conn, kind, query).await
     }
 }
 

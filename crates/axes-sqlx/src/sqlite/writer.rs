@@ -16,7 +16,8 @@ use std::time::Duration;
 use axes_core::error::StoreError;
 use axes_core::parameters::LockoutParameters;
 use axes_core::store::{
-    AlternativeCount, AttemptDetails, BlockTarget, RecordKey, Reservation, ReservationToken, ReserveOutcome,
+    AlternativeCount, AttemptDetails, BlockTarget, RecordKey, Reservation, ReservationToken,
+    ReserveOutcome,
 };
 use chrono::{DateTime, Utc};
 use rusqlite::types::ToSql;
@@ -62,7 +63,8 @@ enum Work {
 }
 
 enum Done {
-    Reserved(ReserveOutcome),
+    /// Boxed: an outcome (with its block) is much larger than the other answer.
+    Reserved(Box<ReserveOutcome>),
     Released,
 }
 
@@ -129,7 +131,7 @@ impl Writer {
             blocks: r.blocks.to_vec(),
         };
         match self.submit(work).await? {
-            Done::Reserved(out) => Ok(out),
+            Done::Reserved(out) => Ok(*out),
             Done::Released => Err(StoreError::Corrupt("writer answered out of turn".into())),
         }
     }
@@ -251,7 +253,7 @@ fn transaction(c: &Connection, jobs: &[Job]) -> Result<Vec<Done>, Failed> {
     let results: Result<Vec<Done>, StoreError> = jobs
         .iter()
         .map(|job| match &job.work {
-            Work::Reserve { .. } => reserve(c, &job.work).map(Done::Reserved),
+            Work::Reserve { .. } => reserve(c, &job.work).map(|out| Done::Reserved(Box::new(out))),
             Work::Release { key, token } => release(c, key, token).map(|()| Done::Released),
         })
         .collect();

@@ -805,6 +805,147 @@ pub async fn upgraded_record(store: S) {
     );
 }
 
+/// Block targets keep absent fields apart from empty ones (a lockout of
+/// the empty user agent is not one of every user agent), and long values
+/// are cut to the column sizes the same way when blocking and when looking
+/// up, so a long username is still refused.
+pub async fn block_targets_as_stored(store: S) {
+    use axes_core::blocks::{Block, BlockKind, BlockTarget, Escalation};
+
+    let refusing = |store: S, k: RecordKey| async move {
+        let candidates = BlockTarget::candidates(&k);
+        let r = R::new(k);
+        let out = store
+            .reserve(&Reservation {
+                blocks: &candidates,
+                ..r.at(t0())
+            })
+            .await
+            .unwrap();
+        out.failures.block.map(|b| b.target)
+    };
+    let forever = Escalation {
+        cooloff: Some(Duration::minutes(1)),
+        multiplier: 1.0,
+        max: None,
+        memory: Duration::hours(1),
+        permanent_after: Some(1),
+    };
+    let no_agent = BlockTarget::new(Some("10.0.0.1".into()), None, Some(String::new())).unwrap();
+    let row = store
+        .record_lockout(&no_agent, t0(), &forever)
+        .await
+        .unwrap();
+    assert_eq!((row.lockouts, row.until), (1, None));
+    assert_eq!(
+        refusing(store.clone(), key(Some("x"), Some("10.0.0.1"), "")).await,
+        Some(no_agent.clone())
+    );
+    assert_eq!(
+        refusing(store.clone(), key(Some("x"), Some("10.0.0.1"), "curl")).await,
+        None
+    );
+    let ip_only = BlockTarget::new(Some("10.0.0.1".into()), None, None).unwrap();
+    assert!(
+        !store
+            .remove_block(BlockKind::Lockout, &ip_only)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .remove_block(BlockKind::Lockout, &no_agent)
+            .await
+            .unwrap()
+    );
+
+    let long = "é".repeat(300);
+    let target = BlockTarget::new(None, Some(long.clone()), None).unwrap();
+    let block = Block {
+        kind: BlockKind::Manual,
+        target: target.clone(),
+        until: None,
+        created_at: t0(),
+        created_by: "x".repeat(400),
+        lockouts: 0,
+    };
+    store.put_block(&block).await.unwrap();
+    let refused = refusing(store.clone(), key(Some(&long), Some("10.0.0.2"), "ua")).await;
+    let stored = refused.unwrap().username.unwrap();
+    assert_eq!(stored.chars().count(), 255);
+    assert!(long.starts_with(&stored));
+    let listed = store.list_blocks(None, &ListQuery::all()).await.unwrap();
+    assert_eq!(listed.total, 1);
+    assert_eq!(listed.items[0].created_by.len(), 255);
+    assert!(
+        store
+            .remove_block(BlockKind::Manual, &target)
+            .await
+            .unwrap()
+    );
+}
+
+/// The statements that take a fresh database back to schema version 3:
+/// no blocks table (migration 0004).
+pub const UNDO_BLOCKS: [&str; 2] = [
+    "DROP TABLE axes_blocks",
+    "DELETE FROM _axes_migrations WHERE version = 4",
+];
+
+/// Writes what a database of schema version 3 holds before it is taken
+/// back there by [`UNDO_BLOCKS`]: two failures of [`old_record_key`].
+pub async fn before_blocks(store: &S) -> R {
+    let r = R::new(old_record_key());
+    for _ in 0..2 {
+        assert!(store.reserve(&r.at(t0())).await.unwrap().admitted);
+    }
+    r
+}
+
+/// After a database of schema version 3 (see [`before_blocks`]) was
+/// upgraded by `migrate`: the record keeps its count, and blocks refuse
+/// and are listed.
+pub async fn upgraded_to_blocks(store: S, r: R) {
+    use axes_core::blocks::{Block, BlockKind, BlockTarget, Escalation};
+
+    store.migrate().await.unwrap();
+    assert_eq!(r.failures(&store, t0()).await, vec![2]);
+    let candidates = BlockTarget::candidates(&r.key);
+    let looked_up = |now| Reservation {
+        blocks: &candidates,
+        ..r.at(now)
+    };
+    let out = store.reserve(&looked_up(t0())).await.unwrap();
+    assert!(out.admitted && out.failures.block.is_none(), "{out:?}");
+    let block = Block {
+        kind: BlockKind::Manual,
+        target: BlockTarget::new(r.key.ip_address.clone(), None, None).unwrap(),
+        until: None,
+        created_at: t0(),
+        created_by: "cli".into(),
+        lockouts: 0,
+    };
+    store.put_block(&block).await.unwrap();
+    let out = store.reserve(&looked_up(t0())).await.unwrap();
+    assert!(!out.admitted && !out.counted, "{out:?}");
+    assert_eq!(out.failures.block, Some(block.clone()));
+    assert_eq!(r.failures(&store, t0()).await, vec![3], "nothing counted");
+    let escalation = Escalation {
+        cooloff: Some(Duration::minutes(1)),
+        multiplier: 2.0,
+        max: None,
+        memory: Duration::hours(1),
+        permanent_after: None,
+    };
+    let target = BlockTarget::new(None, r.key.username.clone(), None).unwrap();
+    store
+        .record_lockout(&target, t0(), &escalation)
+        .await
+        .unwrap();
+    let page = store.list_blocks(None, &ListQuery::all()).await.unwrap();
+    assert_eq!(page.total, 2, "{page:?}");
+}
+
 /// migrate is idempotent; ping and kind answer.
 pub async fn migrate_twice(store: S) {
     store
@@ -896,7 +1037,7 @@ macro_rules! scenarios {
             concurrent_reserve_is_exact, concurrent_reserve_across_records, window_expiry,
             count_when_locked, locked_client_adds_no_rows, absent_values, alternatives_sum, release, clear_client,
             reset_and_semantics, purge, listing, access_log, failure_log_cap, delete_by_id,
-            long_values, migrate_twice, time_precision, cancelled_reserve_leaves_no_lock);
+            long_values, block_targets_as_stored, migrate_twice, time_precision, cancelled_reserve_leaves_no_lock);
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
         #[ignore = "benchmark: cargo test -p axes-sqlx --all-features -- --ignored --nocapture"]
@@ -915,5 +1056,27 @@ macro_rules! scenarios {
                 }
             }
         )*
+    };
+}
+
+/// Declares `upgrades_from_the_third_schema`: a database of schema version
+/// 3 (before blocks; `$make` gives a fresh store, `None` to skip) upgrades,
+/// its records stay, and blocks work.
+#[macro_export]
+macro_rules! upgrade_from_schema_three {
+    ($make:expr) => {
+        #[tokio::test]
+        async fn upgrades_from_the_third_schema() {
+            let Some(store) = $make.await else {
+                return;
+            };
+            let pool = store.pool().clone();
+            let store: common::S = std::sync::Arc::new(store);
+            let r = common::before_blocks(&store).await;
+            for statement in common::UNDO_BLOCKS {
+                sqlx::query(statement).execute(&pool).await.unwrap();
+            }
+            common::upgraded_to_blocks(store, r).await;
+        }
     };
 }
