@@ -208,3 +208,54 @@ async fn addresses_are_blocked_in_their_canonical_form() {
         "Unblocked ip 203.0.113.7.\n"
     );
 }
+
+/// A lockout lengthened by the progressive cool-off is listed with the
+/// blocks (kind `lockout`); a first lockout (its row refuses nothing) is
+/// not.
+#[tokio::test]
+async fn escalated_lockouts_are_listed_with_the_blocks() {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    let sb = Sandbox::new();
+    let clock = axes_core::ManualClock::new(Utc::now() - chrono::Duration::minutes(20));
+    let axes = axes_core::Axes::builder(axes_core::Settings {
+        cooloff_time: Some(Duration::from_secs(15 * 60)),
+        cooloff_multiplier: 2.0,
+        ..sb.settings()
+    })
+    .store(sb.store().await)
+    .clock(Arc::new(clock.clone()))
+    .build()
+    .unwrap();
+    let a = attempt("alice", IP);
+    for _ in 0..3 {
+        common::fail(&axes, &a).await;
+    }
+    assert_eq!(sb.run(&["list", "--blocks"]).ok(), "", "a first lockout");
+    // Its cool-off passes; the second lockout lasts 30 minutes.
+    clock.advance(chrono::Duration::minutes(16));
+    for _ in 0..3 {
+        common::fail(&axes, &a).await;
+    }
+    let text = sb.run(&["list", "--blocks"]).ok().to_owned();
+    let fields: Vec<&str> = text.trim_end_matches('\n').split('\t').collect();
+    assert_eq!(fields.len(), 5, "{text:?}");
+    assert_eq!(fields[0], IP, "{text:?}");
+    assert_eq!(&fields[3..], ["lockout", "2 lockouts"], "{text:?}");
+    let until: DateTime<Utc> = fields[2].parse().unwrap();
+    let left = until - Utc::now();
+    assert!(
+        left > chrono::Duration::minutes(20) && left <= chrono::Duration::minutes(26),
+        "{left}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(sb.run(&["list", "--blocks", "--json"]).ok()).unwrap();
+    assert_eq!(json[0]["kind"], "lockout", "{json}");
+    assert_eq!(json[0]["lockouts"], 2, "{json}");
+    assert_eq!(json[0]["created_by"], "", "{json}");
+    // Unblock lifts manual blocks only; a reset lifts the lockout.
+    assert_eq!(sb.run(&["unblock", "--ip", IP]).ok(), "No block found.\n");
+    assert_eq!(sb.run(&["reset-ip", IP]).code, 0);
+    assert_eq!(sb.run(&["list", "--blocks"]).ok(), "");
+}
