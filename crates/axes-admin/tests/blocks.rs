@@ -360,3 +360,31 @@ async fn the_detail_view_offers_to_block_the_client() {
     );
     assert!(confirm.body.contains("Only logins with both are refused."));
 }
+
+#[tokio::test]
+async fn escalated_lockouts_are_shown_with_an_unlock_button() {
+    let (axes, clock) = engine(Settings {
+        cooloff_time: Some(std::time::Duration::from_secs(15 * 60)),
+        cooloff_multiplier: 2.0,
+        ..settings()
+    });
+    let app = app(&axes);
+    let a = attempt(IP, "alice");
+    fail(&axes, &a, 3).await;
+    clock.advance(chrono::Duration::minutes(16));
+    fail(&axes, &a, 3).await;
+    let page = get(&app, "/admin/blocks").await;
+    assert!(
+        page.body
+            .contains("lockout <span class=\"muted\">(2×)</span>"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("(in 30 min 0 s)"), "{}", page.body);
+    assert!(page.body.contains("Unlock<span"), "{}", page.body);
+    assert!(!page.body.contains("Unblock<span"), "{}", page.body);
+    assert!(
+        page.body.contains("<span class=\"muted\">axes</span>"),
+        "set by axes"
+    );
+}
