@@ -71,6 +71,14 @@ async fn block_an_ip_with_confirmation_then_unblock_it() {
         0
     );
 
+    let dashboard = get(&app, "/admin/").await;
+    assert!(
+        dashboard
+            .body
+            .contains("Manual blocks refusing logins now: <strong>1</strong>"),
+        "{}",
+        dashboard.body
+    );
     let list = get(&app, "/admin/blocks?done=blocked&n=1").await;
     assert!(
         list.body
