@@ -9,8 +9,10 @@ use serde::Serialize;
 /// What happened. When each fires:
 ///
 /// - `login_failed`: wrong credentials were given by a counted client.
-/// - `locked_out`: a failure reached the limit, or a locked-out, deny-listed
-///   or not-allow-listed client was refused (also with `hide_lockout`).
+/// - `locked_out`: a failure reached the limit, or a locked-out, blocked,
+///   deny-listed or not-allow-listed client was refused (also with
+///   `hide_lockout`); `retry_after` is the real time left (progressive
+///   cool-off included).
 /// - `logged_in`, `logged_out`: a successful login and a logout reported
 ///   to the engine.
 /// - `reset`: attempt records were deleted by an operator — [`Axes::reset`]
