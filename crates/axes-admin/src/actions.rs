@@ -1,5 +1,6 @@
 //! The changes an admin can make: delete selected rows, unlock an IP, a
-//! username or both, prune old logs, remove expired attempts.
+//! username or both, prune old logs, remove expired attempts, block and
+//! unblock.
 //!
 //! Each is a POST carrying the CSRF token. The first POST shows what would
 //! happen and asks for confirmation; the second (with `confirm=yes`) does it,
@@ -18,7 +19,7 @@ use serde::Serialize;
 
 use crate::pages::MAX_ID_LEN;
 use crate::query::{self, MAX_IP_LEN, MAX_USERNAME_LEN};
-use crate::render::{Ctx, time};
+use crate::render::{Ctx, span, time};
 use crate::{Shared, State as AdminState, csrf};
 
 /// Most rows one action deletes.
@@ -619,5 +620,208 @@ pub(crate) async fn purge(
             done(format!("{list_url}?done=purged-attempts&n={n}"))
         }
         Err(e) => failed(&state, &ctx, "Removing expired attempts", &e),
+    }
+}
+
+/// The longest `for` duration text accepted.
+const MAX_DURATION_LEN: usize = 64;
+
+/// The IP and username of a block form: bounded, at least one, no IP when
+/// IPs are not stored.
+fn block_fields<'a>(
+    state: &AdminState,
+    ctx: &Ctx,
+    form: &'a Form,
+) -> Result<(Option<&'a str>, Option<&'a str>), Box<Response>> {
+    let ip = form.get("ip");
+    let username = form.get("username");
+    if ip.is_some() && !state.axes.settings().store_ip_address {
+        return Err(Box::new(bad_request(
+            state,
+            ctx,
+            "IP addresses are not stored (store_ip_address = false).",
+        )));
+    }
+    if ip.is_some_and(|v| v.len() > MAX_IP_LEN)
+        || username.is_some_and(|v| v.len() > MAX_USERNAME_LEN)
+    {
+        return Err(Box::new(bad_request(
+            state,
+            ctx,
+            "The IP address or username is too long.",
+        )));
+    }
+    if ip.is_none() && username.is_none() {
+        return Err(Box::new(bad_request(
+            state,
+            ctx,
+            "Give an IP address, a username or both.",
+        )));
+    }
+    Ok((ip, username))
+}
+
+/// The hidden fields that carry a block form to its confirmation.
+fn block_hidden(ip: Option<&str>, username: Option<&str>) -> Vec<(String, String)> {
+    let mut hidden = Vec::new();
+    if let Some(ip) = ip {
+        hidden.push(("ip".to_owned(), ip.to_owned()));
+    }
+    if let Some(u) = username {
+        hidden.push(("username".to_owned(), u.to_owned()));
+    }
+    hidden
+}
+
+/// `POST /blocks/add` with `ip`, `username` or both (the pair) and an
+/// optional `for` ("30m", "2h", "7d"; empty: until unblocked): refuses
+/// matching logins at once. `created_by` is the admin's name.
+pub(crate) async fn block(
+    State(state): State<Shared>,
+    Extension(ctx): Extension<Ctx>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = match genuine(&state, &ctx, &headers, &body) {
+        Ok(f) => f,
+        Err(r) => return *r,
+    };
+    let (ip, username) = match block_fields(&state, &ctx, &form) {
+        Ok(v) => v,
+        Err(r) => return *r,
+    };
+    let for_text = form.get("for");
+    let duration = match for_text {
+        None => None,
+        Some(t) if t.chars().count() > MAX_DURATION_LEN => {
+            return bad_request(&state, &ctx, "The duration is too long.");
+        }
+        Some(t) => match axes_core::settings::parse_duration(t) {
+            Ok(d) if d.is_zero() => {
+                return bad_request(&state, &ctx, "A block must last longer than zero.");
+            }
+            Ok(d) => Some(d),
+            Err(e) => return bad_request(&state, &ctx, &format!("The duration: {e}.")),
+        },
+    };
+    let target = match state.axes.block_target(ip, username) {
+        Ok(t) => t,
+        Err(e) => return bad_request(&state, &ctx, &e.to_string()),
+    };
+    let list_url = format!("{}/blocks", ctx.base);
+    if !form.confirmed() {
+        let mut hidden = block_hidden(ip, username);
+        if let Some(t) = for_text {
+            hidden.push(("for".into(), t.to_owned()));
+        }
+        hidden.push(("confirm".into(), "yes".into()));
+        let how_long = match duration {
+            Some(d) => format!(
+                "for {} (until about {})",
+                span(axes_core::settings::to_chrono(d)),
+                time(state.axes.now() + axes_core::settings::to_chrono(d))
+            ),
+            None => "until it is unblocked".to_owned(),
+        };
+        let pair = if target.ip_address.is_some() && target.username.is_some() {
+            " Only logins with both are refused."
+        } else {
+            ""
+        };
+        return confirm_page(
+            &state,
+            &ctx,
+            "blocks",
+            Confirm {
+                heading: format!("Block {target}?"),
+                text: format!(
+                    "Every login that matches is refused at once, before its password is checked, {how_long}.{pair}"
+                ),
+                items: Vec::new(),
+                more: 0,
+                hidden,
+                action: format!("{list_url}/add"),
+                cancel_url: list_url,
+                confirm_label: "Yes, block".into(),
+            },
+        );
+    }
+    match state
+        .axes
+        .block(ip, username, duration, &ctx.identity.name)
+        .await
+    {
+        Ok(b) => {
+            tracing::info!(
+                target: "axes_admin",
+                admin = %ctx.identity.name,
+                "axes admin: {} blocked {}{}",
+                ctx.identity.name,
+                b.target,
+                b.until.map(|u| format!(" until {}", time(u))).unwrap_or_default()
+            );
+            done(format!("{list_url}?done=blocked&n=1"))
+        }
+        Err(axes_core::Error::InvalidInput(why)) => bad_request(&state, &ctx, &why),
+        Err(e) => failed(&state, &ctx, "Blocking", &e),
+    }
+}
+
+/// `POST /blocks/remove` with the `ip`, `username` or both of a manual
+/// block: lifts exactly that block.
+pub(crate) async fn unblock(
+    State(state): State<Shared>,
+    Extension(ctx): Extension<Ctx>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = match genuine(&state, &ctx, &headers, &body) {
+        Ok(f) => f,
+        Err(r) => return *r,
+    };
+    let (ip, username) = match block_fields(&state, &ctx, &form) {
+        Ok(v) => v,
+        Err(r) => return *r,
+    };
+    let target = match state.axes.block_target(ip, username) {
+        Ok(t) => t,
+        Err(e) => return bad_request(&state, &ctx, &e.to_string()),
+    };
+    let list_url = format!("{}/blocks", ctx.base);
+    if !form.confirmed() {
+        let mut hidden = block_hidden(ip, username);
+        hidden.push(("confirm".into(), "yes".into()));
+        return confirm_page(
+            &state,
+            &ctx,
+            "blocks",
+            Confirm {
+                heading: format!("Unblock {target}?"),
+                text:
+                    "Logins that match are no longer refused by this block (lockouts still apply)."
+                        .into(),
+                items: Vec::new(),
+                more: 0,
+                hidden,
+                action: format!("{list_url}/remove"),
+                cancel_url: list_url,
+                confirm_label: "Yes, unblock".into(),
+            },
+        );
+    }
+    match state.axes.unblock(ip, username).await {
+        Ok(removed) => {
+            if removed {
+                tracing::info!(
+                    target: "axes_admin",
+                    admin = %ctx.identity.name,
+                    "axes admin: {} unblocked {target}",
+                    ctx.identity.name,
+                );
+            }
+            done(format!("{list_url}?done=unblocked&n={}", u8::from(removed)))
+        }
+        Err(axes_core::Error::InvalidInput(why)) => bad_request(&state, &ctx, &why),
+        Err(e) => failed(&state, &ctx, "Unblocking", &e),
     }
 }

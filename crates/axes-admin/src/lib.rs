@@ -5,8 +5,10 @@
 //! when each lockout lifts, a chart of failures and lockouts), the access
 //! attempts, the access log and the failure log, each filterable, searchable,
 //! sortable and paged, with a detail view per record; delete selected rows,
-//! unlock an IP, a username or both, prune old logs. Every change is a POST
-//! with a CSRF token and a confirmation step, and is written to the log
+//! unlock an IP, a username or both, prune old logs; block an IP, a
+//! username or the pair at once (for a while or until unblocked) and lift
+//! such blocks. Every change is a POST with a CSRF token and a
+//! confirmation step, and is written to the log
 //! (`tracing`, target `axes_admin`) with the admin's name.
 //!
 //! The admin is an axum [`Router`] the host application mounts where it
@@ -196,6 +198,9 @@ pub fn router(config: AdminConfig) -> Router {
         .route("/failure-logs/{id}", get(pages::failure_logs::detail))
         .route("/failure-logs/delete", post(actions::delete_failure_logs))
         .route("/unlock", post(actions::unlock))
+        .route("/blocks", get(pages::blocks::list))
+        .route("/blocks/add", post(actions::block))
+        .route("/blocks/remove", post(actions::unblock))
         .route("/prune", post(actions::prune))
         .route("/purge", post(actions::purge))
         .route_layer(middleware::from_fn_with_state(state.clone(), guard));

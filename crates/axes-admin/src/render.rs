@@ -27,6 +27,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         "failure_logs.html",
         include_str!("../templates/failure_logs.html"),
     ),
+    ("blocks.html", include_str!("../templates/blocks.html")),
     ("detail.html", include_str!("../templates/detail.html")),
     ("confirm.html", include_str!("../templates/confirm.html")),
     ("message.html", include_str!("../templates/message.html")),

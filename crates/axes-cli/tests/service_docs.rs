@@ -223,3 +223,62 @@ async fn the_javascript_example_runs_the_whole_login_flow() {
     let lines = run_example("node", &["--input-type=module", "-"], &code, &p.url);
     assert_eq!(lines, ["true", "false", "false", LOCKED, LOCKED]);
 }
+
+/// `value` with its times (`until`, `created_at`: they must be RFC 3339)
+/// and its `retry_after` (within a minute of the documented two hours)
+/// replaced by placeholders, at any depth.
+fn without_times(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let v = match (k.as_str(), v) {
+                        ("until" | "created_at", Value::String(t)) => {
+                            chrono::DateTime::parse_from_rfc3339(t)
+                                .unwrap_or_else(|e| panic!("{k}: {t}: {e}"));
+                            Value::from("<time>")
+                        }
+                        ("retry_after", Value::Number(n)) => {
+                            let n = n.as_u64().unwrap();
+                            assert!((7140..=7200).contains(&n), "retry_after {n}");
+                            Value::from("<2h>")
+                        }
+                        _ => without_times(v),
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_times).collect()),
+        other => other.clone(),
+    }
+}
+
+#[tokio::test]
+async fn the_blocks_examples_of_the_service_docs_do_what_they_say() {
+    if !process_support::runs("curl") {
+        skip("curl is not installed");
+        return;
+    }
+    let steps = curl_steps(&block(
+        &read("docs/service.md"),
+        "## Operators: blocks",
+        "sh",
+    ));
+    assert_eq!(steps.len(), 5, "block, a refused begin, list, unblock, 404");
+    let (p, _env) = fresh_serve();
+    for (cmd, documented) in &steps {
+        let answer = run_curl(cmd, &p.url, DOC_ID);
+        assert_eq!(
+            without_times(&answer),
+            without_times(documented),
+            "{cmd}: {answer}"
+        );
+    }
+    // The documented times are two hours apart, as the answers'.
+    let until = steps[0].1["until"].as_str().unwrap();
+    let created = steps[0].1["created_at"].as_str().unwrap();
+    let d = chrono::DateTime::parse_from_rfc3339(until).unwrap()
+        - chrono::DateTime::parse_from_rfc3339(created).unwrap();
+    assert_eq!(d.num_hours(), 2);
+}

@@ -253,6 +253,26 @@ pub(crate) async fn page(
         .map(|b| (time(b.start), b.failures, b.lockouts))
         .collect();
 
+    // Manual blocks that refuse now, among the newest page of them (the
+    // Blocks page has them all).
+    let blocks_query = axes_core::store::ListQuery {
+        limit: axes_core::store::ListQuery::MAX_LIMIT,
+        ..axes_core::store::ListQuery::all()
+    };
+    let (blocked_now, blocks_partial) = match axes
+        .list_blocks(Some(axes_core::BlockKind::Manual), &blocks_query)
+        .await
+    {
+        Ok(p) => (
+            Some(p.items.iter().filter(|b| b.refuses(now)).count()),
+            p.total > p.items.len() as u64,
+        ),
+        Err(e) => {
+            tracing::warn!("axes admin: cannot list the blocks: {e}");
+            (None, false)
+        }
+    };
+
     state.page(
         Some(&ctx),
         "dashboard.html",
@@ -264,6 +284,8 @@ pub(crate) async fn page(
             counts => Serde(counts),
             locked => Serde(locked),
             locked_total => locked_total,
+            blocked_now => blocked_now,
+            blocks_partial => blocks_partial,
             locked_more => locked_total.saturating_sub(MAX_LOCKED_SHOWN),
             scanned => asked.len(),
             scan_partial => recent.total > asked.len() as u64,

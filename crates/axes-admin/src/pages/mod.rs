@@ -1,7 +1,9 @@
-//! The pages: dashboard, the three listings and their detail views.
+//! The pages: dashboard, the three listings and their detail views, the
+//! blocks.
 
 pub(crate) mod access_logs;
 pub(crate) mod attempts;
+pub(crate) mod blocks;
 pub(crate) mod dashboard;
 pub(crate) mod failure_logs;
 
@@ -117,6 +119,9 @@ pub(crate) fn notice(raw: &[u8]) -> Option<String> {
             "Unlocked: {} removed.",
             rows("access attempt", "access attempts")
         ),
+        "blocked" => "Blocked: matching logins are refused at once.".to_owned(),
+        "unblocked" if n == 0 => "No block found.".to_owned(),
+        "unblocked" => "Unblocked.".to_owned(),
         "purged-attempts" => format!(
             "{} removed.",
             rows("expired access attempt", "expired access attempts")

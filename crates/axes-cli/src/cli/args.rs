@@ -77,17 +77,51 @@ pub enum Command {
     #[command(about = "Reset access failure log records older than given days.")]
     ResetFailureLogs(AgeArgs),
 
-    /// List access attempts
+    /// List access attempts (or, with --blocks, the blocks that refuse now)
     ///
-    /// One line per attempt record: `ip<TAB>username<TAB>failures`.
+    /// One line per attempt record: `ip<TAB>username<TAB>failures`. With
+    /// --blocks, one line per block that refuses now (manual blocks, and
+    /// lockouts lengthened by the progressive cool-off):
+    /// `ip<TAB>username<TAB>until<TAB>kind<TAB>created_by`, `until` being
+    /// an RFC 3339 time or `forever`.
     List {
-        /// Print a JSON array of attempt records instead (each with
-        /// `locked` and `retry_after`, as the engine decides them)
+        /// Print a JSON array instead (attempt records with `locked` and
+        /// `retry_after`, as the engine decides them; or blocks)
         #[arg(long)]
         json: bool,
         /// Only records whose client the engine refuses now
-        #[arg(long)]
+        #[arg(long, conflicts_with = "blocks")]
         locked: bool,
+        /// List the blocks that refuse now instead of the attempts
+        #[arg(long)]
+        blocks: bool,
+    },
+
+    /// Refuse an IP address, a username, or the pair, at once
+    ///
+    /// Every login attempt that matches is refused before its password is
+    /// checked, and nothing is counted, until `axes unblock` (or for
+    /// --for DURATION). Both --ip and --username: only that pair. Prints
+    /// `Blocked …`.
+    Block {
+        /// What to block
+        #[command(flatten)]
+        target: BlockTargetArgs,
+        /// How long: "30m", "2h", "7d" (a bare number is hours), at most
+        /// 100 years [default: until unblocked]
+        #[arg(long = "for", value_name = "DURATION")]
+        duration: Option<String>,
+    },
+
+    /// Lift the block of an IP address, a username, or the pair
+    ///
+    /// Prints `Unblocked …` or `No block found.`. Give exactly the values
+    /// the block was set with: `--ip` alone lifts the IP's block, not a
+    /// block of that IP and a username.
+    Unblock {
+        /// Which block to lift
+        #[command(flatten)]
+        target: BlockTargetArgs,
     },
 
     /// Delete the attempts whose cool-off has passed
@@ -157,6 +191,18 @@ pub enum Command {
     },
 }
 
+/// The target of `block` and `unblock`: an IP, a username, or both.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = true)]
+pub struct BlockTargetArgs {
+    /// IP address (IPv4 or IPv6)
+    #[arg(long, value_name = "IP")]
+    pub ip: Option<String>,
+    /// Username (normalised as at login: trimmed, lowercase, NFKC)
+    #[arg(long, value_name = "NAME")]
+    pub username: Option<String>,
+}
+
 /// The age of `reset-logs` and `reset-failure-logs`.
 #[derive(Debug, Args)]
 pub struct AgeArgs {
@@ -213,6 +259,37 @@ mod tests {
         assert!(parse_user("alice").is_err());
         assert!(parse_user(":pw").is_err());
         assert!(parse_user("alice:").is_err());
+    }
+
+    #[test]
+    fn block_targets() {
+        let parse = |args: &[&str]| Cli::try_parse_from(args);
+        match parse(&["axes", "block", "--ip", "10.0.0.1", "--for", "2h"])
+            .unwrap()
+            .command
+        {
+            Command::Block { target, duration } => {
+                assert_eq!(target.ip.as_deref(), Some("10.0.0.1"));
+                assert_eq!(target.username, None);
+                assert_eq!(duration.as_deref(), Some("2h"));
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse(&["axes", "unblock", "--username", "bob", "--ip", "::1"])
+            .unwrap()
+            .command
+        {
+            Command::Unblock { target } => {
+                assert_eq!(target.ip.as_deref(), Some("::1"));
+                assert_eq!(target.username.as_deref(), Some("bob"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(parse(&["axes", "block"]).is_err());
+        assert!(parse(&["axes", "block", "--for", "2h"]).is_err());
+        assert!(parse(&["axes", "unblock"]).is_err());
+        assert!(parse(&["axes", "block", "--ip", "a", "--ip", "b"]).is_err());
+        assert!(parse(&["axes", "list", "--blocks", "--locked"]).is_err());
     }
 
     #[test]

@@ -15,6 +15,11 @@ pub const LOG_ENV: &str = "AXES_LOG";
 /// failing store itself, and "allowing logins" makes no sense there.
 pub const QUIET: &str = "warn,axes::store=off,sqlx=error";
 
+/// The default filter of `block` and `unblock`: as [`QUIET`], without the
+/// engine's "blocked …"/"unblocked …" log line, which only repeats what
+/// the command prints (those commands log nothing else from that module).
+pub const QUIET_BLOCKS: &str = "warn,axes::store=off,sqlx=error,axes_core::engine::blocks=error";
+
 /// The default filter of long-running commands (demo).
 pub const VERBOSE: &str = "info,sqlx=warn";
 

@@ -36,6 +36,7 @@ pub struct ProblemsFound(pub String);
 pub fn run(cli: Cli) -> ExitCode {
     let verbosity = match cli.command {
         Command::Demo { .. } | Command::Serve { .. } => logging::VERBOSE,
+        Command::Block { .. } | Command::Unblock { .. } => logging::QUIET_BLOCKS,
         _ => logging::QUIET,
     };
     logging::init(verbosity, cli.log_format);

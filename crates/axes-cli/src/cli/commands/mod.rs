@@ -1,5 +1,6 @@
 //! One module per command group.
 
+mod blocks;
 mod check;
 mod demo;
 mod hash_password;
@@ -56,8 +57,33 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::ResetFailureLogs(age) => with_engine(config, |axes| async move {
             reset::failure_logs(&axes, age.days()).await
         }),
-        Command::List { json, locked } => with_engine(config, |axes| async move {
+        Command::List {
+            json,
+            locked,
+            blocks: true,
+        } => {
+            debug_assert!(!locked, "clap refuses --blocks with --locked");
+            with_engine(
+                config,
+                |axes| async move { blocks::list(&axes, json).await },
+            )
+        }
+        Command::List {
+            json,
+            locked,
+            blocks: false,
+        } => with_engine(config, |axes| async move {
             list::run(&axes, json, locked).await
+        }),
+        Command::Block { target, duration } => {
+            // Bad input is refused before the store is opened.
+            let duration = blocks::parse_for(duration.as_deref())?;
+            with_engine(config, |axes| async move {
+                blocks::block(&axes, &target, duration).await
+            })
+        }
+        Command::Unblock { target } => with_engine(config, |axes| async move {
+            blocks::unblock(&axes, &target).await
         }),
     }
 }

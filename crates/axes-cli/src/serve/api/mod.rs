@@ -6,6 +6,7 @@
 //! | `POST /api/v1/check`, `login-failed`, `logged-in`, `logged-out` | [`decide`] |
 //! | `POST /api/v1/attempts/begin`, `/api/v1/attempts/{id}/finish` | [`attempts`] (table: [`reservations`]) |
 //! | `GET`/`DELETE /api/v1/attempts`, `DELETE /api/v1/logs` | [`records`] |
+//! | `GET`/`POST`/`DELETE /api/v1/blocks` | [`blocks`] |
 //! | `GET /api/v1/auth` | [`nginx`] |
 //! | `GET /api/v1/openapi.json` | [`openapi`] |
 //!
@@ -18,6 +19,7 @@
 
 pub mod attempts;
 pub mod auth;
+pub mod blocks;
 pub mod body;
 pub mod decide;
 pub mod errors;
@@ -69,6 +71,7 @@ pub(crate) fn documented() -> OpenApiRouter<ApiState> {
         .routes(routes!(records::list, records::reset))
         .routes(routes!(records::reset_logs))
         .routes(routes!(records::purge))
+        .routes(routes!(blocks::list, blocks::create, blocks::remove))
         .routes(routes!(nginx::auth))
         .routes(routes!(openapi::document))
 }
@@ -187,7 +190,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(operations, 12);
+        assert_eq!(operations, 15);
         for path in [
             "/api/v1",
             "/api/v1/",

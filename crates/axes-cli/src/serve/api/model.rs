@@ -330,3 +330,107 @@ pub struct AttemptList {
 pub fn given(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
+
+/// `POST /api/v1/blocks`: what to block, and for how long.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BlockInput {
+    /// Block this IP address (with `username`: only the pair).
+    #[schema(schema_with = ip_schema)]
+    pub ip_address: Option<String>,
+    /// Block this username (normalised as logins are; with `ip_address`:
+    /// only the pair).
+    #[schema(
+        example = "mallory",
+        max_length = 1024,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
+    pub username: Option<String>,
+    /// How long, in seconds (at most 100 years). Neither this nor
+    /// `duration`: until unblocked.
+    #[schema(minimum = 1, example = 7200)]
+    pub duration_seconds: Option<u64>,
+    /// How long, as the settings write durations: `"30m"`, `"2h"`, `"7d"`
+    /// (a bare number is hours). Not with `duration_seconds`.
+    #[schema(example = "2h", max_length = 64)]
+    pub duration: Option<String>,
+}
+
+/// A block: a manual one, or a key's lockout history (progressive
+/// cool-off).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct BlockItem {
+    /// `manual` (set by an operator) or `lockout` (lockout history).
+    #[schema(example = "manual")]
+    pub kind: String,
+    /// The blocked IP address (absent: any IP, or `store_ip_address = false`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip_address: Option<String>,
+    /// The blocked username (absent: any username).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// The blocked user agent (lockout rows of a `user_agent` rule only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    /// Refuses until then (RFC 3339); `null`: until unblocked (or, for a
+    /// lockout row, until a reset).
+    pub until: Option<String>,
+    /// When it was set (lockout rows: the latest lockout), RFC 3339.
+    pub created_at: String,
+    /// Who set it: `api`, `cli`, an admin's name ("" for lockout rows).
+    pub created_by: String,
+    /// Lockout rows: the key's lockouts within `lockout_memory`. Manual: 0.
+    pub lockouts: u32,
+    /// Whether it refuses attempts now.
+    pub refuses: bool,
+}
+
+/// A page of blocks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct BlockList {
+    /// The blocks of this page, newest first.
+    pub items: Vec<BlockItem>,
+    /// Blocks matching the filters in all pages.
+    pub total: u64,
+}
+
+/// Filters of `GET /api/v1/blocks` (AND semantics; empty = absent).
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct BlocksParams {
+    /// Only blocks of this IP address.
+    #[param(schema_with = ip_schema)]
+    pub ip_address: Option<String>,
+    /// Only blocks of this username (normalised as logins are).
+    #[param(max_length = 1024)]
+    pub username: Option<String>,
+    /// `manual` or `lockout` (default: both).
+    pub kind: Option<String>,
+    /// Page size, 1 – 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u64>,
+    /// Blocks to skip, at most 1 000 000 000.
+    #[param(maximum = 1_000_000_000)]
+    pub offset: Option<u64>,
+}
+
+/// `DELETE /api/v1/blocks`: the exact target of the block to lift.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct UnblockParams {
+    /// The blocked IP address.
+    #[param(schema_with = ip_schema)]
+    pub ip_address: Option<String>,
+    /// The blocked username.
+    #[param(max_length = 1024)]
+    pub username: Option<String>,
+}
+
+/// A block was lifted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Unblocked {
+    /// Always `true` (no block: 404).
+    pub removed: bool,
+}
