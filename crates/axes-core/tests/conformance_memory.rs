@@ -131,6 +131,37 @@ mod list_only {
         async fn delete_failure_logs(&self, ids: &[String]) -> Result<u64, StoreError> {
             self.inner.delete_failure_logs(ids).await
         }
+        async fn put_block(&self, b: &Block) -> Result<(), StoreError> {
+            self.inner.put_block(b).await
+        }
+        async fn record_lockout(
+            &self,
+            t: &BlockTarget,
+            now: DateTime<Utc>,
+            e: &Escalation,
+        ) -> Result<Block, StoreError> {
+            self.inner.record_lockout(t, now, e).await
+        }
+        async fn remove_block(&self, k: BlockKind, t: &BlockTarget) -> Result<bool, StoreError> {
+            self.inner.remove_block(k, t).await
+        }
+        async fn reset_blocks(&self, k: BlockKind, f: &ResetFilter) -> Result<u64, StoreError> {
+            self.inner.reset_blocks(k, f).await
+        }
+        async fn list_blocks(
+            &self,
+            k: Option<BlockKind>,
+            q: &ListQuery,
+        ) -> Result<Page<Block>, StoreError> {
+            self.inner.list_blocks(k, q).await
+        }
+        async fn purge_blocks(
+            &self,
+            now: DateTime<Utc>,
+            f: DateTime<Utc>,
+        ) -> Result<u64, StoreError> {
+            self.inner.purge_blocks(now, f).await
+        }
     }
 }
 

@@ -125,7 +125,11 @@ impl Store for Flaky {
     ) -> Result<Block, StoreError> {
         delegate!(self, self.inner.record_lockout(target, now, escalation))
     }
-    async fn remove_block(&self, kind: BlockKind, target: &BlockTarget) -> Result<bool, StoreError> {
+    async fn remove_block(
+        &self,
+        kind: BlockKind,
+        target: &BlockTarget,
+    ) -> Result<bool, StoreError> {
         delegate!(self, self.inner.remove_block(kind, target))
     }
     async fn reset_blocks(&self, kind: BlockKind, filter: &ResetFilter) -> Result<u64, StoreError> {
