@@ -238,12 +238,19 @@ impl Escalation {
             .min(Duration::days(36_525));
         let ms = (base.num_milliseconds() as f64 * factor).min(cap.num_milliseconds() as f64);
         let d = Duration::milliseconds(ms as i64).max(base.min(cap));
-        now.checked_add_signed(d)
+        // At the end of the calendar a lockout ends with it: `None` would
+        // turn it permanent, which only `permanent_after` may ask for.
+        Some(
+            now.checked_add_signed(d)
+                .unwrap_or(DateTime::<Utc>::MAX_UTC),
+        )
     }
 
-    /// Whether a lockout at `last` still counts for one at `now`.
+    /// Whether a lockout at `last` still counts for one at `now` (always,
+    /// when its memory reaches past the end of the calendar).
     pub fn remembers(&self, last: DateTime<Utc>, now: DateTime<Utc>) -> bool {
-        last + self.memory > now
+        last.checked_add_signed(self.memory)
+            .is_none_or(|end| end > now)
     }
 }
 

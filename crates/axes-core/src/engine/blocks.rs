@@ -116,6 +116,46 @@ impl Axes {
         Ok(self.call(self.inner.store.list_blocks(kind, query)).await?)
     }
 
+    /// The manual block on exactly `target` that refuses at `now`, if any.
+    ///
+    /// With `lock_out_at_failure = false` lockout history refuses nothing
+    /// (the setting means "count and log, never refuse"), but a store
+    /// answers only the longest-lasting refusing row among the candidates,
+    /// which may be a history row hiding a manual block on the same target.
+    /// The engine then asks here, and asks the store again without that
+    /// target. Only history left from when refusing was on (or written by
+    /// another instance) takes this path; it pages through the manual
+    /// blocks that share the target's IP and username.
+    pub(super) async fn manual_block_on(
+        &self,
+        target: &BlockTarget,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<Block>, crate::error::StoreError> {
+        let mut q = ListQuery {
+            ip_address: target.ip_address.clone(),
+            username: target.username.clone(),
+            limit: ListQuery::MAX_LIMIT,
+            ..ListQuery::default()
+        };
+        loop {
+            let page = self
+                .call(self.inner.store.list_blocks(Some(BlockKind::Manual), &q))
+                .await?;
+            if let Some(b) = page
+                .items
+                .iter()
+                .find(|b| b.kind == BlockKind::Manual && b.target == *target && b.refuses(now))
+            {
+                return Ok(Some(b.clone()));
+            }
+            let seen = q.offset.saturating_add(page.items.len() as u64);
+            if page.items.is_empty() || seen >= page.total {
+                return Ok(None);
+            }
+            q.offset = seen;
+        }
+    }
+
     /// Emits `blocked` or `unblocked` for `target`.
     fn emit_block(
         &self,
