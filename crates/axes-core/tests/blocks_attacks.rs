@@ -376,3 +376,19 @@ async fn the_memory_boundary_is_exact_and_a_backwards_clock_is_harmless() {
     axes.purge_expired().await.unwrap();
     assert!(lockouts(axes.clone()).await >= 2);
 }
+
+#[tokio::test]
+async fn the_memory_store_says_when_it_holds_no_blocks_and_a_block_refuses_at_once() {
+    let clock = ManualClock::fixed();
+    let axes = engine(settings(5, 60), &clock);
+    assert!(!axes.store().may_have_blocks());
+    assert!(login(&axes, &from(IP, "alice"), true).await.is_ok());
+    axes.block(None, Some("alice"), Some(Duration::from_secs(60)), "test")
+        .await
+        .unwrap();
+    assert!(axes.store().may_have_blocks());
+    assert_blocked(&axes, &from(IP, "alice"), "the next attempt").await;
+    assert!(axes.unblock(None, Some("alice")).await.unwrap());
+    assert!(!axes.store().may_have_blocks());
+    assert!(login(&axes, &from(IP, "alice"), true).await.is_ok());
+}

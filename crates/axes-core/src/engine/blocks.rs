@@ -156,6 +156,17 @@ impl Axes {
         }
     }
 
+    /// The block targets an attempt with `key` is looked up under
+    /// ([`BlockTarget::candidates`]); none, without allocating, when the
+    /// store holds no block rows ([`crate::Store::may_have_blocks`]).
+    pub(super) fn block_candidates(&self, key: &crate::store::RecordKey) -> Vec<BlockTarget> {
+        if self.inner.store.may_have_blocks() {
+            BlockTarget::candidates(key)
+        } else {
+            Vec::new()
+        }
+    }
+
     /// Emits `blocked` or `unblocked` for `target`.
     fn emit_block(
         &self,

@@ -28,7 +28,7 @@ pub use status::{LockStatus, LockingAlternative};
 pub use ticket::{AuthError, Ticket};
 
 use crate::attempt::Attempt;
-use crate::blocks::{BlockKind, BlockTarget};
+use crate::blocks::BlockKind;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{ConfigError, Error, StoreError};
 use crate::events::{Event, EventBus, EventKind};
@@ -540,7 +540,7 @@ impl Axes {
             Gate::Counted { limit, parameters } => (limit, parameters),
         };
         let now = self.now();
-        let mut candidates = BlockTarget::candidates(&p.key);
+        let mut candidates = self.block_candidates(&p.key);
         // As `reserve`: without a limit, lockout history refuses nothing.
         let f = loop {
             let query = FailureQuery {

@@ -5,7 +5,7 @@
 use std::fmt;
 
 use super::{Axes, Lockout, LockoutReason, Prepared};
-use crate::blocks::{BlockKind, BlockTarget};
+use crate::blocks::BlockKind;
 use crate::error::StoreError;
 use crate::events::EventKind;
 use crate::parameters::LockoutParameters;
@@ -151,7 +151,7 @@ async fn reserve_outcome(
 ) -> Result<ReserveOutcome, StoreError> {
     let s = axes.settings();
     let now = axes.now();
-    let mut candidates = BlockTarget::candidates(&p.key);
+    let mut candidates = axes.block_candidates(&p.key);
     loop {
         let reservation = Reservation {
             key: &p.key,
