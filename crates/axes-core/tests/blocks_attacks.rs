@@ -392,3 +392,44 @@ async fn the_memory_store_says_when_it_holds_no_blocks_and_a_block_refuses_at_on
     assert!(!axes.store().may_have_blocks());
     assert!(login(&axes, &from(IP, "alice"), true).await.is_ok());
 }
+
+#[tokio::test]
+async fn a_wider_ipv6_network_than_ipv6_prefix_is_refused_not_narrowed() {
+    let clock = ManualClock::fixed();
+    let axes = engine(
+        Settings {
+            ipv6_prefix: 64,
+            ..settings(5, 60)
+        },
+        &clock,
+    );
+    // An operator who means the whole /32 would silently block only its
+    // first /64 (2001:db8::/64): refused as an input error instead.
+    let err = axes
+        .block(Some("2001:db8::/32"), None, None, "ops")
+        .await
+        .expect_err("a /32 is not a block axes can keep");
+    assert!(matches!(err, axes_core::Error::InvalidInput(_)), "{err:?}");
+    assert_eq!(
+        axes.list_blocks(None, &ListQuery::all())
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+    // An IPv4-mapped network would become one IPv4 address.
+    assert!(
+        axes.block(Some("::ffff:198.51.100.0/120"), None, None, "ops")
+            .await
+            .is_err()
+    );
+    // The network of the prefix itself, or an address in it, is fine.
+    axes.block(Some("2001:db8:0:1::/64"), None, None, "ops")
+        .await
+        .unwrap();
+    assert_blocked(&axes, &from("2001:db8:0:1::5", "bob"), "the /64").await;
+    axes.block(Some("2001:db8:0:2::/80"), None, None, "ops")
+        .await
+        .unwrap();
+    assert_blocked(&axes, &from("2001:db8:0:2:1::5", "bob"), "in the /64").await;
+}

@@ -17,8 +17,9 @@ const MAX_BY: usize = 64;
 impl Axes {
     /// The canonical target of operator-given values: an IP (canonical,
     /// IPv6 by `ipv6_prefix`), a username (normalised), or both (the pair).
-    /// Neither, a malformed IP, an empty username, or an IP while
-    /// `store_ip_address` is off are input errors.
+    /// Neither, a malformed IP, an IPv6 network wider than `ipv6_prefix`,
+    /// an empty username, or an IP while `store_ip_address` is off are
+    /// input errors.
     pub fn block_target(
         &self,
         ip: Option<&str>,
@@ -29,6 +30,23 @@ impl Axes {
                 "store_ip_address = false: axes keeps no IP addresses, so it cannot block one"
                     .into(),
             ));
+        }
+        if let Some(net) = ip.and_then(|t| t.trim().parse::<ipnet::Ipv6Net>().ok()) {
+            // A client is counted (and blocked) by its address's network
+            // of `ipv6_prefix` bits (an IPv4-mapped one by its IPv4
+            // address): a wider network would silently become its first
+            // such network, blocking far less than asked.
+            let kept = if net.addr().to_ipv4_mapped().is_some() {
+                128
+            } else {
+                self.settings().ipv6_prefix.min(128)
+            };
+            if net.prefix_len() < kept {
+                return Err(Error::InvalidInput(format!(
+                    "{net} is wider than the /{kept} networks axes counts IPv6 clients by \
+                     (ipv6_prefix): block an address or a /{kept} network"
+                )));
+            }
         }
         let filter = self.reset_filter(ip, username)?;
         BlockTarget::new(filter.ip_address, filter.username, None)
