@@ -433,3 +433,26 @@ async fn a_wider_ipv6_network_than_ipv6_prefix_is_refused_not_narrowed() {
         .unwrap();
     assert_blocked(&axes, &from("2001:db8:0:2:1::5", "bob"), "in the /64").await;
 }
+
+#[tokio::test]
+async fn a_manual_block_is_named_over_history_that_lasts_as_long() {
+    let clock = ManualClock::fixed();
+    let axes = engine(
+        Settings {
+            permanent_lockout_after: Some(1),
+            lockout_parameters: LockoutParameters::any_of(&[Field::IpAddress]),
+            ..settings(1, 60)
+        },
+        &clock,
+    );
+    let a = from(IP, "alice");
+    match login(&axes, &a, false).await {
+        Err(AuthError::LockedOut(l)) => assert!(l.is_permanent()),
+        other => panic!("{other:?}"),
+    }
+    axes.block(Some(IP), None, None, "ops").await.unwrap();
+    // Both refuse for ever: the answer names the operator's block (as the
+    // Redis store does), so that it reads "blocked", not a lockout a reset
+    // would lift.
+    assert_blocked(&axes, &a, "tie").await;
+}

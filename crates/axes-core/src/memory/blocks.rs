@@ -84,7 +84,10 @@ impl Blocks {
         self.rows.len()
     }
 
-    /// The refusing row among `candidates` at `now` that lasts longest.
+    /// The refusing row among `candidates` at `now` that lasts longest;
+    /// of rows that last as long, the first met (in the order of the
+    /// candidates, a target's manual row before its lockout row), as the
+    /// Redis store answers.
     pub fn refusing(&self, candidates: &[BlockTarget], now: DateTime<Utc>) -> Option<Block> {
         let mut best: Option<&Block> = None;
         for t in candidates {
@@ -94,7 +97,7 @@ impl Blocks {
             for id in [slots.manual, slots.lockout].into_iter().flatten() {
                 if let Some(b) = self.rows.get(&id)
                     && b.refuses(now)
-                    && best.is_none_or(|x| b.outlasts(x))
+                    && best.is_none_or(|x| b.outlasts(x) && !x.outlasts(b))
                 {
                     best = Some(b);
                 }
