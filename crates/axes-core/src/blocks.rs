@@ -99,20 +99,25 @@ impl BlockTarget {
     /// Every target that can match `key`: each non-empty combination of its
     /// known fields (at most seven). A store looks these up by exact value.
     pub fn candidates(key: &RecordKey) -> Vec<Self> {
-        let ips = [None, key.ip_address.clone()];
-        let users = [None, key.username.clone()];
-        let agents = [None, Some(key.user_agent.clone())];
         let mut out = Vec::with_capacity(7);
-        for ip in &ips {
-            for user in &users {
-                for ua in &agents {
-                    if let Some(t) = Self::new(ip.clone(), user.clone(), ua.clone())
-                        && !out.contains(&t)
-                    {
-                        out.push(t);
-                    }
-                }
-            }
+        // Bits: IP 4, username 2, user agent 1; an unknown field's
+        // combinations are skipped (they would repeat a smaller one).
+        for mask in 1u8..8 {
+            let ip_address = match (mask & 4 != 0, &key.ip_address) {
+                (false, _) => None,
+                (true, Some(ip)) => Some(ip.clone()),
+                (true, None) => continue,
+            };
+            let username = match (mask & 2 != 0, &key.username) {
+                (false, _) => None,
+                (true, Some(u)) => Some(u.clone()),
+                (true, None) => continue,
+            };
+            out.push(Self {
+                ip_address,
+                username,
+                user_agent: (mask & 1 != 0).then(|| key.user_agent.clone()),
+            });
         }
         out
     }
@@ -238,12 +243,19 @@ impl Escalation {
             .min(Duration::days(36_525));
         let ms = (base.num_milliseconds() as f64 * factor).min(cap.num_milliseconds() as f64);
         let d = Duration::milliseconds(ms as i64).max(base.min(cap));
-        now.checked_add_signed(d)
+        // At the end of the calendar a lockout ends with it: `None` would
+        // turn it permanent, which only `permanent_after` may ask for.
+        Some(
+            now.checked_add_signed(d)
+                .unwrap_or(DateTime::<Utc>::MAX_UTC),
+        )
     }
 
-    /// Whether a lockout at `last` still counts for one at `now`.
+    /// Whether a lockout at `last` still counts for one at `now` (always,
+    /// when its memory reaches past the end of the calendar).
     pub fn remembers(&self, last: DateTime<Utc>, now: DateTime<Utc>) -> bool {
-        last + self.memory > now
+        last.checked_add_signed(self.memory)
+            .is_none_or(|end| end > now)
     }
 }
 
@@ -268,6 +280,24 @@ mod tests {
         assert!(c.iter().all(|t| t.matches(&k)));
         let k = key(None, Some("alice"), "");
         assert_eq!(BlockTarget::candidates(&k).len(), 3);
+        // Each distinct, each matching; an unknown field adds nothing.
+        for k in [
+            key(Some("1.2.3.4"), None, "ua"),
+            key(None, None, ""),
+            key(Some("1.2.3.4"), Some("alice"), ""),
+        ] {
+            let c = BlockTarget::candidates(&k);
+            assert!(c.iter().all(|t| t.matches(&k) && !t.is_empty()));
+            let mut d = c.clone();
+            d.sort();
+            d.dedup();
+            assert_eq!(d.len(), c.len());
+        }
+        assert_eq!(BlockTarget::candidates(&key(None, None, "")).len(), 1);
+        assert_eq!(
+            BlockTarget::candidates(&key(Some("1.2.3.4"), None, "")).len(),
+            3
+        );
     }
 
     #[test]

@@ -508,6 +508,17 @@ pub trait Store: fmt::Debug + Send + Sync + 'static {
         Ok(())
     }
 
+    /// Whether the store may hold block rows (manual blocks or lockout
+    /// history). `false` lets the engine skip building an attempt's
+    /// candidate targets (half the allocations of a login on the memory
+    /// store). A store may answer `false` only when it holds no row, and
+    /// must answer `true` for every call that starts after a
+    /// [`Store::put_block`] or [`Store::record_lockout`] returned, so that a
+    /// block refuses the very next attempt. The default: `true`.
+    fn may_have_blocks(&self) -> bool {
+        true
+    }
+
     /// Counts the live failures of each alternative for `query.key`, and
     /// finds the refusing block among `query.blocks` (see
     /// [`Store::reserve`]).

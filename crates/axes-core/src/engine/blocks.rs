@@ -17,8 +17,9 @@ const MAX_BY: usize = 64;
 impl Axes {
     /// The canonical target of operator-given values: an IP (canonical,
     /// IPv6 by `ipv6_prefix`), a username (normalised), or both (the pair).
-    /// Neither, a malformed IP, an empty username, or an IP while
-    /// `store_ip_address` is off are input errors.
+    /// Neither, a malformed IP, an IPv6 network wider than `ipv6_prefix`,
+    /// an empty username, or an IP while `store_ip_address` is off are
+    /// input errors.
     pub fn block_target(
         &self,
         ip: Option<&str>,
@@ -29,6 +30,23 @@ impl Axes {
                 "store_ip_address = false: axes keeps no IP addresses, so it cannot block one"
                     .into(),
             ));
+        }
+        if let Some(net) = ip.and_then(|t| t.trim().parse::<ipnet::Ipv6Net>().ok()) {
+            // A client is counted (and blocked) by its address's network
+            // of `ipv6_prefix` bits (an IPv4-mapped one by its IPv4
+            // address): a wider network would silently become its first
+            // such network, blocking far less than asked.
+            let kept = if net.addr().to_ipv4_mapped().is_some() {
+                128
+            } else {
+                self.settings().ipv6_prefix.min(128)
+            };
+            if net.prefix_len() < kept {
+                return Err(Error::InvalidInput(format!(
+                    "{net} is wider than the /{kept} networks axes counts IPv6 clients by \
+                     (ipv6_prefix): block an address or a /{kept} network"
+                )));
+            }
         }
         let filter = self.reset_filter(ip, username)?;
         BlockTarget::new(filter.ip_address, filter.username, None)
@@ -114,6 +132,57 @@ impl Axes {
         query: &ListQuery,
     ) -> Result<Page<Block>, Error> {
         Ok(self.call(self.inner.store.list_blocks(kind, query)).await?)
+    }
+
+    /// The manual block on exactly `target` that refuses at `now`, if any.
+    ///
+    /// With `lock_out_at_failure = false` lockout history refuses nothing
+    /// (the setting means "count and log, never refuse"), but a store
+    /// answers only the longest-lasting refusing row among the candidates,
+    /// which may be a history row hiding a manual block on the same target.
+    /// The engine then asks here, and asks the store again without that
+    /// target. Only history left from when refusing was on (or written by
+    /// another instance) takes this path; it pages through the manual
+    /// blocks that share the target's IP and username.
+    pub(super) async fn manual_block_on(
+        &self,
+        target: &BlockTarget,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<Block>, crate::error::StoreError> {
+        let mut q = ListQuery {
+            ip_address: target.ip_address.clone(),
+            username: target.username.clone(),
+            limit: ListQuery::MAX_LIMIT,
+            ..ListQuery::default()
+        };
+        loop {
+            let page = self
+                .call(self.inner.store.list_blocks(Some(BlockKind::Manual), &q))
+                .await?;
+            if let Some(b) = page
+                .items
+                .iter()
+                .find(|b| b.kind == BlockKind::Manual && b.target == *target && b.refuses(now))
+            {
+                return Ok(Some(b.clone()));
+            }
+            let seen = q.offset.saturating_add(page.items.len() as u64);
+            if page.items.is_empty() || seen >= page.total {
+                return Ok(None);
+            }
+            q.offset = seen;
+        }
+    }
+
+    /// The block targets an attempt with `key` is looked up under
+    /// ([`BlockTarget::candidates`]); none, without allocating, when the
+    /// store holds no block rows ([`crate::Store::may_have_blocks`]).
+    pub(super) fn block_candidates(&self, key: &crate::store::RecordKey) -> Vec<BlockTarget> {
+        if self.inner.store.may_have_blocks() {
+            BlockTarget::candidates(key)
+        } else {
+            Vec::new()
+        }
     }
 
     /// Emits `blocked` or `unblocked` for `target`.

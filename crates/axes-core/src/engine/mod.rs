@@ -28,7 +28,7 @@ pub use status::{LockStatus, LockingAlternative};
 pub use ticket::{AuthError, Ticket};
 
 use crate::attempt::Attempt;
-use crate::blocks::{BlockKind, BlockTarget};
+use crate::blocks::BlockKind;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{ConfigError, Error, StoreError};
 use crate::events::{Event, EventBus, EventKind};
@@ -539,15 +539,33 @@ impl Axes {
             Gate::Unidentified => return Ok((refuse(self.unidentified(p)), None)),
             Gate::Counted { limit, parameters } => (limit, parameters),
         };
-        let candidates = BlockTarget::candidates(&p.key);
-        let query = FailureQuery {
-            key: &p.key,
-            parameters: &parameters,
-            window: self.window_for(p),
-            now: self.now(),
-            blocks: &candidates,
+        let now = self.now();
+        let mut candidates = self.block_candidates(&p.key);
+        // As `reserve`: without a limit, lockout history refuses nothing.
+        let f = loop {
+            let query = FailureQuery {
+                key: &p.key,
+                parameters: &parameters,
+                window: self.window_for(p),
+                now,
+                blocks: &candidates,
+            };
+            let mut f = self.call(self.inner.store.failures(&query)).await?;
+            let history = match &f.block {
+                Some(b) if gate_limit.is_none() && b.kind == BlockKind::Lockout => b.target.clone(),
+                _ => break f,
+            };
+            if let Some(manual) = self.manual_block_on(&history, now).await? {
+                f.block = Some(manual);
+                break f;
+            }
+            let asked = candidates.len();
+            candidates.retain(|t| *t != history);
+            if candidates.len() == asked {
+                // Not a target it was asked about: ask no more.
+                break f;
+            }
         };
-        let f = self.call(self.inner.store.failures(&query)).await?;
         let reached = gate_limit.is_some_and(|l| f.reached(l));
         let lockout = match &f.block {
             Some(b) if b.kind == BlockKind::Manual => Some(self.blocked_lockout(p, b, &f, limit)),

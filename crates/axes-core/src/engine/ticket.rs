@@ -5,10 +5,11 @@
 use std::fmt;
 
 use super::{Axes, Lockout, LockoutReason, Prepared};
-use crate::blocks::{BlockKind, BlockTarget};
+use crate::blocks::BlockKind;
+use crate::error::StoreError;
 use crate::events::EventKind;
 use crate::parameters::LockoutParameters;
-use crate::store::{Failures, NewFailureLog, Reservation, ReservationToken};
+use crate::store::{Failures, NewFailureLog, Reservation, ReservationToken, ReserveOutcome};
 
 /// Why [`Axes::authenticate`] did not return a user.
 #[derive(Debug)]
@@ -68,20 +69,7 @@ pub(super) async fn reserve(
     limit: Option<u32>,
     narrowed: Option<LockoutParameters>,
 ) -> Result<Ticket, Lockout> {
-    let s = axes.settings();
-    let window = axes.window_for(&p);
-    let candidates = BlockTarget::candidates(&p.key);
-    let reservation = Reservation {
-        key: &p.key,
-        details: &p.details,
-        parameters: narrowed.as_ref().unwrap_or(&s.lockout_parameters),
-        limit,
-        window,
-        count_when_locked: s.reset_cool_off_on_failure_during_lockout,
-        now: axes.now(),
-        blocks: &candidates,
-    };
-    let outcome = match axes.call(axes.inner.store.reserve(&reservation)).await {
+    let outcome = match reserve_outcome(&axes, &p, limit, narrowed.as_ref()).await {
         Ok(o) => o,
         Err(_) => {
             return match axes.store_down_lockout(&p) {
@@ -148,6 +136,51 @@ pub(super) async fn reserve(
     }
     axes.emit_lockout(&p, &lockout, true);
     Err(lockout)
+}
+
+/// The store's reservation. Without a limit (`lock_out_at_failure =
+/// false`) lockout history refuses nothing: a refusal by a history row is
+/// asked again without its target, unless a manual block on that very
+/// target refuses (see [`Axes::manual_block_on`]). A refusal writes
+/// nothing, so asking again counts the attempt at most once.
+async fn reserve_outcome(
+    axes: &Axes,
+    p: &Prepared,
+    limit: Option<u32>,
+    narrowed: Option<&LockoutParameters>,
+) -> Result<ReserveOutcome, StoreError> {
+    let s = axes.settings();
+    let now = axes.now();
+    let mut candidates = axes.block_candidates(&p.key);
+    loop {
+        let reservation = Reservation {
+            key: &p.key,
+            details: &p.details,
+            parameters: narrowed.unwrap_or(&s.lockout_parameters),
+            limit,
+            window: axes.window_for(p),
+            count_when_locked: s.reset_cool_off_on_failure_during_lockout,
+            now,
+            blocks: &candidates,
+        };
+        let mut outcome = axes.call(axes.inner.store.reserve(&reservation)).await?;
+        let history = match &outcome.failures.block {
+            Some(b) if limit.is_none() && b.kind == BlockKind::Lockout && !outcome.admitted => {
+                b.target.clone()
+            }
+            _ => return Ok(outcome),
+        };
+        if let Some(manual) = axes.manual_block_on(&history, now).await? {
+            outcome.failures.block = Some(manual);
+            return Ok(outcome);
+        }
+        let asked = candidates.len();
+        candidates.retain(|t| *t != history);
+        if candidates.len() == asked {
+            // Not a target it was asked about: ask no more.
+            return Ok(outcome);
+        }
+    }
 }
 
 async fn write_failure_log(axes: &Axes, p: &Prepared, locked_out: bool) {

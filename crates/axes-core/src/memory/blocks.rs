@@ -7,9 +7,11 @@
 //! is full, a new row takes the place of a row that refuses nothing and is
 //! no longer needed at the new row's time (its `created_at`): an ended
 //! manual block, or — for a new lockout row, which knows `lockout_memory` —
-//! an ended lockout row out of the memory. It looks at a bounded number of
-//! them, earliest `until` first; a row that refuses attempts is never
-//! evicted. When none can go, a new manual block
+//! an ended lockout row out of the memory; a new manual block may also take
+//! the place of an ended lockout row still in the memory (an operator's
+//! block outweighs the history of a lockout that is over). It looks at a
+//! bounded number of them, earliest `until` first; a row that refuses
+//! attempts is never evicted. When none can go, a new manual block
 //! is refused with [`BlocksFull`], and so is a new lockout row (the engine
 //! logs it; the lockout itself still holds by the failure count).
 
@@ -82,7 +84,10 @@ impl Blocks {
         self.rows.len()
     }
 
-    /// The refusing row among `candidates` at `now` that lasts longest.
+    /// The refusing row among `candidates` at `now` that lasts longest;
+    /// of rows that last as long, the first met (in the order of the
+    /// candidates, a target's manual row before its lockout row), as the
+    /// Redis store answers.
     pub fn refusing(&self, candidates: &[BlockTarget], now: DateTime<Utc>) -> Option<Block> {
         let mut best: Option<&Block> = None;
         for t in candidates {
@@ -92,7 +97,7 @@ impl Blocks {
             for id in [slots.manual, slots.lockout].into_iter().flatten() {
                 if let Some(b) = self.rows.get(&id)
                     && b.refuses(now)
-                    && best.is_none_or(|x| b.outlasts(x))
+                    && best.is_none_or(|x| b.outlasts(x) && !x.outlasts(b))
                 {
                     best = Some(b);
                 }
@@ -193,14 +198,21 @@ impl Blocks {
     }
 
     /// Sets a manual block (or any row given whole), replacing the row of
-    /// its kind and target.
+    /// its kind and target. To make room, a manual block may also take the
+    /// place of lockout history that refuses nothing, even within
+    /// `lockout_memory`: else a flood of first lockouts (one row per name
+    /// an attacker tries) would keep an operator from blocking the
+    /// attacker. A row that refuses attempts is never evicted.
     pub fn put(&mut self, block: &Block, max: usize) -> Result<(), BlocksFull> {
         match self.id_of(block.kind, &block.target) {
             Some(id) => {
                 self.write(id, block.clone());
                 Ok(())
             }
-            None => self.insert(block.clone(), max, block.created_at, None),
+            None => {
+                let forget_before = (block.kind == BlockKind::Manual).then_some(block.created_at);
+                self.insert(block.clone(), max, block.created_at, forget_before)
+            }
         }
     }
 

@@ -290,6 +290,12 @@ impl Store for MemoryStore {
         "memory"
     }
 
+    fn may_have_blocks(&self) -> bool {
+        // Published (Release) under the block lock before a block write
+        // returns.
+        self.block_rows.load(Ordering::Acquire) > 0
+    }
+
     async fn failures(&self, q: &FailureQuery<'_>) -> Result<Failures, StoreError> {
         let mut st = self.attempts();
         let mut failures = st.counts(q.key, q.parameters, q.window, q.now).0;

@@ -144,6 +144,8 @@ settings! {
     /// (permanent-lockout message, no `Retry-After`); 1 makes every lockout
     /// permanent. Needs `cooloff_time` (without one, every lockout lasts
     /// until a reset anyway). None: lockouts end after their cool-off.
+    /// Under `username` lockout anyone who knows a name can drive it there
+    /// (SECURITY.md, "Blocks and progressive lockouts").
     permanent_lockout_after: Option<u32> = None,
         Lockout, "none", plain, load::optional_integer::<1, 1_000_000>;
     /// A successful login deletes every record matching the client on any
