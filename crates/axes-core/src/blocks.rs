@@ -251,11 +251,22 @@ impl Escalation {
         )
     }
 
-    /// Whether a lockout at `last` still counts for one at `now` (always,
-    /// when its memory reaches past the end of the calendar).
+    /// Whether a lockout that ended at `last` still counts for one at
+    /// `now` (always, when its memory reaches past the end of the calendar).
     pub fn remembers(&self, last: DateTime<Utc>, now: DateTime<Utc>) -> bool {
         last.checked_add_signed(self.memory)
             .is_none_or(|end| end > now)
+    }
+
+    /// Whether the lockout history `row` still counts for a lockout at
+    /// `now`: the memory runs from the END of the row's latest lockout
+    /// (its `until`; a row without one never ends), so a lockout longer
+    /// than `lockout_memory` is still remembered when it lifts.
+    pub fn remembers_row(&self, row: &Block, now: DateTime<Utc>) -> bool {
+        match row.until {
+            None => true,
+            Some(until) => self.remembers(until.max(row.created_at), now),
+        }
     }
 }
 

@@ -676,8 +676,9 @@ pub trait Store: fmt::Debug + Send + Sync + 'static {
 
     /// Atomically counts one more lockout of `target` at `now` on the
     /// (`Lockout`, `target`) row and returns the row as written:
-    /// `lockouts` is the row's count plus one when its latest lockout
-    /// (`created_at`) is remembered at `now` ([`Escalation::remembers`]),
+    /// `lockouts` is the row's count plus one when its latest lockout is
+    /// remembered at `now` ([`Escalation::remembers_row`]: the memory runs
+    /// from the end of that lockout),
     /// else 1; `created_at` becomes `now`; `until` becomes
     /// [`Escalation::until`] of that count — unless the row already
     /// refuses longer ([`Block::outlasts`]), then it keeps its `until`.
@@ -711,9 +712,9 @@ pub trait Store: fmt::Debug + Send + Sync + 'static {
 
     /// Deletes the rows that refuse nothing at `now` and are no longer
     /// needed: manual rows whose `until` has passed; lockout rows whose
-    /// `until` has passed and whose latest lockout is at or before
-    /// `forget_before` (out of `lockout_memory`). Rows with no `until`
-    /// stay. Returns how many went.
+    /// `until` — the end of the latest lockout, from which `lockout_memory`
+    /// runs — is at or before `forget_before` (= `now - lockout_memory`).
+    /// Rows with no `until` stay. Returns how many went.
     async fn purge_blocks(
         &self,
         now: DateTime<Utc>,

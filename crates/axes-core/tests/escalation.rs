@@ -194,8 +194,20 @@ async fn a_key_quiet_for_the_memory_starts_again_at_its_first_lockout() {
     assert_eq!(lock_out(&axes, &a, 1).await, Some(60));
     clock.advance(minutes(1));
     assert_eq!(lock_out(&axes, &a, 1).await, Some(120));
-    // An hour after that lockout, it is forgotten.
-    clock.advance(minutes(60));
+    // The memory runs from the END of that lockout (2 minutes long): a
+    // minute before the hour after it ends, a purge keeps it ...
+    clock.advance(minutes(61));
+    axes.purge_expired().await.expect("purge");
+    let history = axes
+        .list_blocks(
+            Some(axes_core::BlockKind::Lockout),
+            &axes_core::store::ListQuery::all(),
+        )
+        .await
+        .expect("list");
+    assert_eq!(history.items.first().map(|b| b.lockouts), Some(2));
+    // ... an hour after it ends, forgotten.
+    clock.advance(minutes(1));
     assert_eq!(lock_out(&axes, &a, 1).await, Some(60));
     // Other keys have their own history.
     clock.advance(minutes(1));
@@ -222,7 +234,9 @@ async fn a_key_quiet_for_the_memory_starts_again_at_its_first_lockout() {
         2,
         "still remembered"
     );
-    clock.advance(minutes(2));
+    // The 2-minute lockout ended 2 minutes after it began: its memory
+    // runs out an hour after that.
+    clock.advance(minutes(3));
     axes.purge_expired().await.unwrap();
     assert_eq!(
         axes.list_blocks(None, &ListQuery::all())

@@ -297,7 +297,7 @@ impl RedisStore {
                 }),
             };
             let lockouts = match &old {
-                Some(o) if escalation.remembers(o.created_at, now) => o.lockouts.saturating_add(1),
+                Some(o) if escalation.remembers_row(o, now) => o.lockouts.saturating_add(1),
                 _ => 1,
             };
             let mut block = Block {
@@ -313,10 +313,12 @@ impl RedisStore {
             {
                 block.until = o.until;
             }
-            // needed until the later of its until and the end of its memory
+            // needed until the end of its memory, which runs from its until
             let ttl = match block.until {
                 None => -1,
-                Some(until) => block_ttl_millis((until - now).max(escalation.memory)),
+                Some(until) => block_ttl_millis(
+                    (until - now).max(chrono::Duration::zero()) + escalation.memory,
+                ),
             };
             let expected = (
                 c.as_deref().unwrap_or(""),

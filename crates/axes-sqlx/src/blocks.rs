@@ -157,7 +157,7 @@ pub(crate) fn next_lockout(
 ) -> Block {
     let now = micros(now);
     let lockouts = match &existing {
-        Some(row) if row.lockouts > 0 && escalation.remembers(row.created_at, now) => {
+        Some(row) if row.lockouts > 0 && escalation.remembers_row(row, now) => {
             row.lockouts.saturating_add(1)
         }
         _ => 1,

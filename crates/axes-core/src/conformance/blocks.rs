@@ -520,20 +520,25 @@ async fn lockout_history(store: &dyn Store) {
         (3, Some(at(500))),
         "x4 capped at 200 s"
     );
-    // The memory (3600 s) counts from the latest lockout.
+    // The memory (3600 s) counts from the END of the latest lockout (the
+    // third ended at 500): a second before its memory ends, remembered.
     let fourth = store
-        .record_lockout(&ip, at(3899), &e)
+        .record_lockout(&ip, at(500 + 3599), &e)
         .await
         .expect("record_lockout");
-    assert_eq!((fourth.lockouts, fourth.until), (4, Some(at(4099))));
+    assert_eq!(
+        (fourth.lockouts, fourth.until),
+        (4, Some(at(4299))),
+        "remembered from the end of the third lockout"
+    );
     let restarted = store
-        .record_lockout(&ip, at(3899 + 3600), &e)
+        .record_lockout(&ip, at(4299 + 3600), &e)
         .await
         .expect("record_lockout");
     assert_eq!(
         (restarted.lockouts, restarted.until, restarted.created_at),
-        (1, Some(at(7499)), at(7499)),
-        "forgotten: starts again at 1"
+        (1, Some(at(7899)), at(7899)),
+        "forgotten exactly when the memory of the fourth's end runs out"
     );
 
     // Permanent from the 2nd lockout on.
@@ -897,13 +902,26 @@ async fn purging(store: &dyn Store) {
         .await
         .expect("record");
     assert!(refusing.refuses(now));
+    // Lockout that began before forget_before but ended after it: the
+    // memory runs from its end, so it stays.
+    let mid = escalation(4000, 1.0, None, None);
+    let mt = t("10.8.1.6");
+    store
+        .record_lockout(&mt, now - Duration::seconds(5001), &mid)
+        .await
+        .expect("record");
+    let ended = store
+        .record_lockout(&mt, now - Duration::seconds(5000), &mid)
+        .await
+        .expect("record");
+    assert_eq!(ended.until, Some(now - Duration::seconds(1000)));
     // Lockout, permanent, long ago: stays.
     let p = escalation(60, 1.0, None, Some(1));
     store
         .record_lockout(&t("10.8.1.5"), at(0), &p)
         .await
         .expect("record");
-    assert_eq!(all_blocks(store, None).await.len(), 9);
+    assert_eq!(all_blocks(store, None).await.len(), 10);
     assert_eq!(
         store.purge_blocks(now, forget_before).await.expect("purge"),
         4
@@ -916,7 +934,9 @@ async fn purging(store: &dyn Store) {
     left.sort();
     assert_eq!(
         left,
-        ["10.8.0.2", "10.8.0.3", "10.8.1.1", "10.8.1.4", "10.8.1.5"]
+        [
+            "10.8.0.2", "10.8.0.3", "10.8.1.1", "10.8.1.4", "10.8.1.5", "10.8.1.6"
+        ]
     );
     assert_eq!(
         store.purge_blocks(now, forget_before).await.expect("purge"),

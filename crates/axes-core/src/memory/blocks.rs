@@ -229,9 +229,7 @@ impl Blocks {
             .id_of(BlockKind::Lockout, target)
             .and_then(|id| Some((id, self.rows.get(&id)?)));
         let lockouts = match existing {
-            Some((_, old)) if escalation.remembers(old.created_at, now) => {
-                old.lockouts.saturating_add(1)
-            }
+            Some((_, old)) if escalation.remembers_row(old, now) => old.lockouts.saturating_add(1),
             _ => 1,
         };
         let mut row = Block {
@@ -358,14 +356,14 @@ impl Blocks {
 }
 
 /// Whether a row refuses nothing at `now` and is no longer needed: a
-/// manual row whose `until` passed; a lockout row whose `until` passed and
-/// whose latest lockout is at or before `forget_before` (never, without
+/// manual row whose `until` passed; a lockout row whose `until` (the end
+/// of its latest lockout) is at or before `forget_before` (never, without
 /// one).
 fn unneeded(b: &Block, now: DateTime<Utc>, forget_before: Option<DateTime<Utc>>) -> bool {
     !b.refuses(now)
         && match b.kind {
             BlockKind::Manual => true,
-            BlockKind::Lockout => forget_before.is_some_and(|f| b.created_at <= f),
+            BlockKind::Lockout => forget_before.is_some_and(|f| b.until.is_some_and(|u| u <= f)),
         }
 }
 

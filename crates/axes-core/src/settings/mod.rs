@@ -135,8 +135,8 @@ settings! {
     /// `cooloff_multiplier` above 1. None: no cap (but 100 years).
     cooloff_max: Option<Duration> = None, Lockout, "none", plain, load::optional_positive_duration;
     /// How long a key's lockouts count for the next one
-    /// (`cooloff_multiplier`, `permanent_lockout_after`), from its latest
-    /// lockout; a quiet key starts again at its first. `axes purge` (and
+    /// (`cooloff_multiplier`, `permanent_lockout_after`), from the end of
+    /// its latest lockout; a quiet key starts again at its first. `axes purge` (and
     /// `--purge-interval`) forgets older lockouts.
     lockout_memory: Duration = Duration::from_secs(24 * 60 * 60),
         Lockout, "24h", plain, load::positive_duration;

@@ -4,8 +4,8 @@
 -- ARGV: 1 row key prefix of the kind, 2 start rank, 3 batch size,
 --       4 highest score looked at ('+inf' or µs), 5 mode ('r' reset: rows
 --       whose target falls under the filter; 'p' purge: rows with an until
---       at or before now, and created_at at or before `forget before` when
---       given), 6 IP given ('1'/'0'), 7 IP, 8 username given, 9 username,
+--       at or before now, and (lockout rows) at or before `forget before`:
+--       the memory runs from the end of the latest lockout), 6 IP given ('1'/'0'), 7 IP, 8 username given, 9 username,
 --       10 now (µs), 11 forget before (µs; '' = no condition)
 -- Looks at the members scored up to ARGV[4] with rank start … start+batch-1
 -- (oldest first), deletes the matching rows and drops members whose row is
@@ -29,8 +29,7 @@ for _, m in ipairs(members) do
     else
       local u = nil
       if v[2] then u = tonumber(v[2]) end
-      local c = tonumber(v[1])
-      hit = u ~= nil and u <= now and (forget == nil or (c ~= nil and c <= forget))
+      hit = u ~= nil and u <= now and (forget == nil or u <= forget)
     end
     if hit then
       redis.call('DEL', row)

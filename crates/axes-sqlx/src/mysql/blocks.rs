@@ -36,7 +36,7 @@ const RESET_BLOCKS: &str = "DELETE FROM axes_blocks WHERE kind = ? \
     AND (? IS NULL OR ip_address = ?) AND (? IS NULL OR username = ?)";
 
 const PURGE_BLOCKS: &str = "DELETE FROM axes_blocks \
-    WHERE `until` IS NOT NULL AND `until` <= ? AND (kind = 'manual' OR created_at <= ?)";
+    WHERE `until` IS NOT NULL AND `until` <= ? AND (kind = 'manual' OR `until` <= ?)";
 
 /// Binds kind ×2, ip ×2, username ×2, search pattern ×5, since ×2, until ×2.
 macro_rules! filter {

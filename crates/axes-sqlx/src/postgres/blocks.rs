@@ -29,7 +29,7 @@ const RESET_BLOCKS: &str = "DELETE FROM axes_blocks WHERE kind = $1 \
     AND ($2::TEXT IS NULL OR ip_address = $2) AND ($3::TEXT IS NULL OR username = $3)";
 
 const PURGE_BLOCKS: &str = "DELETE FROM axes_blocks \
-    WHERE until IS NOT NULL AND until <= $1 AND (kind = 'manual' OR created_at <= $2)";
+    WHERE until IS NOT NULL AND until <= $1 AND (kind = 'manual' OR until <= $2)";
 
 /// $1 kind, $2 ip, $3 username, $4 search pattern, $5 since, $6 until.
 macro_rules! filter {
