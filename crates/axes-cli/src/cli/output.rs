@@ -1,6 +1,7 @@
 //! What the command prints: result lines on stdout, error messages on
 //! stderr, and keeping secrets out of both.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 use std::sync::OnceLock;
 
@@ -181,9 +182,19 @@ fn secret_pairs(settings: &Settings) -> Vec<(String, String)> {
 /// Messages are written never to hold secret values; this is the net
 /// under that rule, for text we do not write (a driver's error, say).
 pub fn redact(text: &str) -> String {
+    redact_cow(text).into_owned()
+}
+
+/// [`redact`], without a copy when `text` holds no registered secret (the
+/// log writer calls it for every line).
+pub fn redact_cow(text: &str) -> Cow<'_, str> {
     match SECRETS.get() {
-        Some(pairs) => redact_with(text, pairs),
-        None => text.to_owned(),
+        // Replacing only ever happens where a secret occurs: text without
+        // any comes out of `redact_with` as it went in.
+        Some(pairs) if pairs.iter().any(|(s, _)| text.contains(s.as_str())) => {
+            Cow::Owned(redact_with(text, pairs))
+        }
+        _ => Cow::Borrowed(text),
     }
 }
 

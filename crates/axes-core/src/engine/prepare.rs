@@ -122,7 +122,18 @@ fn push_bounded(out: &mut String, text: &str, max: usize) {
 
 /// `key=value` lines with sensitive values masked, bounded.
 fn render_params(params: &[(String, String)], settings: &Settings) -> String {
-    let mut out = String::new();
+    // Sized up front (bounded as the text is): one allocation, not one per
+    // doubling.
+    let wanted = params
+        .iter()
+        .take(64)
+        .map(|(k, v)| k.len().min(64 * 4) + v.len().max(MASK.len()) + 2)
+        .sum::<usize>();
+    // The most the loop below writes: past MAX_DATA_CHARS * 4 bytes it
+    // stops after one more field (a key of 64 and a value of
+    // MAX_DATA_CHARS characters, 4 bytes each at most).
+    let most = MAX_DATA_CHARS * 4 + 1 + 4 * (64 + MAX_DATA_CHARS) + 1;
+    let mut out = String::with_capacity(wanted.min(most));
     for (k, v) in params.iter().take(64) {
         if !out.is_empty() {
             out.push('\n');

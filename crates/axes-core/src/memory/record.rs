@@ -2,10 +2,11 @@
 //! the user agent, path and accept it has in common with other records one
 //! interned copy.
 
-use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use hashbrown::HashTable;
 
 use crate::parameters::Field;
 use crate::store::{AttemptDetails, AttemptRecord, RecordKey};
@@ -34,31 +35,44 @@ const HAS_IP: u8 = 2;
 
 /// One copy of each (user agent, path, accept) text, shared by the records
 /// that have it: a flood from one tool repeats them on every request.
+///
+/// Each call hashes its text once (a lookup and an insert share the hash).
 #[derive(Debug, Default)]
 pub(super) struct Interner {
-    texts: HashMap<Arc<str>, usize>,
+    hasher: RandomState,
+    /// Each text and how many records hold it.
+    texts: HashTable<(Arc<str>, usize)>,
 }
 
 impl Interner {
     fn get(&mut self, text: &str) -> Arc<str> {
-        if let Some((k, n)) = self.texts.get_key_value(text) {
-            let k = k.clone();
-            let n = *n;
-            self.texts.insert(k.clone(), n + 1);
-            return k;
+        let hash = self.hasher.hash_one(text);
+        if let Some((k, n)) = self.texts.find_mut(hash, |(k, _)| **k == *text) {
+            *n += 1;
+            return k.clone();
         }
         let k: Arc<str> = Arc::from(text);
-        self.texts.insert(k.clone(), 1);
+        let hasher = &self.hasher;
+        self.texts
+            .insert_unique(hash, (k.clone(), 1), |(k, _)| hasher.hash_one(&**k));
         k
     }
 
     fn put(&mut self, text: &Arc<str>) {
-        if let Some(n) = self.texts.get_mut(text) {
+        let hash = self.hasher.hash_one(&**text);
+        if let Ok(mut entry) = self.texts.find_entry(hash, |(k, _)| **k == **text) {
+            let n = &mut entry.get_mut().1;
             *n -= 1;
             if *n == 0 {
-                self.texts.remove(text);
+                entry.remove();
             }
         }
+    }
+
+    /// Distinct texts held.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.texts.len()
     }
 }
 
@@ -320,5 +334,33 @@ impl Slab {
             .enumerate()
             .filter(|(_, s)| s.rec.is_some())
             .map(|(i, _)| u32::try_from(i).unwrap_or(u32::MAX))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_interner_shares_one_copy_until_the_last_holder_goes() {
+        let mut interner = Interner::default();
+        let a = interner.get("curl/8\u{0}/login");
+        let b = interner.get("curl/8\u{0}/login");
+        let c = interner.get("wget");
+        assert!(Arc::ptr_eq(&a, &b));
+        assert!(!Arc::ptr_eq(&a, &c));
+        assert_eq!(interner.len(), 2);
+        interner.put(&a);
+        assert_eq!(interner.len(), 2, "b still holds it");
+        // A text of the same value held elsewhere is the same entry.
+        let again = interner.get("curl/8\u{0}/login");
+        assert!(Arc::ptr_eq(&a, &again));
+        interner.put(&b);
+        interner.put(&again);
+        interner.put(&c);
+        assert_eq!(interner.len(), 0);
+        // Giving back a text never interned changes nothing.
+        interner.put(&Arc::from("never"));
+        assert_eq!(interner.len(), 0);
     }
 }
