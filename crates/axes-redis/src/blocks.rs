@@ -14,8 +14,8 @@
 //!
 //! Rows get a TTL of how long they are still needed (by the caller's
 //! clock) plus a grace ([`block_ttl_millis`]): a manual row until its
-//! `until`; a lockout row until the later of its `until` and the end of its
-//! memory (`created_at + lockout_memory`). Rows that last forever (and
+//! `until`; a lockout row until its memory ends (`until + lockout_memory`:
+//! the memory runs from the end of the latest lockout). Rows that last forever (and
 //! lockout rows written by [`Store::put_block`](axes_core::store::Store),
 //! whose memory the store does not know) have none; `purge_blocks` removes
 //! them once they are no longer needed. Members whose row has expired are

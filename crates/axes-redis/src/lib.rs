@@ -57,8 +57,8 @@
 //!
 //! Block rows get a TTL, measured the same way from the caller's time, of
 //! how long they are still needed, plus as much again (at least a minute):
-//! a manual block until its `until`, a lockout row until the later of its
-//! `until` and the end of `lockout_memory`. Rows that refuse forever (and
+//! a manual block until its `until`, a lockout row until `lockout_memory`
+//! after its `until` (the memory runs from the end of the latest lockout). Rows that refuse forever (and
 //! rows needed more than ten years) have no TTL and stay until an unblock,
 //! a reset or `axes purge`; so do lockout rows set with `put_block`. Redis
 //! thus stays bounded by itself, `purge_blocks` only tidies earlier.
