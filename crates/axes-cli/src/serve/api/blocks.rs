@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use axes_core::store::ListQuery;
 use axes_core::{Block, BlockKind};
 use axum::Json;
 use axum::extract::State;
@@ -18,7 +17,7 @@ use super::model::{
     BlockInput, BlockItem, BlockList, BlocksParams, MAX_USERNAME_CHARS, UnblockParams, Unblocked,
     given, parse_ip,
 };
-use super::records::{DEFAULT_PAGE, MAX_OFFSET};
+use super::records::list_query;
 
 /// Who the API's blocks are set by (`created_by`).
 pub const CREATED_BY: &str = "api";
@@ -138,18 +137,6 @@ pub async fn list(
     State(state): State<ApiState>,
     ApiQuery(params): ApiQuery<BlocksParams>,
 ) -> Result<Json<BlockList>, ApiError> {
-    let ip = given(&params.ip_address);
-    if let Some(ip) = ip {
-        parse_ip("ip_address", ip)?;
-    }
-    let username = given(&params.username);
-    if username.is_some_and(|u| u.chars().count() > MAX_USERNAME_CHARS) {
-        return Err(ApiError::invalid("username", "too long"));
-    }
-    let filter = state
-        .axes
-        .reset_filter(ip, username)
-        .map_err(|e| ApiError::from_engine(&e))?;
     let kind = match given(&params.kind) {
         None => None,
         Some(k) => Some(
@@ -157,24 +144,13 @@ pub async fn list(
                 .ok_or_else(|| ApiError::invalid("kind", "must be `manual` or `lockout`"))?,
         ),
     };
-    let limit = params.limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=ListQuery::MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::invalid(
-            "limit",
-            format!("must be 1 – {}", ListQuery::MAX_LIMIT),
-        ));
-    }
-    let offset = params.offset.unwrap_or(0);
-    if offset > MAX_OFFSET {
-        return Err(ApiError::invalid("offset", format!("at most {MAX_OFFSET}")));
-    }
-    let query = ListQuery {
-        ip_address: filter.ip_address,
-        username: filter.username,
-        offset,
-        limit,
-        ..ListQuery::all()
-    };
+    let query = list_query(
+        &state,
+        &params.ip_address,
+        &params.username,
+        params.limit,
+        params.offset,
+    )?;
     let page = state
         .axes
         .list_blocks(kind, &query)

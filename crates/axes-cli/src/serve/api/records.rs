@@ -28,6 +28,20 @@ fn filters<'a>(
     ip: &'a Option<String>,
     username: &'a Option<String>,
 ) -> Result<(Option<&'a str>, Option<&'a str>), ApiError> {
+    let (ip, username) = checked(ip, username)?;
+    // Canonical forms (mapped IPv6 folded, prefix grouping, username rule).
+    state
+        .axes
+        .reset_filter(ip, username)
+        .map_err(|e| ApiError::from_engine(&e))?;
+    Ok((ip, username))
+}
+
+/// The filters as given, syntax and bounds checked.
+fn checked<'a>(
+    ip: &'a Option<String>,
+    username: &'a Option<String>,
+) -> Result<(Option<&'a str>, Option<&'a str>), ApiError> {
     let ip = given(ip);
     if let Some(ip) = ip {
         parse_ip("ip_address", ip)?;
@@ -38,12 +52,41 @@ fn filters<'a>(
     {
         return Err(ApiError::invalid("username", "too long"));
     }
-    // Canonical forms (mapped IPv6 folded, prefix grouping, username rule).
-    state
+    Ok((ip, username))
+}
+
+/// The query of a listing (attempts, blocks): the IP and username filters
+/// validated and made canonical, the page bounded.
+pub(super) fn list_query(
+    state: &ApiState,
+    ip: &Option<String>,
+    username: &Option<String>,
+    limit: Option<u64>,
+    offset: Option<u64>,
+) -> Result<ListQuery, ApiError> {
+    let (ip, username) = checked(ip, username)?;
+    let filter = state
         .axes
         .reset_filter(ip, username)
         .map_err(|e| ApiError::from_engine(&e))?;
-    Ok((ip, username))
+    let limit = limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=ListQuery::MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::invalid(
+            "limit",
+            format!("must be 1 – {}", ListQuery::MAX_LIMIT),
+        ));
+    }
+    let offset = offset.unwrap_or(0);
+    if offset > MAX_OFFSET {
+        return Err(ApiError::invalid("offset", format!("at most {MAX_OFFSET}")));
+    }
+    Ok(ListQuery {
+        ip_address: filter.ip_address,
+        username: filter.username,
+        offset,
+        limit,
+        ..ListQuery::all()
+    })
 }
 
 /// Lists attempt records, newest first (AND of the filters).
@@ -61,29 +104,13 @@ pub async fn list(
     State(state): State<ApiState>,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<AttemptList>, ApiError> {
-    let (ip, username) = filters(&state, &params.ip_address, &params.username)?;
-    let filter = state
-        .axes
-        .reset_filter(ip, username)
-        .map_err(|e| ApiError::from_engine(&e))?;
-    let limit = params.limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=ListQuery::MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::invalid(
-            "limit",
-            format!("must be 1 – {}", ListQuery::MAX_LIMIT),
-        ));
-    }
-    let offset = params.offset.unwrap_or(0);
-    if offset > MAX_OFFSET {
-        return Err(ApiError::invalid("offset", format!("at most {MAX_OFFSET}")));
-    }
-    let query = ListQuery {
-        ip_address: filter.ip_address,
-        username: filter.username,
-        offset,
-        limit,
-        ..ListQuery::all()
-    };
+    let query = list_query(
+        &state,
+        &params.ip_address,
+        &params.username,
+        params.limit,
+        params.offset,
+    )?;
     let page = state
         .axes
         .list_attempts(&query)
