@@ -914,6 +914,7 @@ async fn detail_finds_rows_beyond_the_newest_pages() {
         axes.store()
             .insert_access_log(&NewAccessLog {
                 key: RecordKey {
+                    scope: String::new(),
                     username: Some(format!("user{i}")),
                     ip_address: Some("192.0.2.1".into()),
                     user_agent: "ua".into(),

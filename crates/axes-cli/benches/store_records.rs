@@ -61,6 +61,7 @@ fn parameters() -> LockoutParameters {
 fn key(series: u8, n: usize) -> RecordKey {
     let n = n as u32;
     RecordKey {
+        scope: String::new(),
         username: Some(format!("user{series}-{n}")),
         ip_address: Some(format!(
             "10.{}.{}.{}",
@@ -90,6 +91,7 @@ impl Ctx {
                 count_when_locked: true,
                 now: Utc::now(),
                 blocks: &[],
+                manual_only: false,
             })
             .await
             .expect("reserve")

@@ -277,6 +277,7 @@ mod tests {
 
     fn key(ip: Option<&str>, user: Option<&str>, ua: &str) -> RecordKey {
         RecordKey {
+            scope: String::new(),
             username: user.map(str::to_owned),
             ip_address: ip.map(str::to_owned),
             user_agent: ua.to_owned(),

@@ -7,15 +7,25 @@
 //!
 //! # Records and counts
 //!
-//! Failures are kept per [`RecordKey`], i.e. per (username, ip_address,
-//! user_agent). A record is *live* while its last failure is newer than the
+//! Failures are kept per [`RecordKey`], i.e. per (scope, username,
+//! ip_address, user_agent). A record is *live* while its last failure is newer than the
 //! cool-off window (`window`), or always when there is no window. A record
 //! whose window has passed counts for nothing, and a new failure on it starts
 //! again at one.
 //!
 //! The failure count of an [`Alternative`] is the sum of `failures` over the
-//! live records that match the attempt on every field of that alternative (a
-//! missing username or IP matches records where it is missing too).
+//! live records of the attempt's *scope* that match the attempt on every
+//! field of that alternative (a missing username or IP matches records where
+//! it is missing too).
+//!
+//! # Scopes
+//!
+//! A scope ([`RecordKey::scope`]) is a counting namespace: records of two
+//! scopes never count together, and every operation that takes a key
+//! (`reserve`, `failures`, `release`, `clear_client`) stays inside its
+//! scope. The engine's default rule counts in the scope `""`; each of the
+//! layered `lockout_rules` counts in its own, and so does each trusted
+//! device. Resets, purges, deletions by id and listings cover every scope.
 //!
 //! # Refused attempts (S1) and cost (S2)
 //!
@@ -56,9 +66,19 @@ pub use crate::blocks::{Block, BlockKind, BlockTarget, Escalation};
 use crate::error::StoreError;
 use crate::parameters::{Alternative, Field, LockoutParameters};
 
+/// The longest scope a store keeps, in characters (the engine makes no
+/// longer one).
+pub const MAX_SCOPE_CHARS: usize = 128;
+
 /// The identity of one attempt record: the unique key of the attempts table.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct RecordKey {
+    /// The counting namespace ("" for the default rule; see the module
+    /// docs, "Scopes"). Made by the engine, never taken from a request; at
+    /// most [`MAX_SCOPE_CHARS`] characters. Not stored in the logs (their
+    /// keys always have the scope "").
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub scope: String,
     /// The normalised username, if the attempt had one.
     pub username: Option<String>,
     /// The canonical client address (or IPv6 prefix), unless absent or not stored.
@@ -77,9 +97,10 @@ impl RecordKey {
         }
     }
 
-    /// Whether `other` has the same value as `self` on every field of `alt`.
+    /// Whether `other` is in the same scope and has the same value as
+    /// `self` on every field of `alt`.
     pub fn matches(&self, other: &RecordKey, alt: &Alternative) -> bool {
-        alt.fields().iter().all(|f| self.get(*f) == other.get(*f))
+        self.scope == other.scope && alt.fields().iter().all(|f| self.get(*f) == other.get(*f))
     }
 }
 
@@ -119,6 +140,10 @@ pub struct Reservation<'a> {
     /// that refuses at `now` refuses the attempt: nothing is counted, and
     /// the outcome's `failures.block` names it. Empty: no block look-up.
     pub blocks: &'a [BlockTarget],
+    /// Only manual blocks refuse: lockout history on `blocks` is not looked
+    /// at (an attempt from a trusted device is not refused by the lockouts
+    /// others caused).
+    pub manual_only: bool,
 }
 
 /// A read-only look-up of an attempt's failure counts.
@@ -135,6 +160,8 @@ pub struct FailureQuery<'a> {
     /// As [`Reservation::blocks`]: the answer's `block` is the refusing
     /// block among these, if any.
     pub blocks: &'a [BlockTarget],
+    /// As [`Reservation::manual_only`].
+    pub manual_only: bool,
 }
 
 /// The failure count of one alternative.
@@ -563,15 +590,17 @@ pub trait Store: fmt::Debug + Send + Sync + 'static {
     /// failure off another generation.
     async fn release(&self, key: &RecordKey, token: &ReservationToken) -> Result<(), StoreError>;
 
-    /// Deletes every record that matches `key` on any alternative of
-    /// `parameters` (reset on success). Returns how many were deleted.
+    /// Deletes every record of `key.scope` that matches `key` on any
+    /// alternative of `parameters` (reset on success); other scopes keep
+    /// theirs. Returns how many were deleted.
     async fn clear_client(
         &self,
         key: &RecordKey,
         parameters: &LockoutParameters,
     ) -> Result<u64, StoreError>;
 
-    /// Deletes the records under `filter`. Returns how many were deleted.
+    /// Deletes the records under `filter`, in every scope. Returns how many
+    /// were deleted.
     async fn reset(&self, filter: &ResetFilter) -> Result<u64, StoreError>;
 
     /// Deletes records whose last failure is at or before `before`, in

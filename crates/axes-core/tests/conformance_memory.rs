@@ -190,6 +190,7 @@ async fn default_lookup_pages_through_the_listing() {
         store
             .insert_access_log(&NewAccessLog {
                 key: RecordKey {
+                    scope: String::new(),
                     username: Some(format!("user{i}")),
                     ip_address: None,
                     user_agent: String::new(),

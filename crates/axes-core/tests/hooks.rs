@@ -200,6 +200,7 @@ async fn lockout_status_agrees_with_check_for_ipv4_and_ipv6_keys() {
 
     // An unknown client is not locked; a deny-listed network is, by the list.
     let stranger = RecordKey {
+        scope: String::new(),
         username: None,
         ip_address: Some("2001:db8:9::/64".into()),
         user_agent: String::new(),
@@ -231,6 +232,7 @@ async fn a_key_the_parameters_cannot_count_is_not_locked() {
         .build()
         .unwrap();
     let key = RecordKey {
+        scope: String::new(),
         username: None,
         ip_address: Some("192.0.2.1".into()),
         user_agent: String::new(),

@@ -152,6 +152,7 @@ async fn a_store_full_of_lockouts_refuses_new_clients() {
         let err = store
             .reserve(&axes_core::store::Reservation {
                 key: &RecordKey {
+                    scope: String::new(),
                     username: Some("stranger".into()),
                     ip_address: None,
                     user_agent: String::new(),
@@ -163,6 +164,7 @@ async fn a_store_full_of_lockouts_refuses_new_clients() {
                 count_when_locked: true,
                 now: axes.now(),
                 blocks: &[],
+                manual_only: false,
             })
             .await
             .unwrap_err();
@@ -251,6 +253,7 @@ async fn the_failure_log_cap_is_per_username() {
     let t0 = chrono::DateTime::from_timestamp(1_767_225_600, 0).unwrap();
     let row = |user: &str, i: i64| NewFailureLog {
         key: RecordKey {
+            scope: String::new(),
             username: Some(user.into()),
             ip_address: None,
             user_agent: String::new(),

@@ -298,6 +298,7 @@ impl RedisStore {
 
     pub(crate) async fn do_reset(&self, filter: &ResetFilter) -> Result<u64, StoreError> {
         let want = RecordKey {
+            scope: String::new(),
             username: filter.username.clone(),
             ip_address: filter.ip_address.clone(),
             user_agent: String::new(),
@@ -325,6 +326,7 @@ impl RedisStore {
 
     pub(crate) async fn do_purge(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
         let want = RecordKey {
+            scope: String::new(),
             username: None,
             ip_address: None,
             user_agent: String::new(),
@@ -495,6 +497,7 @@ impl Row for AttemptRecord {
                 .ok_or_else(|| corrupt(format!("record {member} has no time")))?,
         )?;
         let key = RecordKey {
+            scope: String::new(),
             username: f.remove("u"),
             ip_address: f.remove("i"),
             user_agent: f.remove("a").unwrap_or_default(),

@@ -309,11 +309,13 @@ mod tests {
     #[test]
     fn record_ids_distinguish_missing_and_empty() {
         let a = RecordKey {
+            scope: String::new(),
             username: None,
             ip_address: Some("1.2.3.4".into()),
             user_agent: String::new(),
         };
         let b = RecordKey {
+            scope: String::new(),
             username: Some(String::new()),
             ..a.clone()
         };

@@ -255,6 +255,7 @@ fn key_fields(inv: &mut redis::ScriptInvocation<'_>, key: &RecordKey) {
 
 fn row_key(f: &mut Fields) -> RecordKey {
     RecordKey {
+        scope: String::new(),
         username: f.remove("u"),
         ip_address: f.remove("i"),
         user_agent: f.remove("a").unwrap_or_default(),

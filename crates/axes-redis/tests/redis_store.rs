@@ -26,6 +26,7 @@ fn t0() -> DateTime<Utc> {
 
 fn key(ip: Option<&str>, user: Option<&str>, ua: &str) -> RecordKey {
     RecordKey {
+        scope: String::new(),
         username: user.map(str::to_owned),
         ip_address: ip.map(str::to_owned),
         user_agent: ua.to_owned(),
@@ -68,6 +69,7 @@ impl R<'_> {
                 count_when_locked: self.count_when_locked,
                 now,
                 blocks: &[],
+                manual_only: false,
             })
             .await
             .expect("reserve")
@@ -88,6 +90,7 @@ async fn count(
             window,
             now,
             blocks: &[],
+            manual_only: false,
         })
         .await
         .expect("failures")
@@ -143,6 +146,7 @@ async fn concurrent_reserves_admit_exactly_the_limit() {
                         count_when_locked: false,
                         now: t0() + Duration::seconds(round),
                         blocks: &[],
+                        manual_only: false,
                     })
                     .await
                     .expect("reserve")
@@ -192,6 +196,7 @@ async fn concurrent_reserves_across_usernames_share_the_ip_count() {
                     count_when_locked: false,
                     now: t0(),
                     blocks: &[],
+                    manual_only: false,
                 })
                 .await
                 .expect("reserve")
@@ -1137,6 +1142,7 @@ async fn reserve_blocked(store: &dyn Store, k: &RecordKey, now: DateTime<Utc>) -
             count_when_locked: true,
             now,
             blocks: &candidates,
+            manual_only: false,
         })
         .await
         .expect("reserve")
@@ -1530,6 +1536,7 @@ async fn block_edge_cases() {
             window: None,
             now: t0(),
             blocks: &candidates,
+            manual_only: false,
         })
         .await;
     assert!(matches!(out, Err(StoreError::Corrupt(_))), "{out:?}");
@@ -1634,6 +1641,7 @@ async fn failures_of_a_blocked_client_still_count() {
             window: Some(Duration::hours(1)),
             now: t0(),
             blocks: &candidates,
+            manual_only: false,
         })
         .await
         .unwrap();

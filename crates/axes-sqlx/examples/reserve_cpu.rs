@@ -51,6 +51,7 @@ async fn run(
             for i in (c..n).step_by(usize::try_from(clients)?) {
                 let j = offset + i;
                 let key = RecordKey {
+                    scope: String::new(),
                     username: Some(format!("user{j}")),
                     ip_address: Some(format!("10.{}.{}.{}", j >> 16 & 255, j >> 8 & 255, j & 255)),
                     user_agent: "bench".into(),
@@ -65,6 +66,7 @@ async fn run(
                         count_when_locked: true,
                         now,
                         blocks: &[],
+                        manual_only: false,
                     })
                     .await?;
             }

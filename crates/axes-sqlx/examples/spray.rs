@@ -46,6 +46,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     for i in 0..attempts {
         let key = RecordKey {
+            scope: String::new(),
             username: Some(format!("user{i}")),
             ip_address: Some("203.0.113.77".into()),
             user_agent: "spray".into(),
@@ -60,6 +61,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 count_when_locked: true,
                 now: start + Duration::microseconds(i64::try_from(i)?),
                 blocks: &[],
+                manual_only: false,
             })
             .await?;
         if !out.admitted {

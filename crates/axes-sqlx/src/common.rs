@@ -484,11 +484,13 @@ mod tests {
     #[test]
     fn lock_keys_depend_on_values_and_fields() {
         let a = RecordKey {
+            scope: String::new(),
             username: Some("u".into()),
             ip_address: Some("1.2.3.4".into()),
             user_agent: "ua".into(),
         };
         let b = RecordKey {
+            scope: String::new(),
             username: Some("v".into()),
             ..a.clone()
         };

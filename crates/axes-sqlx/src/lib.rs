@@ -16,6 +16,7 @@
 //! store.migrate().await?;
 //!
 //! let key = RecordKey {
+//!     scope: String::new(),
 //!     username: Some("alice".into()),
 //!     ip_address: Some("203.0.113.7".into()),
 //!     user_agent: "curl/8".into(),
@@ -31,6 +32,7 @@
 //!     count_when_locked: false,
 //!     now: chrono::Utc::now(),
 //!     blocks: &[],
+//!     manual_only: false,
 //! };
 //! // Two wrong passwords are admitted, the third attempt is refused.
 //! assert!(store.reserve(&reservation).await?.admitted);

@@ -47,6 +47,7 @@ pub(crate) type FailureLogRow<T> = (i64, String, String, String, String, String,
 
 fn key(username: String, ip: String, user_agent: String) -> RecordKey {
     RecordKey {
+        scope: String::new(),
         username: opt(username),
         ip_address: opt(ip),
         user_agent,

@@ -17,6 +17,7 @@ const CHILD_VAR: &str = "AXES_DURABILITY_CHILD_DB";
 
 fn key() -> RecordKey {
     RecordKey {
+        scope: String::new(),
         username: Some("victim".into()),
         ip_address: Some("192.0.2.66".into()),
         user_agent: "ua".into(),
@@ -48,6 +49,7 @@ async fn durability_child() {
                 count_when_locked: true,
                 now: chrono::Utc::now(),
                 blocks: &[],
+                manual_only: false,
             })
             .await
             .unwrap();

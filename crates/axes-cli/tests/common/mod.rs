@@ -174,6 +174,7 @@ pub async fn seed_original_fixture(sandbox: &Sandbox) {
 
 fn key(username: &str) -> RecordKey {
     RecordKey {
+        scope: String::new(),
         username: Some(username.into()),
         ip_address: Some("10.0.0.1".into()),
         user_agent: "test-agent".into(),

@@ -80,6 +80,7 @@ async fn reserve(
             count_when_locked: true,
             now,
             blocks: &candidates,
+            manual_only: false,
         })
         .await
         .expect("reserve")
@@ -99,6 +100,7 @@ async fn failures(store: &dyn Store, k: &RecordKey, now: DateTime<Utc>, look: bo
             window: Some(Duration::seconds(600)),
             now,
             blocks: &candidates,
+            manual_only: false,
         })
         .await
         .expect("failures")

@@ -37,9 +37,11 @@ mod blocks;
 mod escalation;
 mod floods;
 mod scenarios;
+mod scopes;
 
 pub use blocks::{run_blocks, run_blocks_concurrency};
 pub use scenarios::all as all_scenarios;
+pub use scopes::{run_manual_only, run_scopes, run_scopes_concurrency};
 
 /// Expands to the conformance tests for a store factory
 /// `async fn() -> Option<Arc<dyn Store>>`.
@@ -74,6 +76,21 @@ macro_rules! store_conformance {
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
         async fn conformance_blocks_concurrency() {
             $crate::conformance::run_blocks_concurrency($make).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn conformance_scopes() {
+            $crate::conformance::run_scopes($make).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn conformance_manual_only() {
+            $crate::conformance::run_manual_only($make).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn conformance_scopes_concurrency() {
+            $crate::conformance::run_scopes_concurrency($make).await;
         }
     };
 }
@@ -573,6 +590,7 @@ where
 
 fn key(ip: Option<&str>, user: Option<&str>, ua: &str) -> RecordKey {
     RecordKey {
+        scope: String::new(),
         username: user.map(str::to_owned),
         ip_address: ip.map(str::to_owned),
         user_agent: ua.to_owned(),
@@ -635,6 +653,7 @@ async fn reserve_at(
             count_when_locked: true,
             now,
             blocks: &[],
+            manual_only: false,
         })
         .await
         .expect("reserve");
@@ -811,6 +830,7 @@ where
             count_when_locked: true,
             now: t0 + chrono::Duration::seconds(i as i64 * 10),
             blocks: &[],
+            manual_only: false,
         };
         let out = store.reserve(&r).await.expect("reserve");
         assert!(out.admitted && out.counted);
@@ -826,6 +846,7 @@ where
         count_when_locked: true,
         now: t0 + chrono::Duration::seconds(100),
         blocks: &[],
+        manual_only: false,
     };
     let alice_second = store
         .reserve(&r)

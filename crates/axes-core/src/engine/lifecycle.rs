@@ -88,6 +88,7 @@ impl Axes {
         }
         if self.inner.events.has_subscribers() {
             let key = RecordKey {
+                scope: String::new(),
                 username: filter.username.clone(),
                 ip_address: filter.ip_address.clone(),
                 user_agent: String::new(),
@@ -114,6 +115,7 @@ impl Axes {
         }
         if self.inner.events.has_subscribers() {
             let any = RecordKey {
+                scope: String::new(),
                 username: None,
                 ip_address: None,
                 user_agent: String::new(),

@@ -549,6 +549,7 @@ impl Axes {
                 window: self.window_for(p),
                 now,
                 blocks: &candidates,
+                manual_only: false,
             };
             let mut f = self.call(self.inner.store.failures(&query)).await?;
             let history = match &f.block {

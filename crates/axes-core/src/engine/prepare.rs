@@ -58,6 +58,7 @@ pub(crate) fn prepare(attempt: &Attempt, settings: &Settings, rule: &UsernameRul
         })
         .filter(|u| !u.is_empty());
     let key = RecordKey {
+        scope: String::new(),
         username,
         ip_address: if settings.store_ip_address {
             ip.map(|ip| canonical_ip(ip, settings.ipv6_prefix))

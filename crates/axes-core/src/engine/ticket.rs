@@ -162,6 +162,7 @@ async fn reserve_outcome(
             count_when_locked: s.reset_cool_off_on_failure_during_lockout,
             now,
             blocks: &candidates,
+            manual_only: false,
         };
         let mut outcome = axes.call(axes.inner.store.reserve(&reservation)).await?;
         let history = match &outcome.failures.block {

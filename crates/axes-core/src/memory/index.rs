@@ -243,6 +243,7 @@ mod tests {
 
     fn key(username: Option<&str>, ip: Option<&str>, user_agent: &str) -> RecordKey {
         RecordKey {
+            scope: String::new(),
             username: username.map(str::to_owned),
             ip_address: ip.map(str::to_owned),
             user_agent: user_agent.to_owned(),

@@ -217,6 +217,7 @@ impl Rec {
     /// The record's key.
     pub fn key(&self) -> RecordKey {
         RecordKey {
+            scope: String::new(),
             username: self.field(Field::Username).map(str::to_owned),
             ip_address: self.field(Field::IpAddress).map(str::to_owned),
             user_agent: self.shared(UA).to_owned(),

@@ -21,6 +21,7 @@ pub fn t0() -> DateTime<Utc> {
 
 pub fn key(username: Option<&str>, ip: Option<&str>, ua: &str) -> RecordKey {
     RecordKey {
+        scope: String::new(),
         username: username.map(str::to_owned),
         ip_address: ip.map(str::to_owned),
         user_agent: ua.to_owned(),
@@ -76,6 +77,7 @@ impl R {
             count_when_locked: self.count_when_locked,
             now,
             blocks: &[],
+            manual_only: false,
         }
     }
 
@@ -87,6 +89,7 @@ impl R {
                 window: self.window,
                 now,
                 blocks: &[],
+                manual_only: false,
             })
             .await
             .unwrap();
@@ -818,6 +821,7 @@ pub async fn block_targets_as_stored(store: S) {
         let out = store
             .reserve(&Reservation {
                 blocks: &candidates,
+                manual_only: false,
                 ..r.at(t0())
             })
             .await
@@ -913,6 +917,7 @@ pub async fn upgraded_to_blocks(store: S, r: R) {
     let candidates = BlockTarget::candidates(&r.key);
     let looked_up = |now| Reservation {
         blocks: &candidates,
+        manual_only: false,
         ..r.at(now)
     };
     let out = store.reserve(&looked_up(t0())).await.unwrap();
