@@ -87,14 +87,20 @@ impl Blocks {
     /// The refusing row among `candidates` at `now` that lasts longest;
     /// of rows that last as long, the first met (in the order of the
     /// candidates, a target's manual row before its lockout row), as the
-    /// Redis store answers.
-    pub fn refusing(&self, candidates: &[BlockTarget], now: DateTime<Utc>) -> Option<Block> {
+    /// Redis store answers. `manual_only`: lockout rows are not looked at.
+    pub fn refusing(
+        &self,
+        candidates: &[BlockTarget],
+        now: DateTime<Utc>,
+        manual_only: bool,
+    ) -> Option<Block> {
         let mut best: Option<&Block> = None;
         for t in candidates {
             let Some(slots) = self.by_target.get(t) else {
                 continue;
             };
-            for id in [slots.manual, slots.lockout].into_iter().flatten() {
+            let history = if manual_only { None } else { slots.lockout };
+            for id in [slots.manual, history].into_iter().flatten() {
                 if let Some(b) = self.rows.get(&id)
                     && b.refuses(now)
                     && best.is_none_or(|x| b.outlasts(x) && !x.outlasts(b))

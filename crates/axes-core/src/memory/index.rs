@@ -65,10 +65,11 @@ impl Index {
     }
 
     fn same(mask: u8, a: &impl Fields, b: &impl Fields) -> bool {
-        FIELDS
-            .iter()
-            .enumerate()
-            .all(|(i, f)| mask & (1 << i) == 0 || a.field(*f) == b.field(*f))
+        a.scope() == b.scope()
+            && FIELDS
+                .iter()
+                .enumerate()
+                .all(|(i, f)| mask & (1 << i) == 0 || a.field(*f) == b.field(*f))
     }
 
     fn link(&mut self, slot: u32) -> &mut [u32; 2] {
@@ -106,9 +107,9 @@ impl Index {
         }
     }
 
-    /// The hash of the mask's fields of `v`: SipHash (keyed per store,
-    /// so that attacker-chosen keys cannot be made to collide) of an
-    /// unambiguous encoding of the fields — per field `0` when missing, else
+    /// The hash of the scope and the mask's fields of `v`: SipHash (keyed
+    /// per store, so that attacker-chosen keys cannot be made to collide) of
+    /// an unambiguous encoding — the scope's bytes and `0xFF`, then per field `0` when missing, else
     /// `1`, its bytes and `0xFF` (never a byte of UTF-8) — fed to the hasher
     /// in 64-byte pieces: one call for most keys, where hashing each field
     /// as an `Option<&str>` took three.
@@ -118,6 +119,8 @@ impl Index {
             buf: [0; CHUNK],
             len: 0,
         };
+        h.push(v.scope().as_bytes());
+        h.push(&[0xff]);
         for (i, f) in FIELDS.iter().enumerate() {
             if mask & (1 << i) != 0 {
                 match v.field(*f) {

@@ -184,12 +184,17 @@ impl MemoryStore {
     }
 
     /// The refusing block among `candidates` at `now`: one load when there
-    /// is nothing to look up.
-    fn refusing_block(&self, candidates: &[BlockTarget], now: DateTime<Utc>) -> Option<Block> {
+    /// is nothing to look up. `manual_only`: lockout history refuses nothing.
+    fn refusing_block(
+        &self,
+        candidates: &[BlockTarget],
+        now: DateTime<Utc>,
+        manual_only: bool,
+    ) -> Option<Block> {
         if candidates.is_empty() || self.block_rows.load(Ordering::Acquire) == 0 {
             return None;
         }
-        lock(&self.blocks).refusing(candidates, now)
+        lock(&self.blocks).refusing(candidates, now, manual_only)
     }
 
     /// Block rows currently held (manual blocks and lockout history).
@@ -299,7 +304,7 @@ impl Store for MemoryStore {
     async fn failures(&self, q: &FailureQuery<'_>) -> Result<Failures, StoreError> {
         let mut st = self.attempts();
         let mut failures = st.counts(q.key, q.parameters, q.window, q.now).0;
-        failures.block = self.refusing_block(q.blocks, q.now);
+        failures.block = self.refusing_block(q.blocks, q.now, q.manual_only);
         Ok(failures)
     }
 
@@ -307,7 +312,7 @@ impl Store for MemoryStore {
         let mut st = self.attempts();
         // Under the attempts lock: no failure is counted between the look-up
         // and the decision.
-        if let Some(block) = self.refusing_block(r.blocks, r.now) {
+        if let Some(block) = self.refusing_block(r.blocks, r.now, r.manual_only) {
             return Ok(ReserveOutcome {
                 admitted: false,
                 counted: false,

@@ -15,11 +15,17 @@ use crate::store::{AttemptDetails, AttemptRecord, RecordKey};
 pub(super) trait Fields {
     /// The value of `field` (`None`: missing).
     fn field(&self, field: Field) -> Option<&str>;
+    /// The scope (every index is per scope).
+    fn scope(&self) -> &str;
 }
 
 impl Fields for RecordKey {
     fn field(&self, field: Field) -> Option<&str> {
         self.get(field)
+    }
+
+    fn scope(&self) -> &str {
+        &self.scope
     }
 }
 
@@ -27,6 +33,9 @@ const USERNAME: usize = 0;
 const IP: usize = 1;
 const GET: usize = 2;
 const POST: usize = 3;
+const SCOPE: usize = 4;
+/// Strings in `Rec::text`; the shared ones follow in `Rec::ends`.
+const OWN: usize = 5;
 const UA: usize = 0;
 const PATH: usize = 1;
 const ACCEPT: usize = 2;
@@ -101,13 +110,13 @@ fn join<const N: usize>(parts: [&str; N]) -> (String, [u32; N]) {
 /// An attempt record.
 #[derive(Debug)]
 pub(super) struct Rec {
-    /// Username, IP, GET and POST data, one after the other.
+    /// Username, IP, GET and POST data and the scope, one after the other.
     text: Box<str>,
     /// User agent, path and accept, one after the other (interned).
     shared: Arc<str>,
-    /// Where each of the four strings ends in `text`, then each of the
+    /// Where each of the five strings ends in `text`, then each of the
     /// three in `shared`.
-    ends: [u32; 7],
+    ends: [u32; 8],
     /// Which of username and IP are present.
     flags: u8,
     /// Whether eviction found the record part of a lockout (it then waits
@@ -132,6 +141,10 @@ impl Fields for Rec {
             Field::UserAgent => Some(self.shared(UA)),
         }
     }
+
+    fn scope(&self) -> &str {
+        self.own(SCOPE)
+    }
 }
 
 impl Rec {
@@ -150,7 +163,7 @@ impl Rec {
         let mut rec = Rec {
             text: Box::default(),
             shared: interner.get(&shared),
-            ends: [0; 7],
+            ends: [0; 8],
             flags: 0,
             pinned: false,
             failures: 1,
@@ -158,7 +171,7 @@ impl Rec {
             serial: 1,
             time,
         };
-        rec.ends[4..].copy_from_slice(&shared_ends);
+        rec.ends[OWN..].copy_from_slice(&shared_ends);
         rec.pack_own(key, details);
         rec
     }
@@ -169,9 +182,10 @@ impl Rec {
             key.ip_address.as_deref().unwrap_or(""),
             details.get_data.as_str(),
             details.post_data.as_str(),
+            key.scope.as_str(),
         ]);
         self.text = text.into_boxed_str();
-        self.ends[..4].copy_from_slice(&ends);
+        self.ends[..OWN].copy_from_slice(&ends);
         self.flags = 0;
         if key.username.is_some() {
             self.flags |= HAS_USERNAME;
@@ -182,11 +196,11 @@ impl Rec {
     }
 
     fn own(&self, i: usize) -> &str {
-        part(&self.text, &self.ends[..4], i)
+        part(&self.text, &self.ends[..OWN], i)
     }
 
     fn shared(&self, i: usize) -> &str {
-        part(&self.shared, &self.ends[4..], i)
+        part(&self.shared, &self.ends[OWN..], i)
     }
 
     /// Replaces the stored details (the last request's).
@@ -204,7 +218,7 @@ impl Rec {
         if *self.shared != *shared {
             let new = interner.get(&shared);
             interner.put(&std::mem::replace(&mut self.shared, new));
-            self.ends[4..].copy_from_slice(&shared_ends);
+            self.ends[OWN..].copy_from_slice(&shared_ends);
         }
         self.pack_own(key, details);
     }
@@ -217,7 +231,7 @@ impl Rec {
     /// The record's key.
     pub fn key(&self) -> RecordKey {
         RecordKey {
-            scope: String::new(),
+            scope: self.own(SCOPE).to_owned(),
             username: self.field(Field::Username).map(str::to_owned),
             ip_address: self.field(Field::IpAddress).map(str::to_owned),
             user_agent: self.shared(UA).to_owned(),
