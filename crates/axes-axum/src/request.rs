@@ -69,6 +69,7 @@ pub fn attempt_from_parts(
         method: parts.method.as_str().to_owned(),
         query,
         form: masked(fields, settings),
+        device_token: None,
     }
 }
 

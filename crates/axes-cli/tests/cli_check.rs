@@ -90,38 +90,30 @@ fn conflicting_settings_are_bad_input() {
     assert_eq!(sb.run(&["check"]).code, 1);
 }
 
-/// Settings that would have no effect are refused by name, as a problem
+/// `lockout_rules` with the settings it replaces is a conflict: a problem
 /// for `check` (status 1) and bad input for every other command (status 2);
-/// they used to be accepted with a warning.
+/// a malformed rule names the setting.
 #[test]
-fn settings_without_effect_are_refused() {
-    for (var, key) in [
-        ("AXES_TRUSTED_DEVICE", "trusted_device"),
-        ("AXES_LOCKOUT_RULES", "lockout_rules"),
-    ] {
-        let sb = Sandbox::new().env(var, "1");
-        let run = sb.run(&["check"]);
-        assert_eq!(run.code, 1, "{var}: {run:#?}");
-        assert!(
-            run.stderr.starts_with(&format!(
-                "problem: unsupported setting `{key}` (from {var}): not supported in this version"
-            )),
-            "{run:#?}"
-        );
-        assert!(!run.stdout.contains("OK"), "{run:#?}");
-        let run = sb.run(&["reset"]);
-        assert_eq!(run.code, 2, "{var}: {run:#?}");
-        assert!(run.stderr.contains(key), "{run:#?}");
-    }
-    let sb = Sandbox::new();
-    sb.write("axes.toml", "trusted_device = true\n");
+fn layered_rules_conflicts_are_refused() {
+    let sb = Sandbox::new()
+        .env("AXES_LOCKOUT_RULES", "ip_address:100/24h")
+        .env("AXES_FAILURE_LIMIT", "5");
     let run = sb.run(&["check"]);
     assert_eq!(run.code, 1, "{run:#?}");
     assert!(
-        run.stderr
-            .contains("unsupported setting `trusted_device` (from axes.toml)"),
+        run.stderr.contains("lockout_rules replaces lockout_parameters"),
         "{run:#?}"
     );
+    assert!(!run.stdout.contains("OK"), "{run:#?}");
+    assert_eq!(sb.run(&["reset"]).code, 2);
+    let sb = Sandbox::new();
+    sb.write("axes.toml", "lockout_rules = \"ip_address:many/1h\"\n");
+    let run = sb.run(&["check"]);
+    assert_eq!(run.code, 1, "{run:#?}");
+    assert!(run.stderr.contains("lockout_rules"), "{run:#?}");
+    let sb = Sandbox::new().env("AXES_LOCKOUT_RULES", "ip_address:100/24h, ip_address+username:5/15m");
+    let run = sb.run(&["check"]);
+    assert_eq!(run.code, 0, "{run:#?}");
 }
 
 /// django-axes names that axes replaced name the replacement, in the

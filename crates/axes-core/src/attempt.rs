@@ -35,6 +35,10 @@ pub struct Attempt {
     /// Form parameters. Values of sensitive fields are masked before
     /// storage and never shown by `Debug`.
     pub form: Vec<(String, String)>,
+    /// The trusted-device token the client sent (the `axes_device` cookie),
+    /// if any: checked by the engine ([`crate::Axes::issue_device_token`]);
+    /// a forged, expired or foreign one counts as none. Never stored.
+    pub device_token: Option<String>,
 }
 
 impl std::fmt::Debug for Attempt {
@@ -54,6 +58,10 @@ impl std::fmt::Debug for Attempt {
             .field("method", &self.method)
             .field("query", &self.query)
             .field("form", &form)
+            .field(
+                "device_token",
+                &self.device_token.as_ref().map(|_| "[redacted]"),
+            )
             .finish()
     }
 }
@@ -76,6 +84,12 @@ impl Attempt {
     /// Sets the username.
     pub fn username(mut self, username: impl Into<String>) -> Self {
         self.username = Some(username.into());
+        self
+    }
+
+    /// Sets the trusted-device token the client sent (`axes_device`).
+    pub fn device_token(mut self, token: impl Into<String>) -> Self {
+        self.device_token = Some(token.into());
         self
     }
 

@@ -43,6 +43,7 @@ pub mod blocks;
 pub mod clock;
 #[cfg(feature = "conformance")]
 pub mod conformance;
+pub mod device;
 pub mod dummy;
 pub mod engine;
 pub mod error;
@@ -50,6 +51,7 @@ pub mod events;
 pub mod identity;
 pub mod memory;
 pub mod parameters;
+pub mod rules;
 pub mod settings;
 pub mod store;
 

@@ -201,10 +201,7 @@ where
     assert!(reserve(store, &long, at(52), &[], false).await.admitted);
     assert!(reserve(store, &long, at(53), &[], false).await.admitted);
     assert!(!reserve(store, &long, at(54), &[], false).await.admitted);
-    assert_eq!(
-        failures(store, &shorter, at(55), &[], false).await.max(),
-        0
-    );
+    assert_eq!(failures(store, &shorter, at(55), &[], false).await.max(), 0);
     let rows = all_records(store).await;
     assert!(rows.contains(&(long.clone(), 3)), "{rows:?}");
 }

@@ -9,6 +9,7 @@ mod health;
 mod lifecycle;
 mod lockout;
 mod prepare;
+mod rules;
 mod status;
 mod ticket;
 
@@ -30,6 +31,7 @@ pub use ticket::{AuthError, Ticket};
 use crate::attempt::Attempt;
 use crate::blocks::BlockKind;
 use crate::clock::{Clock, SystemClock};
+use crate::device::{DEVICE_SCOPE_PREFIX, DeviceKey};
 use crate::error::{ConfigError, Error, StoreError};
 use crate::events::{Event, EventBus, EventKind};
 use crate::identity::{UsernameRule, normalize_username, parse_canonical_ip};
@@ -41,6 +43,7 @@ use crate::store::{
     NewAccessLog, Page, RecordKey, ResetFilter, Store, plausible_id,
 };
 use health::Health;
+use rules::{AppliedRule, RuleCount, max_failures};
 
 type Hook<T> = Arc<dyn Fn(&Prepared) -> T + Send + Sync>;
 
@@ -61,6 +64,10 @@ struct Inner {
     events: EventBus,
     health: Health,
     store_observer: std::sync::OnceLock<StoreObserver>,
+    /// The scope of each of `lockout_rules`, made once.
+    rule_scopes: Vec<String>,
+    /// Signs and checks trusted-device tokens (`trusted_device` on).
+    device_key: Option<DeviceKey>,
 }
 
 /// Sees every store call: the store's kind, how long it took, and whether
@@ -85,6 +92,7 @@ pub struct AxesBuilder {
     allow_user: Option<Hook<bool>>,
     failure_limit: Option<Hook<u32>>,
     cooloff: Option<Hook<Option<Duration>>>,
+    device_key: Option<DeviceKey>,
 }
 
 impl fmt::Debug for AxesBuilder {
@@ -141,9 +149,48 @@ impl AxesBuilder {
         self
     }
 
+    /// The key that signs trusted-device tokens (`trusted_device`); by
+    /// default `secret_key`. At least 16 bytes. `axes serve` passes its
+    /// generated key here when `secret_key` is unset.
+    pub fn device_key(mut self, key: impl AsRef<[u8]>) -> Self {
+        self.device_key = Some(DeviceKey::new(key.as_ref()));
+        self
+    }
+
     /// Validates the settings and builds the engine.
     pub fn build(self) -> Result<Axes, ConfigError> {
         self.settings.validate()?;
+        if !self.settings.lockout_rules.is_empty()
+            && (self.failure_limit.is_some() || self.cooloff.is_some())
+        {
+            return Err(ConfigError::Conflict(
+                "the failure_limit and cooloff hooks apply to the default rule; with \
+                 lockout_rules each rule has its own limit and cool-off"
+                    .into(),
+            ));
+        }
+        let device_key = if self.settings.trusted_device {
+            match (self.device_key, &self.settings.secret_key) {
+                (Some(k), _) => Some(k),
+                (None, Some(secret)) => Some(DeviceKey::new(secret.expose().as_bytes())),
+                (None, None) => {
+                    return Err(ConfigError::Conflict(
+                        "trusted_device = true needs a key to sign device cookies: set \
+                         secret_key (axes serve generates one), or pass one to \
+                         AxesBuilder::device_key"
+                            .into(),
+                    ));
+                }
+            }
+        } else {
+            None
+        };
+        let rule_scopes = self
+            .settings
+            .lockout_rules
+            .iter()
+            .map(crate::rules::LockoutRule::scope)
+            .collect();
         let store: Arc<dyn Store> = match self.store {
             Some(s) => s,
             None => match self.settings.handler {
@@ -169,6 +216,8 @@ impl AxesBuilder {
                 events: EventBus::default(),
                 health: Health::default(),
                 store_observer: std::sync::OnceLock::new(),
+                rule_scopes,
+                device_key,
             }),
         })
     }
@@ -186,7 +235,7 @@ pub struct CheckResult {
 }
 
 /// How the policy treats one prepared attempt, before the store is asked.
-enum Gate<'a> {
+enum Gate {
     /// Axes is off, or the client is exempt: never refused, never counted.
     Exempt,
     /// Refused outright (deny list, allow-list-only).
@@ -194,11 +243,9 @@ enum Gate<'a> {
     /// Refused: none of the alternatives can be counted (see
     /// [`counted_parameters`]).
     Unidentified,
-    /// Counted by `parameters`, and refused at `limit` (None: never refused).
-    Counted {
-        limit: Option<u32>,
-        parameters: Cow<'a, LockoutParameters>,
-    },
+    /// Counted by these rules (the default one, or each of
+    /// `lockout_rules` that can count it).
+    Counted(Vec<AppliedRule>),
 }
 
 /// The alternatives an attempt can be counted by: those whose fields are all
@@ -240,6 +287,7 @@ impl Axes {
             allow_user: None,
             failure_limit: None,
             cooloff: None,
+            device_key: None,
         }
     }
 
@@ -289,7 +337,34 @@ impl Axes {
     /// Canonicalises an attempt (normalised username, canonical IP, masked
     /// and bounded details).
     pub fn prepare(&self, attempt: &Attempt) -> Prepared {
-        prepare::prepare(attempt, &self.inner.settings, &self.inner.username_rule)
+        let mut p = prepare::prepare(attempt, &self.inner.settings, &self.inner.username_rule);
+        if let (Some(key), Some(token), Some(user)) = (
+            &self.inner.device_key,
+            &attempt.device_token,
+            &p.key.username,
+        ) && let Some(id) = key.verify(token, user, self.now())
+        {
+            p.key.scope = format!("{DEVICE_SCOPE_PREFIX}{id}");
+            p.device = Some(id);
+        }
+        p
+    }
+
+    /// A new trusted-device token for `username` (normalised here), to set
+    /// as the `axes_device` cookie ([`crate::device::DEVICE_COOKIE`]) after
+    /// a successful login, for `trusted_device_ttl`. `None` when
+    /// `trusted_device` is off or the username is empty.
+    pub fn issue_device_token(&self, username: &str) -> Option<String> {
+        let key = self.inner.device_key.as_ref()?;
+        let p = prepare::prepare(
+            &Attempt::new().username(username),
+            &self.inner.settings,
+            &self.inner.username_rule,
+        );
+        let user = p.key.username?;
+        let ttl = crate::settings::to_chrono(self.inner.settings.trusted_device_ttl);
+        let expires = self.now().checked_add_signed(ttl)?;
+        key.issue(&user, expires)
     }
 
     /// Runs one store call with the configured timeout, tracking health.
@@ -317,6 +392,11 @@ impl Axes {
     }
 
     fn limit_for(&self, p: &Prepared) -> u32 {
+        let rules = &self.inner.settings.lockout_rules;
+        if !rules.is_empty() {
+            // The limit a refusal that is not by a rule's count shows.
+            return rules.iter().map(|r| r.failure_limit).min().unwrap_or(1);
+        }
         self.inner
             .failure_limit
             .as_ref()
@@ -335,7 +415,7 @@ impl Axes {
             .map(crate::settings::to_chrono)
     }
 
-    fn gate(&self, p: &Prepared) -> Gate<'_> {
+    fn gate(&self, p: &Prepared) -> Gate {
         let s = &self.inner.settings;
         if !s.enabled {
             return Gate::Exempt;
@@ -351,11 +431,8 @@ impl Axes {
         {
             return Gate::Exempt;
         }
-        match counted_parameters(&s.lockout_parameters, &p.key) {
-            Some(parameters) => Gate::Counted {
-                limit: s.lock_out_at_failure.then(|| self.limit_for(p)),
-                parameters,
-            },
+        match self.applied_rules(p) {
+            Some(rules) => Gate::Counted(rules),
             None => Gate::Unidentified,
         }
     }
@@ -390,8 +467,19 @@ impl Axes {
         failures: &Failures,
         limit: u32,
     ) -> Lockout {
+        self.lockout_in(p, reason, failures, limit, self.window_for(p))
+    }
+
+    /// [`Axes::lockout`] for a rule with cool-off `window`.
+    pub(crate) fn lockout_in(
+        &self,
+        p: &Prepared,
+        reason: LockoutReason,
+        failures: &Failures,
+        limit: u32,
+        window: Option<chrono::Duration>,
+    ) -> Lockout {
         let s = &self.inner.settings;
-        let window = self.window_for(p);
         let (retry_after, cooloff) = match reason {
             LockoutReason::TooManyFailures => (
                 lockout::retry_after(failures, limit, window, self.now()),
@@ -504,82 +592,159 @@ impl Axes {
     }
 
     /// The one read-only decision behind [`Axes::check`] and
-    /// [`Axes::lockout_status`]: the gate, then the store's count. Also
-    /// gives the alternatives counted and their counts.
+    /// [`Axes::lockout_status`]: the gate, then the store's count for each
+    /// rule. Also gives the rules counted and their counts.
     async fn check_prepared(
         &self,
         p: &Prepared,
         quiet: bool,
-    ) -> Result<(CheckResult, Option<(Cow<'_, LockoutParameters>, Failures)>), StoreError> {
+    ) -> Result<(CheckResult, Vec<RuleCount>), StoreError> {
         let limit = self.limit_for(p);
         let refuse = |l: Lockout| CheckResult {
             failures: l.failures,
             failure_limit: limit,
             lockout: Some(l),
         };
-        let (gate_limit, parameters) = match self.gate(p) {
+        let rules = match self.gate(p) {
             Gate::Exempt => {
                 let open = CheckResult {
                     failures: 0,
                     failure_limit: limit,
                     lockout: None,
                 };
-                return Ok((open, None));
+                return Ok((open, Vec::new()));
             }
             Gate::Denied => {
                 let l = self.lockout(p, LockoutReason::Denied, &Failures::default(), limit);
-                return Ok((refuse(l), None));
+                return Ok((refuse(l), Vec::new()));
             }
             // An attempt is warned about; a stored key (an admin page
             // listing old records) is not.
             Gate::Unidentified if quiet => {
                 let l = self.lockout(p, LockoutReason::Unidentified, &Failures::default(), limit);
-                return Ok((refuse(l), None));
+                return Ok((refuse(l), Vec::new()));
             }
-            Gate::Unidentified => return Ok((refuse(self.unidentified(p)), None)),
-            Gate::Counted { limit, parameters } => (limit, parameters),
+            Gate::Unidentified => return Ok((refuse(self.unidentified(p)), Vec::new())),
+            Gate::Counted(rules) => rules,
         };
         let now = self.now();
+        let mut counts = Vec::with_capacity(rules.len());
+        for (i, rule) in rules.into_iter().enumerate() {
+            let failures = if i == 0 {
+                self.first_failures(p, &rule, now).await?
+            } else {
+                let query = FailureQuery {
+                    key: rule.key(p),
+                    parameters: rule.parameters(&self.inner.settings),
+                    window: rule.window,
+                    now,
+                    blocks: &[],
+                    manual_only: true,
+                };
+                self.call(self.inner.store.failures(&query)).await?
+            };
+            counts.push(RuleCount {
+                rule,
+                failures,
+                token: None,
+            });
+        }
+        let lockout = self.refusal(p, &counts);
+        let result = CheckResult {
+            failures: max_failures(&counts),
+            // A rule's refusal shows that rule's limit.
+            failure_limit: lockout
+                .as_ref()
+                .filter(|l| {
+                    l.reason == LockoutReason::TooManyFailures
+                        && !self.inner.settings.lockout_rules.is_empty()
+                })
+                .map_or(limit, |l| l.failure_limit),
+            lockout,
+        };
+        Ok((result, counts))
+    }
+
+    /// The counts of the first rule, with the block look-up (blocks are
+    /// looked up once per attempt, with its first rule). As `reserve`:
+    /// without a limit, lockout history refuses nothing; an attempt from a
+    /// trusted device looks at manual blocks only.
+    async fn first_failures(
+        &self,
+        p: &Prepared,
+        rule: &AppliedRule,
+        now: DateTime<Utc>,
+    ) -> Result<Failures, StoreError> {
         let mut candidates = self.block_candidates(&p.key);
-        // As `reserve`: without a limit, lockout history refuses nothing.
-        let f = loop {
+        loop {
             let query = FailureQuery {
-                key: &p.key,
-                parameters: &parameters,
-                window: self.window_for(p),
+                key: rule.key(p),
+                parameters: rule.parameters(&self.inner.settings),
+                window: rule.window,
                 now,
                 blocks: &candidates,
-                manual_only: false,
+                manual_only: p.device.is_some(),
             };
             let mut f = self.call(self.inner.store.failures(&query)).await?;
             let history = match &f.block {
-                Some(b) if gate_limit.is_none() && b.kind == BlockKind::Lockout => b.target.clone(),
-                _ => break f,
+                Some(b) if rule.limit.is_none() && b.kind == BlockKind::Lockout => b.target.clone(),
+                _ => return Ok(f),
             };
             if let Some(manual) = self.manual_block_on(&history, now).await? {
                 f.block = Some(manual);
-                break f;
+                return Ok(f);
             }
             let asked = candidates.len();
             candidates.retain(|t| *t != history);
             if candidates.len() == asked {
                 // Not a target it was asked about: ask no more.
-                break f;
+                return Ok(f);
             }
-        };
-        let reached = gate_limit.is_some_and(|l| f.reached(l));
-        let lockout = match &f.block {
-            Some(b) if b.kind == BlockKind::Manual => Some(self.blocked_lockout(p, b, &f, limit)),
-            Some(b) => Some(self.escalated_lockout(p, &f, limit, reached, std::slice::from_ref(b))),
-            None if reached => Some(self.lockout(p, LockoutReason::TooManyFailures, &f, limit)),
-            None => None,
-        };
-        let result = CheckResult {
-            failures: f.max(),
-            failure_limit: limit,
-            lockout,
-        };
-        Ok((result, Some((parameters, f))))
+        }
+    }
+
+    /// The refusal the counts call for, if any: a block found with the
+    /// first rule, else the lockout of the rule that refuses longest.
+    fn refusal(&self, p: &Prepared, counts: &[RuleCount]) -> Option<Lockout> {
+        let first = counts.first()?;
+        let first_limit = first.rule.limit.unwrap_or(u32::MAX);
+        match &first.failures.block {
+            Some(b) if b.kind == BlockKind::Manual => {
+                return Some(self.blocked_lockout(p, b, &first.failures, first_limit));
+            }
+            Some(b) => {
+                return Some(self.escalated_lockout(
+                    p,
+                    &first.failures,
+                    first_limit,
+                    first.reached(),
+                    std::slice::from_ref(b),
+                ));
+            }
+            None => {}
+        }
+        self.longest_lockout(p, counts)
+    }
+
+    /// The lockout of the rule, among those that reached their limit, that
+    /// refuses longest (until a reset before any cool-off).
+    pub(crate) fn longest_lockout(&self, p: &Prepared, counts: &[RuleCount]) -> Option<Lockout> {
+        counts
+            .iter()
+            .filter(|c| c.reached())
+            .map(|c| {
+                self.lockout_in(
+                    p,
+                    LockoutReason::TooManyFailures,
+                    &c.failures,
+                    c.rule.limit.unwrap_or(u32::MAX),
+                    c.rule.window,
+                )
+            })
+            .max_by_key(|l| match l.retry_after {
+                None => (1, std::time::Duration::ZERO),
+                Some(d) => (0, d),
+            })
     }
 
     /// Takes an admission slot for `attempt` before its credentials are
@@ -596,14 +761,7 @@ impl Axes {
                 Err(l)
             }
             Gate::Unidentified => Err(self.unidentified(&p)),
-            Gate::Counted { limit, parameters } => {
-                // The settings' own parameters are not copied per attempt.
-                let narrowed = match parameters {
-                    Cow::Borrowed(_) => None,
-                    Cow::Owned(narrowed) => Some(narrowed),
-                };
-                ticket::reserve(self.clone(), p, limit, narrowed).await
-            }
+            Gate::Counted(rules) => ticket::reserve(self.clone(), p, rules).await,
         }
     }
 
@@ -649,7 +807,10 @@ impl Axes {
         tracing::info!("axes: successful login by {}", self.client_str(&p));
         if !s.disable_access_log {
             let entry = NewAccessLog {
-                key: p.key.clone(),
+                key: RecordKey {
+                    scope: String::new(),
+                    ..p.key.clone()
+                },
                 path: p.details.path.clone(),
                 http_accept: p.details.http_accept.clone(),
                 attempt_time: self.now(),
@@ -777,7 +938,7 @@ impl Axes {
     /// # }
     /// ```
     pub async fn purge_expired(&self) -> Result<u64, Error> {
-        let n = match self.inner.settings.cooloff() {
+        let n = match self.purge_window() {
             Some(w) => self.purge_with_events(w).await?,
             None => 0,
         };

@@ -33,6 +33,10 @@ pub struct Prepared {
     pub given_username: Option<String>,
     /// The HTTP method, upper case.
     pub method: String,
+    /// The attempt's trusted device (its id), when it carried a valid
+    /// device token for its username: it is then counted in the device's
+    /// scope (`key.scope`).
+    pub device: Option<String>,
 }
 
 pub(crate) fn prepare(attempt: &Attempt, settings: &Settings, rule: &UsernameRule) -> Prepared {
@@ -84,6 +88,7 @@ pub(crate) fn prepare(attempt: &Attempt, settings: &Settings, rule: &UsernameRul
         } else {
             bounded(method, 16).to_ascii_uppercase()
         },
+        device: None,
     }
 }
 

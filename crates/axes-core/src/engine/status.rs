@@ -10,6 +10,7 @@ use ipnet::Ipv6Net;
 
 use super::{Axes, CheckResult, LockoutReason, Prepared};
 use crate::blocks::Block;
+use crate::device::DEVICE_SCOPE_PREFIX;
 use crate::error::Error;
 use crate::parameters::Alternative;
 use crate::store::{AttemptDetails, RecordKey};
@@ -41,6 +42,11 @@ pub struct LockingAlternative {
     pub failures: u32,
     /// Its latest failure.
     pub last_failure: Option<DateTime<Utc>>,
+    /// The limit it reached.
+    pub failure_limit: u32,
+    /// The layered rule it belongs to (`ip_address:100/1day`; `None`: the
+    /// default rule).
+    pub rule: Option<String>,
 }
 
 impl LockStatus {
@@ -74,13 +80,27 @@ pub(crate) fn stored_ip(text: &str) -> Option<IpAddr> {
 impl Axes {
     /// A stored key as the attempt hooks and lists see: a POST by that
     /// client.
+    /// The scope of the key says whether it is a trusted device's (a
+    /// layered rule's part of it is not: the engine asks every rule).
     pub(super) fn prepared_of(&self, key: &RecordKey) -> Prepared {
+        let device = key
+            .scope
+            .strip_prefix(DEVICE_SCOPE_PREFIX)
+            .map(|rest| rest.split('/').next().unwrap_or(rest).to_owned());
+        let scope = device
+            .as_ref()
+            .map(|d| format!("{DEVICE_SCOPE_PREFIX}{d}"))
+            .unwrap_or_default();
         Prepared {
-            key: key.clone(),
+            key: RecordKey {
+                scope,
+                ..key.clone()
+            },
             details: AttemptDetails::default(),
             ip: key.ip_address.as_deref().and_then(stored_ip),
             given_username: key.username.clone(),
             method: "POST".to_owned(),
+            device,
         }
     }
 
@@ -90,23 +110,32 @@ impl Axes {
     /// as such, never re-parsed as an address. `Err` when the store fails.
     pub async fn lockout_status(&self, key: &RecordKey) -> Result<LockStatus, Error> {
         let p = self.prepared_of(key);
-        let (check, failures) = self.check_prepared(&p, true).await?;
-        let limit = check.failure_limit;
-        let block = failures.as_ref().and_then(|(_, f)| f.block.clone());
-        let locking = match (&check.lockout, failures) {
-            (Some(_), Some((params, f))) => params
-                .alternatives()
-                .iter()
-                .zip(&f.per_alternative)
-                .filter(|(_, c)| c.failures >= limit)
-                .map(|(a, c)| LockingAlternative {
-                    alternative: a.clone(),
-                    failures: c.failures,
-                    last_failure: c.last_failure,
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
+        let (check, counts) = self.check_prepared(&p, true).await?;
+        let block = counts.first().and_then(|c| c.failures.block.clone());
+        let mut locking = Vec::new();
+        if check.lockout.is_some() {
+            let s = self.settings();
+            for c in &counts {
+                let Some(limit) = c.rule.limit else { continue };
+                let rule = c.rule.describe(s);
+                for (a, n) in c
+                    .rule
+                    .parameters(s)
+                    .alternatives()
+                    .iter()
+                    .zip(&c.failures.per_alternative)
+                    .filter(|(_, n)| n.failures >= limit)
+                {
+                    locking.push(LockingAlternative {
+                        alternative: a.clone(),
+                        failures: n.failures,
+                        last_failure: n.last_failure,
+                        failure_limit: limit,
+                        rule: rule.clone(),
+                    });
+                }
+            }
+        }
         Ok(LockStatus {
             check,
             locking,

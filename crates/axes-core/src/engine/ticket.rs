@@ -4,12 +4,12 @@
 
 use std::fmt;
 
+use super::rules::{AppliedRule, RuleCount, max_failures};
 use super::{Axes, Lockout, LockoutReason, Prepared};
 use crate::blocks::BlockKind;
 use crate::error::StoreError;
 use crate::events::EventKind;
-use crate::parameters::LockoutParameters;
-use crate::store::{Failures, NewFailureLog, Reservation, ReservationToken, ReserveOutcome};
+use crate::store::{NewFailureLog, RecordKey, Reservation, ReserveOutcome};
 
 /// Why [`Axes::authenticate`] did not return a user.
 #[derive(Debug)]
@@ -53,51 +53,55 @@ pub struct Ticket {
     axes: Axes,
     prepared: Prepared,
     mode: Mode,
-    limit: Option<u32>,
-    failures: Failures,
-    /// The alternatives this attempt is counted by, when narrower than the
-    /// settings' (a field of the attempt is unknown).
-    narrowed: Option<LockoutParameters>,
-    /// The failure the store counted for this attempt: what a give-back
-    /// takes off, and nothing else.
-    token: Option<ReservationToken>,
+    /// Each rule the attempt is counted by, with the failure the store
+    /// counted for it (what a give-back takes off, and nothing else).
+    counts: Vec<RuleCount>,
 }
 
 pub(super) async fn reserve(
     axes: Axes,
     p: Prepared,
-    limit: Option<u32>,
-    narrowed: Option<LockoutParameters>,
+    rules: Vec<AppliedRule>,
 ) -> Result<Ticket, Lockout> {
-    let outcome = match reserve_outcome(&axes, &p, limit, narrowed.as_ref()).await {
-        Ok(o) => o,
-        Err(_) => {
-            return match axes.store_down_lockout(&p) {
-                Some(l) => Err(l),
-                None => Ok(Ticket {
-                    axes: axes.clone(),
-                    prepared: p,
-                    mode: Mode::Unprotected,
-                    limit,
-                    failures: Failures::default(),
-                    narrowed,
-                    token: None,
-                }),
-            };
+    let mut counts: Vec<RuleCount> = Vec::with_capacity(rules.len());
+    let mut refused = None;
+    for (i, rule) in rules.into_iter().enumerate() {
+        match reserve_outcome(&axes, &p, &rule, i == 0).await {
+            Ok(o) if o.admitted => counts.push(RuleCount {
+                rule,
+                failures: o.failures,
+                token: o.token,
+            }),
+            Ok(o) => {
+                refused = Some((rule, o));
+                break;
+            }
+            Err(_) => {
+                give_back(&axes, &p, &counts).await;
+                return match axes.store_down_lockout(&p) {
+                    Some(l) => Err(l),
+                    None => Ok(Ticket {
+                        axes: axes.clone(),
+                        prepared: p,
+                        mode: Mode::Unprotected,
+                        counts: Vec::new(),
+                    }),
+                };
+            }
         }
-    };
-    if outcome.admitted {
+    }
+    let Some((rule, outcome)) = refused else {
         return Ok(Ticket {
             axes,
             prepared: p,
             mode: Mode::Reserved,
-            limit,
-            failures: outcome.failures,
-            narrowed,
-            token: outcome.token,
+            counts,
         });
-    }
-    let limit_value = limit.unwrap_or(u32::MAX);
+    };
+    // A later rule refused: the slots the earlier ones took go back, so
+    // an attempt refused by one rule counts in no other.
+    give_back(&axes, &p, &counts).await;
+    let limit_value = rule.limit.unwrap_or(u32::MAX);
     let f = &outcome.failures;
     let lockout = match &f.block {
         Some(b) if b.kind == BlockKind::Manual => {
@@ -116,16 +120,29 @@ pub(super) async fn reserve(
                 b.lockouts,
                 b.target
             );
-            let reached = limit.is_some_and(|l| f.reached(l));
+            let reached = rule.limit.is_some_and(|l| f.reached(l));
             axes.escalated_lockout(&p, f, limit_value, reached, std::slice::from_ref(b))
         }
         None => {
-            let l = axes.lockout(&p, LockoutReason::TooManyFailures, f, limit_value);
-            tracing::warn!(
-                "axes: refused {} while locked out ({} failures)",
-                axes.client_str(&p),
-                l.failures
+            let l = axes.lockout_in(
+                &p,
+                LockoutReason::TooManyFailures,
+                f,
+                limit_value,
+                rule.window,
             );
+            match rule.describe(axes.settings()) {
+                Some(r) => tracing::warn!(
+                    "axes: refused {} while locked out ({} failures, rule {r})",
+                    axes.client_str(&p),
+                    l.failures
+                ),
+                None => tracing::warn!(
+                    "axes: refused {} while locked out ({} failures)",
+                    axes.client_str(&p),
+                    l.failures
+                ),
+            }
             l
         }
     };
@@ -138,35 +155,43 @@ pub(super) async fn reserve(
     Err(lockout)
 }
 
-/// The store's reservation. Without a limit (`lock_out_at_failure =
+/// The store's reservation for one rule; `with_blocks`: the rule that
+/// looks blocks up (the first). Without a limit (`lock_out_at_failure =
 /// false`) lockout history refuses nothing: a refusal by a history row is
 /// asked again without its target, unless a manual block on that very
 /// target refuses (see [`Axes::manual_block_on`]). A refusal writes
-/// nothing, so asking again counts the attempt at most once.
+/// nothing, so asking again counts the attempt at most once. An attempt
+/// from a trusted device looks at manual blocks only.
 async fn reserve_outcome(
     axes: &Axes,
     p: &Prepared,
-    limit: Option<u32>,
-    narrowed: Option<&LockoutParameters>,
+    rule: &AppliedRule,
+    with_blocks: bool,
 ) -> Result<ReserveOutcome, StoreError> {
     let s = axes.settings();
     let now = axes.now();
-    let mut candidates = axes.block_candidates(&p.key);
+    let mut candidates = if with_blocks {
+        axes.block_candidates(&p.key)
+    } else {
+        Vec::new()
+    };
     loop {
         let reservation = Reservation {
-            key: &p.key,
+            key: rule.key(p),
             details: &p.details,
-            parameters: narrowed.unwrap_or(&s.lockout_parameters),
-            limit,
-            window: axes.window_for(p),
+            parameters: rule.parameters(s),
+            limit: rule.limit,
+            window: rule.window,
             count_when_locked: s.reset_cool_off_on_failure_during_lockout,
             now,
             blocks: &candidates,
-            manual_only: false,
+            manual_only: p.device.is_some(),
         };
         let mut outcome = axes.call(axes.inner.store.reserve(&reservation)).await?;
         let history = match &outcome.failures.block {
-            Some(b) if limit.is_none() && b.kind == BlockKind::Lockout && !outcome.admitted => {
+            Some(b)
+                if rule.limit.is_none() && b.kind == BlockKind::Lockout && !outcome.admitted =>
+            {
                 b.target.clone()
             }
             _ => return Ok(outcome),
@@ -184,13 +209,28 @@ async fn reserve_outcome(
     }
 }
 
+/// Gives back the failure counted for each rule in `counts` (exactly that
+/// one: if its record was reset or restarted since, nothing).
+async fn give_back(axes: &Axes, p: &Prepared, counts: &[RuleCount]) {
+    for c in counts {
+        if let Some(token) = &c.token {
+            let _ = axes
+                .call(axes.inner.store.release(c.rule.key(p), token))
+                .await;
+        }
+    }
+}
+
 async fn write_failure_log(axes: &Axes, p: &Prepared, locked_out: bool) {
     let s = axes.settings();
     if !s.enable_access_failure_log {
         return;
     }
     let entry = NewFailureLog {
-        key: p.key.clone(),
+        key: RecordKey {
+            scope: String::new(),
+            ..p.key.clone()
+        },
         path: p.details.path.clone(),
         http_accept: p.details.http_accept.clone(),
         attempt_time: axes.now(),
@@ -211,10 +251,7 @@ impl Ticket {
             axes,
             prepared,
             mode: Mode::Exempt,
-            limit: None,
-            failures: Failures::default(),
-            narrowed: None,
-            token: None,
+            counts: Vec::new(),
         }
     }
 
@@ -223,9 +260,10 @@ impl Ticket {
         &self.prepared
     }
 
-    /// Failures counted for the client, this attempt included.
+    /// Failures counted for the client, this attempt included (the highest
+    /// over the rules).
     pub fn failures(&self) -> u32 {
-        self.failures.max()
+        max_failures(&self.counts)
     }
 
     /// Whether the store counted this attempt (false when exempt, when axes
@@ -262,8 +300,9 @@ impl Ticket {
         }
     }
 
-    /// The credentials were right: give the slot back (or, with
-    /// `reset_on_success`, delete the client's failures).
+    /// The credentials were right: give the slots back (or, with
+    /// `reset_on_success`, delete the client's failures in each rule's
+    /// scope — a trusted device's success clears only the device's own).
     pub async fn succeeded(self) {
         let axes = &self.axes;
         let s = axes.settings();
@@ -271,26 +310,40 @@ impl Ticket {
             return;
         }
         let store = &axes.inner.store;
-        if s.reset_on_success {
-            let parameters = self.narrowed.as_ref().unwrap_or(&s.lockout_parameters);
-            axes.forget_lockouts(&self.prepared, parameters).await;
-            if let Ok(n) = axes
-                .call(store.clear_client(&self.prepared.key, parameters))
-                .await
+        let p = &self.prepared;
+        if !s.reset_on_success {
+            if self.mode == Mode::Reserved {
+                give_back(axes, p, &self.counts).await;
+            }
+            return;
+        }
+        // An exempt client's success resets too: by the rules it would be
+        // counted by.
+        let exempt_rules;
+        let rules: Vec<&AppliedRule> = if self.mode == Mode::Exempt {
+            exempt_rules = axes.applied_rules(p).unwrap_or_default();
+            exempt_rules.iter().collect()
+        } else {
+            self.counts.iter().map(|c| &c.rule).collect()
+        };
+        for rule in rules {
+            let parameters = rule.parameters(s);
+            if rule.index.is_none() && p.device.is_none() {
+                axes.forget_lockouts(p, parameters).await;
+            }
+            if let Ok(n) = axes.call(store.clear_client(rule.key(p), parameters)).await
                 && n > 0
             {
                 tracing::info!(
                     "axes: reset {n} attempt records of {} after a successful login",
-                    axes.client_str(&self.prepared)
+                    axes.client_str(p)
                 );
             }
-        } else {
-            self.give_back().await;
         }
     }
 
     /// The credentials were wrong. The failure is already counted; returns
-    /// the lockout when this failure reached the limit.
+    /// the lockout when this failure reached a limit.
     pub async fn failed(self) -> Option<Lockout> {
         let axes = &self.axes;
         let p = &self.prepared;
@@ -313,11 +366,19 @@ impl Ticket {
                 return None;
             }
         }
-        let failures = self.failures.max();
-        let locked = self.limit.is_some_and(|l| self.failures.reached(l));
-        match self.limit {
-            Some(limit) => tracing::warn!(
-                "axes: login failure by {} ({failures} of {limit})",
+        let failures = self.failures();
+        let locked = self.counts.iter().any(RuleCount::reached);
+        // The rule closest to its limit tells the "n of limit".
+        let nearest = self
+            .counts
+            .iter()
+            .filter_map(|c| c.rule.limit.map(|l| (c.failures.max(), l)))
+            .max_by(|a, b| {
+                (u64::from(a.0) * u64::from(b.1)).cmp(&(u64::from(b.0) * u64::from(a.1)))
+            });
+        match nearest {
+            Some((n, limit)) => tracing::warn!(
+                "axes: login failure by {} ({n} of {limit})",
                 axes.client_str(p)
             ),
             None => tracing::warn!(
@@ -330,41 +391,34 @@ impl Ticket {
         if !locked {
             return None;
         }
-        let limit = self.limit.unwrap_or(u32::MAX);
         tracing::warn!(
             "axes: locking out {} after repeated login failures",
             axes.client_str(p)
         );
-        let parameters = self
-            .narrowed
-            .as_ref()
-            .unwrap_or(&axes.settings().lockout_parameters);
-        let rows = axes
-            .record_lockouts(p, parameters, &self.failures, limit)
-            .await;
-        let lockout = axes.escalated_lockout(p, &self.failures, limit, true, &rows);
+        let lockout = match self.counts.as_slice() {
+            // The default rule: its lockout may be made longer by the
+            // lockout history (a trusted device keeps none).
+            [c] if c.rule.index.is_none() => {
+                let limit = c.rule.limit.unwrap_or(u32::MAX);
+                let rows = if p.device.is_none() {
+                    axes.record_lockouts(p, c.rule.parameters(axes.settings()), &c.failures, limit)
+                        .await
+                } else {
+                    Vec::new()
+                };
+                axes.escalated_lockout(p, &c.failures, limit, true, &rows)
+            }
+            counts => axes.longest_lockout(p, counts)?,
+        };
         axes.emit_lockout(p, &lockout, false);
         Some(lockout)
     }
 
-    /// The check could not run (the app's backend failed): give the slot back
-    /// without counting anything.
+    /// The check could not run (the app's backend failed): give the slots
+    /// back without counting anything.
     pub async fn abandon(self) {
-        self.give_back().await;
-    }
-
-    /// Gives back the failure counted for this ticket (exactly that one: if
-    /// its record was reset or restarted since, nothing).
-    async fn give_back(&self) {
-        if self.mode != Mode::Reserved {
-            return;
-        }
-        if let Some(token) = &self.token {
-            let store = &self.axes.inner.store;
-            let _ = self
-                .axes
-                .call(store.release(&self.prepared.key, token))
-                .await;
+        if self.mode == Mode::Reserved {
+            give_back(&self.axes, &self.prepared, &self.counts).await;
         }
     }
 }

@@ -192,6 +192,15 @@ pub(super) fn lockout_parameters(raw: &Raw<'_>) -> Result<LockoutParameters, Str
     }
 }
 
+/// Layered rules: the environment's text form, or TOML tables.
+pub(super) fn lockout_rules(raw: &Raw<'_>) -> Result<Vec<crate::rules::LockoutRule>, String> {
+    match raw {
+        Raw::Text(t) => crate::rules::parse_rules_env(t),
+        Raw::Toml(toml::Value::String(s)) => crate::rules::parse_rules_env(s),
+        Raw::Toml(v) => crate::rules::parse_rules_toml(v),
+    }
+}
+
 /// `database`, `cache`, `memory` or `dummy`.
 pub(super) fn handler(raw: &Raw<'_>) -> Result<Handler, String> {
     Handler::from_str(raw.text()?)

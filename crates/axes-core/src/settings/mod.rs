@@ -35,6 +35,7 @@ use define::{push_secret, secret_flag, settings};
 use crate::error::ConfigError;
 use crate::events::EventKind;
 use crate::parameters::{Field, LockoutParameters};
+use crate::rules::LockoutRule;
 
 /// Which store keeps the records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -148,6 +149,31 @@ settings! {
     /// (SECURITY.md, "Blocks and progressive lockouts").
     permanent_lockout_after: Option<u32> = None,
         Lockout, "none", plain, load::optional_integer::<1, 1_000_000>;
+    /// Layered rules: several limits at once, each with its own
+    /// parameters, failure limit and cool-off, e.g. `ip_address:100/24h,
+    /// ip_address+username:5/15m` — in the environment, rules separated by
+    /// `,`, fields of a combination by `+`, no `/cool-off` for lockouts
+    /// until reset; in TOML, `[[lockout_rules]]` tables with `parameters`,
+    /// `failure_limit` and `cooloff_time` ([layered rules](#layered-rules)). Each
+    /// rule counts apart, a client is refused when any rule has reached its
+    /// limit, and an attempt is admitted only when every rule admits it.
+    /// Replaces `lockout_parameters`, `failure_limit` and `cooloff_time`
+    /// (setting both is an error); at most 8 rules; not with the progressive
+    /// cool-off, nor with the engine's per-attempt limit and cool-off hooks.
+    lockout_rules: Vec<LockoutRule> = Vec::new(), Lockout, "[]", plain, load::lockout_rules;
+    /// Trusted devices (OWASP's device cookies): after a successful login
+    /// the browser gets `axes_device`, a signed cookie (HttpOnly,
+    /// SameSite=Lax) bound to that username, expiring after
+    /// `trusted_device_ttl`. Attempts that carry a valid one are counted on
+    /// their own — same rules and limits, per device — and are not refused
+    /// by a lockout that attempts without it caused, nor by lockout history;
+    /// manual blocks and the IP lists still refuse them. Forged, expired or
+    /// foreign cookies count as none. Signed with `secret_key` (`axes
+    /// serve` generates one).
+    trusted_device: bool = false, Lockout, "false", plain, load::boolean;
+    /// Lifetime of a device cookie (at most 400 days, browsers' cap).
+    trusted_device_ttl: Duration = Duration::from_secs(30 * 24 * 60 * 60),
+        Lockout, "30d", plain, load::positive_duration;
     /// A successful login deletes every record matching the client on any
     /// alternative.
     reset_on_success: bool = false, Lockout, "false", plain, load::boolean;
@@ -308,6 +334,9 @@ settings! {
         Service, "[\"locked_out\"]", plain, load::event_kinds;
 }
 
+/// The longest `trusted_device_ttl`: browsers cap cookies at 400 days.
+pub const MAX_TRUSTED_DEVICE_TTL: Duration = Duration::from_secs(400 * 24 * 60 * 60);
+
 /// The largest `cooloff_multiplier`.
 pub const MAX_COOLOFF_MULTIPLIER: f64 = 1000.0;
 
@@ -346,7 +375,55 @@ impl Settings {
     /// so `axes check`, `axes serve` and `axes demo` all apply the same
     /// rules; call it yourself when you build settings in code.
     /// Messages never contain secret values.
+    /// `lockout_rules` replaces `lockout_parameters`, `failure_limit` and
+    /// `cooloff_time`, and the progressive cool-off (which multiplies
+    /// `cooloff_time`) does not combine with it.
+    fn validate_rules(&self) -> Result<(), ConfigError> {
+        if self.trusted_device_ttl > MAX_TRUSTED_DEVICE_TTL {
+            return Err(ConfigError::Conflict(
+                "trusted_device_ttl: at most 400 days (browsers keep no cookie longer)".into(),
+            ));
+        }
+        if self.lockout_rules.is_empty() {
+            return Ok(());
+        }
+        let defaults = Settings::default();
+        if self.lockout_parameters != defaults.lockout_parameters
+            || self.failure_limit != defaults.failure_limit
+            || self.cooloff_time.is_some()
+        {
+            return Err(ConfigError::Conflict(
+                "lockout_rules replaces lockout_parameters, failure_limit and cooloff_time: \
+                 set either lockout_rules or those, not both"
+                    .into(),
+            ));
+        }
+        if self.cooloff_multiplier > 1.0
+            || self.cooloff_max.is_some()
+            || self.permanent_lockout_after.is_some()
+        {
+            return Err(ConfigError::Conflict(
+                "cooloff_multiplier, cooloff_max and permanent_lockout_after apply to \
+                 cooloff_time and are not available with lockout_rules"
+                    .into(),
+            ));
+        }
+        if !self.store_ip_address
+            && let Some(rule) = self
+                .lockout_rules
+                .iter()
+                .find(|r| r.parameters.uses(Field::IpAddress))
+        {
+            return Err(ConfigError::Conflict(format!(
+                "store_ip_address = false cannot lock out by IP address, but the lockout rule \
+                 `{rule}` uses ip_address"
+            )));
+        }
+        Ok(())
+    }
+
     pub fn validate(&self) -> Result<(), ConfigError> {
+        self.validate_rules()?;
         if !self.store_ip_address && self.lockout_parameters.uses(Field::IpAddress) {
             return Err(ConfigError::Conflict(format!(
                 "store_ip_address = false cannot lock out by IP address, but lockout_parameters = \"{}\" uses ip_address; \

@@ -222,35 +222,70 @@ fn unsupported_error(result: Result<Settings, ConfigError>) -> (String, String, 
     }
 }
 
-/// The settings that were accepted and ignored, and the rest of the
-/// contract not in this version, are refused by name in both sources.
+/// The policy settings of SPEC §4 load from both sources, and their
+/// conflicts are refused with what to do.
 #[test]
-fn settings_without_effect_are_refused() {
-    for key in ["trusted_device", "lockout_rules"] {
-        let var = format!("AXES_{}", key.to_ascii_uppercase());
-        let err = Settings::from_sources(None, "", [(var.clone(), "1".into())]);
-        let (k, origin, reason) = unsupported_error(err);
-        assert_eq!((k.as_str(), origin.as_str()), (key, var.as_str()));
-        assert!(
-            reason.starts_with("not supported in this version"),
-            "{reason}"
-        );
-        let toml = format!("{key} = 1");
-        let err = Settings::from_sources(Some(&toml), "axes.toml", []).unwrap_err();
-        assert!(
-            err.to_string().starts_with(&format!(
-                "unsupported setting `{key}` (from axes.toml): not supported in this version"
-            )),
-            "{err}"
-        );
+fn rules_and_trusted_devices_load_from_both_sources() {
+    let env = Settings::from_sources(
+        None,
+        "",
+        [
+            (
+                "AXES_LOCKOUT_RULES".into(),
+                "ip_address:100/24h, ip_address+username:5/15m".into(),
+            ),
+            ("AXES_TRUSTED_DEVICE".into(), "true".into()),
+            ("AXES_TRUSTED_DEVICE_TTL".into(), "7d".into()),
+        ],
+    )
+    .unwrap();
+    let toml = Settings::from_sources(
+        Some(
+            r#"
+trusted_device = true
+trusted_device_ttl = "7d"
+
+[[lockout_rules]]
+parameters = ["ip_address"]
+failure_limit = 100
+cooloff_time = "24h"
+
+[[lockout_rules]]
+parameters = [["ip_address", "username"]]
+failure_limit = 5
+cooloff_time = "15m"
+"#,
+        ),
+        "axes.toml",
+        [],
+    )
+    .unwrap();
+    assert_eq!(env, toml);
+    assert_eq!(env.lockout_rules.len(), 2);
+    assert!(env.trusted_device);
+    assert_eq!(env.trusted_device_ttl, std::time::Duration::from_secs(7 * 86_400));
+    env.validate().unwrap();
+
+    for (extra, want) in [
+        ("failure_limit = 5", "lockout_rules replaces lockout_parameters"),
+        ("cooloff_time = \"1h\"", "lockout_rules replaces lockout_parameters"),
+        ("lockout_parameters = [\"username\"]", "lockout_rules replaces"),
+        ("cooloff_multiplier = 2", "not available with lockout_rules"),
+        ("permanent_lockout_after = 3", "not available with lockout_rules"),
+        ("store_ip_address = false", "the lockout rule `ip_address:100/1day` uses ip_address"),
+        ("trusted_device_ttl = \"401d\"", "at most 400 days"),
+    ] {
+        let text = format!("lockout_rules = \"ip_address:100/24h\"\n{extra}\n");
+        let err = Settings::from_sources(Some(&text), "axes.toml", [])
+            .and_then(|s| s.validate().map(|()| s))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(want), "{extra}: {err}");
     }
-    let err = Settings::from_sources(None, "", [("AXES_TRUSTED_DEVICE".into(), "true".into())])
-        .unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "unsupported setting `trusted_device` (from AXES_TRUSTED_DEVICE): not supported in this \
-         version (trusted-device cookies are not implemented yet)"
-    );
+    let err = Settings::from_sources(None, "", [("AXES_LOCKOUT_RULES".into(), "ip:5".into())])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("lockout_rules"), "{err}");
 }
 
 /// django-axes settings that axes renamed or replaced name the

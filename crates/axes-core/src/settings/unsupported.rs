@@ -1,23 +1,11 @@
 //! Keys that are not settings of this version but that an operator may
-//! well write: django-axes settings that axes renamed or replaced, and
-//! settings of the contract (SPEC §4) that this version does not have yet.
+//! well write: django-axes settings that axes renamed or replaced.
 //! Each is refused like an unknown key, with what to write instead
 //! ([`ConfigError::Unsupported`](crate::ConfigError::Unsupported)).
-
-/// Why a setting of the contract is refused: it would have no effect.
-const NOT_YET: &str = "not supported in this version";
 
 /// (key, what to write instead), keys in lower case as in TOML (the
 /// environment's `AXES_ONLY_USER_FAILURES` is `only_user_failures`).
 pub const UNSUPPORTED: &[(&str, &str)] = &[
-    // Settings of the contract that have no effect yet: refused rather
-    // than accepted and ignored.
-    ("lockout_rules", NOT_YET),
-    (
-        "trusted_device",
-        "not supported in this version (trusted-device cookies are not implemented yet)",
-    ),
-    ("trusted_device_ttl", NOT_YET),
     // django-axes: lockout flags that `lockout_parameters` replaced.
     (
         "only_user_failures",
