@@ -101,7 +101,8 @@ fn layered_rules_conflicts_are_refused() {
     let run = sb.run(&["check"]);
     assert_eq!(run.code, 1, "{run:#?}");
     assert!(
-        run.stderr.contains("lockout_rules replaces lockout_parameters"),
+        run.stderr
+            .contains("lockout_rules replaces lockout_parameters"),
         "{run:#?}"
     );
     assert!(!run.stdout.contains("OK"), "{run:#?}");
@@ -111,7 +112,10 @@ fn layered_rules_conflicts_are_refused() {
     let run = sb.run(&["check"]);
     assert_eq!(run.code, 1, "{run:#?}");
     assert!(run.stderr.contains("lockout_rules"), "{run:#?}");
-    let sb = Sandbox::new().env("AXES_LOCKOUT_RULES", "ip_address:100/24h, ip_address+username:5/15m");
+    let sb = Sandbox::new().env(
+        "AXES_LOCKOUT_RULES",
+        "ip_address:100/24h, ip_address+username:5/15m",
+    );
     let run = sb.run(&["check"]);
     assert_eq!(run.code, 0, "{run:#?}");
 }

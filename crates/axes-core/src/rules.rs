@@ -229,10 +229,8 @@ mod tests {
             let err = parse_rules_env(text).unwrap_err();
             assert!(err.contains(want), "{text}: {err}");
         }
-        let nine = vec!["ip_address:1/1h"; 9]
-            .iter()
-            .enumerate()
-            .map(|(i, _)| format!("ip_address:{}/1h", i + 1))
+        let nine = (1..=9)
+            .map(|i| format!("ip_address:{i}/1h"))
             .collect::<Vec<_>>()
             .join(",");
         assert!(parse_rules_env(&nine).unwrap_err().contains("at most 8"));

@@ -36,10 +36,12 @@ use crate::store::{
 mod blocks;
 mod escalation;
 mod floods;
+mod policy;
 mod scenarios;
 mod scopes;
 
 pub use blocks::{run_blocks, run_blocks_concurrency};
+pub use policy::run_layered_rules_concurrency;
 pub use scenarios::all as all_scenarios;
 pub use scopes::{run_manual_only, run_scopes, run_scopes_concurrency};
 
@@ -89,6 +91,11 @@ macro_rules! store_conformance {
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn conformance_layered_rules_concurrency() {
+            $crate::conformance::run_layered_rules_concurrency($make).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
         async fn conformance_scopes_concurrency() {
             $crate::conformance::run_scopes_concurrency($make).await;
         }
@@ -104,6 +111,10 @@ pub struct Who {
     pub user: Option<&'static str>,
     /// User agent.
     pub ua: &'static str,
+    /// The trusted-device token it sends: one issued by
+    /// [`Step::TrustDevice`] under this name, else this text itself (a
+    /// forged token).
+    pub device: Option<&'static str>,
 }
 
 /// A client from `ip` as `user` with user agent `ua1`.
@@ -112,6 +123,7 @@ pub fn who(ip: &'static str, user: &'static str) -> Who {
         ip: Some(ip),
         user: Some(user),
         ua: "ua1",
+        device: None,
     }
 }
 
@@ -119,6 +131,22 @@ impl Who {
     /// The same client with another user agent.
     pub fn ua(self, ua: &'static str) -> Self {
         Who { ua, ..self }
+    }
+
+    /// The same client sending the device token named `device`.
+    pub fn device(self, device: &'static str) -> Self {
+        Who {
+            device: Some(device),
+            ..self
+        }
+    }
+
+    fn attempt_with(&self, method: &str, devices: &HashMap<&'static str, String>) -> Attempt {
+        let a = self.attempt(method);
+        match self.device {
+            Some(name) => a.device_token(devices.get(name).map_or(name, String::as_str)),
+            None => a,
+        }
     }
 
     fn attempt(&self, method: &str) -> Attempt {
@@ -273,6 +301,14 @@ pub enum Step {
     },
     /// Block rows stored (manual blocks and lockout history).
     BlockRows(u64),
+    /// `Axes::issue_device_token` for `user`, kept under `name` for the
+    /// clients that send it ([`Who::device`]).
+    TrustDevice {
+        /// The token's name in the scenario.
+        name: &'static str,
+        /// The username it is issued to.
+        user: &'static str,
+    },
 }
 
 /// A named sequence of steps under some settings.
@@ -340,6 +376,7 @@ pub async fn run_scenario(scenario: &Scenario, store: Arc<dyn Store>) -> Vec<Str
     let mut errors = Vec::new();
     let mut logins = 0;
     let mut held: HashMap<&'static str, Ticket> = HashMap::new();
+    let mut devices: HashMap<&'static str, String> = HashMap::new();
     for (i, step) in scenario.steps.iter().enumerate() {
         let at = format!("{} step {} ({step:?})", scenario.name, i + 1);
         match step {
@@ -349,7 +386,7 @@ pub async fn run_scenario(scenario: &Scenario, store: Arc<dyn Store>) -> Vec<Str
                 method,
                 expect,
             } => {
-                let attempt = who.attempt(method);
+                let attempt = who.attempt_with(method, &devices);
                 let ok = *ok;
                 let result = axes
                     .authenticate(&attempt, || async move {
@@ -379,14 +416,16 @@ pub async fn run_scenario(scenario: &Scenario, store: Arc<dyn Store>) -> Vec<Str
                     errors.push(format!("{at}: got {got:?}"));
                 }
             }
-            Step::BeginHold(name, who) => match axes.begin(&who.attempt("POST")).await {
-                Ok(ticket) => {
-                    if held.insert(name, ticket).is_some() {
-                        errors.push(format!("{at}: a ticket of that name was still held"));
+            Step::BeginHold(name, who) => {
+                match axes.begin(&who.attempt_with("POST", &devices)).await {
+                    Ok(ticket) => {
+                        if held.insert(name, ticket).is_some() {
+                            errors.push(format!("{at}: a ticket of that name was still held"));
+                        }
                     }
+                    Err(l) => errors.push(format!("{at}: refused: {l:?}")),
                 }
-                Err(l) => errors.push(format!("{at}: refused: {l:?}")),
-            },
+            }
             Step::Finish(name, ending) => match (held.remove(name), ending) {
                 (None, _) => errors.push(format!("{at}: no ticket of that name is held")),
                 (Some(t), Ending::Succeeded) => t.succeeded().await,
@@ -402,7 +441,7 @@ pub async fn run_scenario(scenario: &Scenario, store: Arc<dyn Store>) -> Vec<Str
                 }
             },
             Step::Failures(who, n) => {
-                let r = axes.check(&who.attempt("POST")).await;
+                let r = axes.check(&who.attempt_with("POST", &devices)).await;
                 if r.failures != *n {
                     errors.push(format!("{at}: got {r:?}"));
                 }
@@ -410,13 +449,13 @@ pub async fn run_scenario(scenario: &Scenario, store: Arc<dyn Store>) -> Vec<Str
             Step::Logout { user, session } => axes.logged_out(user, Some(session)).await,
             Step::Advance(secs) => clock.advance(chrono::Duration::seconds(*secs)),
             Step::Check { who, refused } => {
-                let r = axes.check(&who.attempt("POST")).await;
+                let r = axes.check(&who.attempt_with("POST", &devices)).await;
                 if r.lockout.is_some() != *refused {
                     errors.push(format!("{at}: got {r:?}"));
                 }
             }
             Step::RetryAfter { who, secs } => {
-                let r = axes.check(&who.attempt("POST")).await;
+                let r = axes.check(&who.attempt_with("POST", &devices)).await;
                 match r.lockout {
                     Some(l) if l.retry_after_secs() == *secs => {}
                     other => errors.push(format!("{at}: got {other:?}")),
@@ -497,6 +536,12 @@ pub async fn run_scenario(scenario: &Scenario, store: Arc<dyn Store>) -> Vec<Str
             Step::BlockRows(n) => match axes.list_blocks(None, &ListQuery::all()).await {
                 Ok(p) if p.total == *n && p.items.len() as u64 == *n => {}
                 other => errors.push(format!("{at}: got {other:?}")),
+            },
+            Step::TrustDevice { name, user } => match axes.issue_device_token(user) {
+                Some(token) => {
+                    devices.insert(name, token);
+                }
+                None => errors.push(format!("{at}: no token issued")),
             },
         }
     }

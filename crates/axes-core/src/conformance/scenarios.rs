@@ -53,6 +53,7 @@ fn nobody(ip: &'static str) -> super::Who {
         ip: Some(ip),
         user: None,
         ua: "ua1",
+        device: None,
     }
 }
 
@@ -62,6 +63,7 @@ fn unknown_ip(user: &'static str) -> super::Who {
         ip: None,
         user: Some(user),
         ua: "ua1",
+        device: None,
     }
 }
 const IP2: &str = "10.0.0.2";
@@ -71,6 +73,7 @@ const IP2: &str = "10.0.0.2";
 pub fn all() -> Vec<Scenario> {
     let mut all = rules();
     all.extend(super::escalation::all());
+    all.extend(super::policy::all());
     all.extend(super::floods::all());
     all
 }
@@ -720,6 +723,7 @@ fn rules() -> Vec<Scenario> {
                         ip: None,
                         user: Some("x"),
                         ua: "",
+                        device: None,
                     },
                     Denied,
                 ),
@@ -863,6 +867,7 @@ fn rules() -> Vec<Scenario> {
                         ip: Some(IP),
                         user: None,
                         ua: "ua1",
+                        device: None,
                     },
                     Unidentified,
                 ),
@@ -871,6 +876,7 @@ fn rules() -> Vec<Scenario> {
                         ip: Some(IP),
                         user: Some("   "),
                         ua: "ua1",
+                        device: None,
                     },
                     Unidentified,
                 ),

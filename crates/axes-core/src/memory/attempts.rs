@@ -7,7 +7,7 @@ use std::hash::RandomState;
 use chrono::{DateTime, Duration, Utc};
 
 use super::index::{FULL, Index, mask_of};
-use super::record::{Interner, Rec, Slab};
+use super::record::{Interner, Policy, Rec, Slab};
 use crate::parameters::{Alternative, LockoutParameters};
 use crate::store::{
     AlternativeCount, AttemptDetails, AttemptRecord, Failures, ListQuery, Order, RecordKey,
@@ -176,10 +176,16 @@ impl Attempts {
     }
 
     /// Stores a new record of one failure; returns its slot.
-    pub fn insert(&mut self, key: &RecordKey, details: &AttemptDetails, now: DateTime<Utc>) -> u32 {
+    pub fn insert(
+        &mut self,
+        key: &RecordKey,
+        details: &AttemptDetails,
+        now: DateTime<Utc>,
+        policy: Policy,
+    ) -> u32 {
         let slot = self
             .slab
-            .insert(Rec::new(&mut self.interner, key, details, now));
+            .insert(Rec::new(&mut self.interner, key, details, now, policy));
         let capacity = self.capacity;
         let own = self.own.get_or_insert_with(|| Index::new(FULL, capacity));
         own.insert(&self.hasher, &self.slab, slot);
@@ -242,11 +248,13 @@ impl Attempts {
         slot: u32,
         key: &RecordKey,
         details: &AttemptDetails,
-        window: Option<Duration>,
+        policy: Policy,
         now: DateTime<Utc>,
     ) -> Option<ReservationToken> {
+        let window = policy.window();
         let id = self.slab.id(slot);
         let rec = self.slab.get_mut(slot)?;
+        rec.policy = policy;
         let previous_time = if live(rec.time, window, now) {
             rec.failures = rec.failures.saturating_add(1);
             Some(rec.time)
@@ -319,6 +327,33 @@ impl Attempts {
 
     /// Drops up to `max` records whose last failure is at or before
     /// `before`, oldest first.
+    /// Deletes records whose own window has passed at `now` among the
+    /// oldest ones with a last failure at or before `scan_until`, looking
+    /// at `max` at most. With one window for all (no layered rules) and
+    /// `scan_until = now - window`, every record looked at has expired;
+    /// records of a longer window than that are stepped over (a record is
+    /// never dropped by another rule's window).
+    pub fn drop_expired(
+        &mut self,
+        now: DateTime<Utc>,
+        scan_until: DateTime<Utc>,
+        max: usize,
+    ) -> u64 {
+        let mut stale: Vec<u32> = Vec::new();
+        for set in [&self.by_time, &self.pinned] {
+            for &(t, slot) in set.iter().take_while(|(t, _)| *t <= scan_until).take(max) {
+                let expired = self
+                    .slab
+                    .get(slot)
+                    .is_some_and(|r| !live(t, r.policy.window(), now));
+                if expired {
+                    stale.push(slot);
+                }
+            }
+        }
+        stale.into_iter().filter(|s| self.remove(*s)).count() as u64
+    }
+
     pub fn drop_older(&mut self, before: DateTime<Utc>, max: usize) -> u64 {
         let mut stale: Vec<u32> = Vec::new();
         for set in [&self.by_time, &self.pinned] {
@@ -365,28 +400,33 @@ impl Attempts {
         locked
     }
 
+    /// Whether the record in `slot` (last failure `time`) may go to make
+    /// room: its own window has passed, or it is not part of a lockout
+    /// under its own limit and window.
+    fn evictable(&mut self, slot: u32, time: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        let Some(policy) = self.slab.get(slot).map(|r| r.policy) else {
+            return true;
+        };
+        let window = policy.window();
+        !live(time, window, now)
+            || policy
+                .limit()
+                .is_none_or(|l| !self.locked(slot, l, window, now))
+    }
+
     /// Makes room for one record more under `max` records: expired records
     /// first, then records below the limit, oldest first; a record that is
     /// part of a lockout is never evicted. Looks at a bounded number of
     /// records; false when nothing could go.
-    pub fn make_room(
-        &mut self,
-        max: usize,
-        limit: Option<u32>,
-        window: Option<Duration>,
-        now: DateTime<Utc>,
-    ) -> bool {
-        if let Some(w) = window {
-            self.drop_older(now - w, EVICTION_BUDGET);
-        }
+    pub fn make_room(&mut self, max: usize, now: DateTime<Utc>) -> bool {
+        self.drop_expired(now, now, EVICTION_BUDGET);
         let mut budget = EVICTION_BUDGET;
         while self.slab.len() >= max && budget > 0 {
             budget -= 1;
             let Some(&(time, slot)) = self.by_time.first() else {
                 break;
             };
-            let doomed = !live(time, window, now)
-                || limit.is_none_or(|l| !self.locked(slot, l, window, now));
+            let doomed = self.evictable(slot, time, now);
             if doomed {
                 self.remove(slot);
             } else {
@@ -405,9 +445,7 @@ impl Attempts {
                 if self.slab.len() < max {
                     break;
                 }
-                if !live(time, window, now)
-                    || limit.is_none_or(|l| !self.locked(slot, l, window, now))
-                {
+                if self.evictable(slot, time, now) {
                     self.remove(slot);
                 }
             }

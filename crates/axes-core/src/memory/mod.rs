@@ -62,6 +62,7 @@ use attempts::Attempts;
 use blocks::{Blocks, empty_page};
 pub use blocks::{BlocksFull, EmptyTarget};
 use logs::{Logs, Row, next_ids};
+use record::Policy;
 
 /// Entries a listing, reset or purge handles per turn of a lock.
 const SLICE: usize = 1024;
@@ -324,8 +325,9 @@ impl Store for MemoryStore {
             });
         }
         if let Some(w) = r.window {
-            st.drop_older(r.now - w, 64);
+            st.drop_expired(r.now, r.now - w, 64);
         }
+        let policy = Policy::new(r.limit, r.window);
         let (mut failures, newest) = st.counts(r.key, r.parameters, r.window, r.now);
         let admitted = r.limit.is_none_or(|l| !failures.reached(l));
         let own = st.own_slot(r.key);
@@ -334,17 +336,17 @@ impl Store for MemoryStore {
         if admitted || (r.count_when_locked && own.is_some()) {
             let mut recount = false;
             token = match own {
-                Some(slot) => st.add_to(slot, r.key, r.details, r.window, r.now),
+                Some(slot) => st.add_to(slot, r.key, r.details, policy, r.now),
                 None => {
                     let max = self.limits.max_records;
                     if st.len() >= max {
-                        if !st.make_room(max, r.limit, r.window, r.now) {
+                        if !st.make_room(max, r.now) {
                             return Err(StoreError::backend(MemoryFull(max)));
                         }
                         // Eviction may have taken records this attempt counted.
                         recount = true;
                     }
-                    let slot = st.insert(r.key, r.details, r.now);
+                    let slot = st.insert(r.key, r.details, r.now, policy);
                     Some(st.first_token(slot, r.now))
                 }
             };

@@ -5,7 +5,7 @@
 use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use hashbrown::HashTable;
 
 use crate::parameters::Field;
@@ -107,6 +107,39 @@ fn join<const N: usize>(parts: [&str; N]) -> (String, [u32; N]) {
     (text, ends)
 }
 
+/// The rule a record was last counted under: how long its failures count
+/// and the limit that locks. Expiry and eviction judge each record by its
+/// own (layered rules count with different windows and limits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Policy {
+    /// The window in microseconds; negative: none.
+    window_us: i64,
+    /// The limit; `u32::MAX`: none.
+    limit: u32,
+}
+
+impl Policy {
+    /// The policy of a reservation.
+    pub fn new(limit: Option<u32>, window: Option<Duration>) -> Self {
+        Policy {
+            // A window too long for i64 microseconds (never: windows are
+            // capped at 100 years) is no window.
+            window_us: window.and_then(|w| w.num_microseconds()).unwrap_or(-1),
+            limit: limit.unwrap_or(u32::MAX),
+        }
+    }
+
+    /// How long the record's failures count (`None`: until a reset).
+    pub fn window(self) -> Option<Duration> {
+        (self.window_us >= 0).then(|| Duration::microseconds(self.window_us))
+    }
+
+    /// The limit that locks (`None`: never).
+    pub fn limit(self) -> Option<u32> {
+        (self.limit != u32::MAX).then_some(self.limit)
+    }
+}
+
 /// An attempt record.
 #[derive(Debug)]
 pub(super) struct Rec {
@@ -131,6 +164,8 @@ pub(super) struct Rec {
     pub serial: u64,
     /// Time of the last failure.
     pub time: DateTime<Utc>,
+    /// The rule it was last counted under.
+    pub policy: Policy,
 }
 
 impl Fields for Rec {
@@ -154,6 +189,7 @@ impl Rec {
         key: &RecordKey,
         details: &AttemptDetails,
         time: DateTime<Utc>,
+        policy: Policy,
     ) -> Self {
         let (shared, shared_ends) = join([
             key.user_agent.as_str(),
@@ -170,6 +206,7 @@ impl Rec {
             generation: 0,
             serial: 1,
             time,
+            policy,
         };
         rec.ends[OWN..].copy_from_slice(&shared_ends);
         rec.pack_own(key, details);

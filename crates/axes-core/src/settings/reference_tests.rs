@@ -263,16 +263,34 @@ cooloff_time = "15m"
     assert_eq!(env, toml);
     assert_eq!(env.lockout_rules.len(), 2);
     assert!(env.trusted_device);
-    assert_eq!(env.trusted_device_ttl, std::time::Duration::from_secs(7 * 86_400));
+    assert_eq!(
+        env.trusted_device_ttl,
+        std::time::Duration::from_secs(7 * 86_400)
+    );
     env.validate().unwrap();
 
     for (extra, want) in [
-        ("failure_limit = 5", "lockout_rules replaces lockout_parameters"),
-        ("cooloff_time = \"1h\"", "lockout_rules replaces lockout_parameters"),
-        ("lockout_parameters = [\"username\"]", "lockout_rules replaces"),
+        (
+            "failure_limit = 5",
+            "lockout_rules replaces lockout_parameters",
+        ),
+        (
+            "cooloff_time = \"1h\"",
+            "lockout_rules replaces lockout_parameters",
+        ),
+        (
+            "lockout_parameters = [\"username\"]",
+            "lockout_rules replaces",
+        ),
         ("cooloff_multiplier = 2", "not available with lockout_rules"),
-        ("permanent_lockout_after = 3", "not available with lockout_rules"),
-        ("store_ip_address = false", "the lockout rule `ip_address:100/1day` uses ip_address"),
+        (
+            "permanent_lockout_after = 3",
+            "not available with lockout_rules",
+        ),
+        (
+            "store_ip_address = false",
+            "the lockout rule `ip_address:100/1day` uses ip_address",
+        ),
         ("trusted_device_ttl = \"401d\"", "at most 400 days"),
     ] {
         let text = format!("lockout_rules = \"ip_address:100/24h\"\n{extra}\n");
