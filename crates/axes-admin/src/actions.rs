@@ -570,11 +570,11 @@ pub(crate) async fn purge(
         Err(r) => return *r,
     };
     let list_url = format!("{}/attempts", ctx.base);
-    let Some(cooloff) = state.axes.settings().cooloff() else {
+    let Some(cooloff) = state.axes.purge_window() else {
         return bad_request(
             &state,
             &ctx,
-            "Without a cool-off (cooloff_time) failures never expire: there is nothing to remove.",
+            "Without a cool-off (cooloff_time, or one on every lockout rule) failures never expire: there is nothing to remove.",
         );
     };
     let before = state.axes.now() - cooloff;

@@ -60,7 +60,7 @@ pub use blocks::{Block, BlockKind, BlockTarget};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use engine::{
     AuthError, Axes, AxesBuilder, CheckResult, LockStatus, LockingAlternative, Lockout,
-    LockoutReason, Prepared, StoreStatus, Ticket, session_hash,
+    LockoutReason, Prepared, StoreStatus, Ticket, describe_scope, session_hash,
 };
 pub use error::{ConfigError, Error, StoreError};
 pub use events::{Event, EventKind};

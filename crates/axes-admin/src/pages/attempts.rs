@@ -25,6 +25,9 @@ struct Row {
     user_agent: String,
     path: String,
     failures: u32,
+    /// What the record counts by besides the default rule (a layered rule,
+    /// a trusted device).
+    counted_by: Option<String>,
     /// Whether the engine refuses this client now.
     over_limit: bool,
 }
@@ -40,6 +43,7 @@ fn row(base: &str, r: &AttemptRecord, locked: bool) -> Row {
         user_agent: r.key.user_agent.clone(),
         path: r.details.path.clone(),
         failures: r.failures,
+        counted_by: axes_core::describe_scope(&r.key.scope),
         over_limit: locked,
     }
 }
@@ -73,7 +77,8 @@ pub(crate) async fn list(
         },
         None => (Vec::new(), 0),
     };
-    let limit = state.axes.settings().failure_limit;
+    let limit = state.axes.failure_limit();
+    let layered = !state.axes.settings().lockout_rules.is_empty();
     // Whether each listed client is locked: the engine's answer (a page is
     // bounded, so are the questions).
     let mut rows: Vec<Row> = Vec::with_capacity(items.len());
@@ -103,8 +108,9 @@ pub(crate) async fn list(
             errors => errors,
             notice => notice(raw.as_bytes()),
             failure_limit => limit,
+            layered => layered,
             delete_action => format!("{path}/delete"),
-            purge_action => state.axes.settings().cooloff_time.is_some().then(|| format!("{}/purge", ctx.base)),
+            purge_action => state.axes.purge_window().is_some().then(|| format!("{}/purge", ctx.base)),
         },
     )
 }
@@ -164,6 +170,9 @@ pub(crate) async fn detail(
             "IP address",
             r.key.ip_address.clone().unwrap_or_else(|| "—".into()),
         ));
+    }
+    if let Some(by) = axes_core::describe_scope(&r.key.scope) {
+        fields.push(("Counted by", by));
     }
     fields.extend([
         ("User agent", r.key.user_agent.clone()),

@@ -117,7 +117,7 @@ pub(crate) async fn page(
     let axes = &state.axes;
     let settings = axes.settings();
     let now = axes.now();
-    let limit = settings.failure_limit.max(1);
+    let limit = axes.failure_limit();
     let day_ago = now - Duration::hours(24);
     let week_ago = now - Duration::days(7);
 
@@ -297,6 +297,7 @@ pub(crate) async fn page(
             failure_limit => limit,
             cooloff => settings.cooloff().map(span),
             parameters => settings.lockout_parameters.to_string(),
+            rules => settings.lockout_rules.iter().map(ToString::to_string).collect::<Vec<_>>(),
             now => time(now),
             store_kind => axes.store().kind(),
             store_ok => axes.store_status().available,

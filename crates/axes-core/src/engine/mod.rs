@@ -25,6 +25,7 @@ use sha2::{Digest, Sha256};
 pub use health::{LOG_TARGET as STORE_LOG_TARGET, StoreStatus};
 pub use lockout::{Lockout, LockoutReason};
 pub use prepare::{MASK, Prepared};
+pub use rules::describe_scope;
 pub use status::{LockStatus, LockingAlternative};
 pub use ticket::{AuthError, Ticket};
 
@@ -389,6 +390,18 @@ impl Axes {
             Err(e) => self.inner.health.failed(kind, e, s.fail_closed),
         }
         result
+    }
+
+    /// The failure limit that applies to clients without a per-attempt
+    /// hook: `failure_limit`, or the smallest limit of the layered rules.
+    pub fn failure_limit(&self) -> u32 {
+        let s = &self.inner.settings;
+        s.lockout_rules
+            .iter()
+            .map(|r| r.failure_limit)
+            .min()
+            .unwrap_or(s.failure_limit)
+            .max(1)
     }
 
     fn limit_for(&self, p: &Prepared) -> u32 {

@@ -6,6 +6,7 @@
 use std::borrow::Cow;
 
 use super::{Axes, Prepared, counted_parameters};
+use crate::device::DEVICE_SCOPE_PREFIX;
 use crate::parameters::LockoutParameters;
 use crate::settings::Settings;
 use crate::store::{Failures, RecordKey, ReservationToken};
@@ -67,6 +68,36 @@ impl RuleCount {
     }
 }
 
+/// What a record's scope counts it by, for people: `None` for the default
+/// rule, else e.g. `rule ip_address:100/1day`, `trusted device Zm9v…`, or
+/// both.
+pub fn describe_scope(scope: &str) -> Option<String> {
+    if scope.is_empty() {
+        return None;
+    }
+    // `device:ID`, `device:ID/rule:TEXT`, `rule:TEXT` (a rule's text may
+    // hold `/`; a device id never does).
+    let (device, rule) = match scope.strip_prefix(DEVICE_SCOPE_PREFIX) {
+        Some(rest) => match rest.split_once('/') {
+            Some((id, rule)) => (Some(id), Some(rule)),
+            None => (Some(rest), None),
+        },
+        None => (None, Some(scope)),
+    };
+    let mut parts = Vec::new();
+    if let Some(id) = device {
+        let short: String = id.chars().take(8).collect();
+        parts.push(format!("trusted device {short}…"));
+    }
+    if let Some(rule) = rule {
+        parts.push(match rule.strip_prefix("rule:") {
+            Some(text) => format!("rule {text}"),
+            None => rule.to_owned(),
+        });
+    }
+    Some(parts.join(", "))
+}
+
 /// The highest count over all rules.
 pub(crate) fn max_failures(counts: &[RuleCount]) -> u32 {
     counts.iter().map(|c| c.failures.max()).max().unwrap_or(0)
@@ -119,10 +150,12 @@ impl Axes {
         (!out.is_empty()).then_some(out)
     }
 
-    /// The window a purge may use: records whose last failure is older than
-    /// it count for no rule. `None` (purge nothing) when a rule has no
-    /// cool-off: its records count until a reset.
-    pub(super) fn purge_window(&self) -> Option<chrono::Duration> {
+    /// The window a purge uses ([`Axes::purge_expired`]): records whose
+    /// last failure is older than it count for no rule — `cooloff_time`, or
+    /// the longest cool-off of the layered rules. `None` (a purge removes
+    /// no attempt record) when there is no cool-off, or a rule has none:
+    /// those records count until a reset.
+    pub fn purge_window(&self) -> Option<chrono::Duration> {
         let s = &self.inner.settings;
         if s.lockout_rules.is_empty() {
             return s.cooloff();
@@ -133,5 +166,27 @@ impl Axes {
             .collect::<Option<Vec<_>>>()?
             .into_iter()
             .max()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe_scope;
+
+    #[test]
+    fn scopes_are_described() {
+        assert_eq!(describe_scope(""), None);
+        assert_eq!(
+            describe_scope("rule:ip_address:100/1day").as_deref(),
+            Some("rule ip_address:100/1day")
+        );
+        assert_eq!(
+            describe_scope("device:Zm9vYmFyYmF6cXV4").as_deref(),
+            Some("trusted device Zm9vYmFy…")
+        );
+        assert_eq!(
+            describe_scope("device:Zm9vYmFyYmF6cXV4/rule:username:5/15m").as_deref(),
+            Some("trusted device Zm9vYmFy…, rule username:5/15m")
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! `list [--json] [--locked]`: every attempt record, or those whose client
-//! is locked out now. Whether a client is locked is the engine's answer
+//! is locked out now; a record of a layered rule or a trusted device says
+//! so in a fourth column. Whether a client is locked is the engine's answer
 //! ([`Axes::lockout_status`]: hooks and lists included), asked per record
 //! only when it is printed (`--json`) or filtered on (`--locked`).
 
@@ -14,6 +15,9 @@ use crate::cli::output::{Out, printable};
 #[derive(Debug, Serialize)]
 struct JsonRecord<'a> {
     id: &'a str,
+    /// The record's counting namespace ("" for the default rule; a layered
+    /// rule's or a trusted device's otherwise).
+    scope: &'a str,
     ip_address: Option<&'a str>,
     username: Option<&'a str>,
     user_agent: &'a str,
@@ -72,12 +76,19 @@ pub async fn run(axes: &Axes, json: bool, only_locked: bool) -> anyhow::Result<(
                     retry_after,
                 ))?)?;
             } else {
-                out.line(&format!(
+                let mut line = format!(
                     "{}\t{}\t{}",
                     printable(ip.unwrap_or("")),
                     printable(record.key.username.as_deref().unwrap_or("")),
                     record.failures
-                ))?;
+                );
+                // A fourth column only for records of a layered rule or a
+                // trusted device.
+                if let Some(by) = axes_core::describe_scope(&record.key.scope) {
+                    line.push('\t');
+                    line.push_str(&printable(&by));
+                }
+                out.line(&line)?;
             }
             first = false;
         }
@@ -100,6 +111,7 @@ fn json_record<'a>(
 ) -> JsonRecord<'a> {
     JsonRecord {
         id: &record.id,
+        scope: &record.key.scope,
         ip_address: ip,
         username: record.key.username.as_deref(),
         user_agent: &record.key.user_agent,
