@@ -59,6 +59,7 @@ struct CountCall<'a> {
     limit: Option<u32>,
     count_when_locked: bool,
     blocks: &'a [BlockTarget],
+    manual_only: bool,
 }
 
 impl RedisStore {
@@ -89,7 +90,7 @@ impl RedisStore {
             // KEYS 6: the serial counter (only reserve.lua uses it; it keeps
             // the block rows at KEYS 7… in both scripts)
             .key(self.keys.attempt_serial());
-        for row in candidate_keys(&self.keys, c.blocks) {
+        for row in candidate_keys(&self.keys, c.blocks, c.manual_only) {
             inv.key(row);
         }
         inv.arg(self.keys.record_prefix())
@@ -112,7 +113,10 @@ impl RedisStore {
             .arg(&d.http_accept)
             .arg(&d.get_data)
             .arg(&d.post_data)
-            .arg(c.parameters.alternatives().len());
+            .arg(c.parameters.alternatives().len())
+            .arg(&c.key.scope)
+            .arg(rk.cross_ip.as_deref().unwrap_or(""))
+            .arg(rk.cross_user.as_deref().unwrap_or(""));
         for alt in c.parameters.alternatives() {
             inv.arg(mask(alt.fields()));
         }
@@ -130,10 +134,11 @@ impl RedisStore {
             limit: None,
             count_when_locked: false,
             blocks: q.blocks,
+            manual_only: q.manual_only,
         };
         let inv = self.count_invocation(&scripts::FAILURES, &rk, &call);
         let reply: Vec<Value> = inv.invoke_async(&mut self.con()).await.map_err(map)?;
-        let (block, reply) = match parse_reply(&reply, q.blocks)? {
+        let (block, reply) = match parse_reply(&reply, q.blocks, q.manual_only)? {
             Reply::Blocked(block, rest) => (Some(block), rest),
             Reply::Counts(c) => (None, c),
         };
@@ -160,10 +165,11 @@ impl RedisStore {
             limit: r.limit,
             count_when_locked: r.count_when_locked,
             blocks: r.blocks,
+            manual_only: r.manual_only,
         };
         let inv = self.count_invocation(&scripts::RESERVE, &rk, &call);
         let reply: Vec<Value> = inv.invoke_async(&mut self.con()).await.map_err(map)?;
-        let reply = match parse_reply(&reply, r.blocks)? {
+        let reply = match parse_reply(&reply, r.blocks, r.manual_only)? {
             Reply::Blocked(block, _) => {
                 // refused before counting: nothing counted, nothing written
                 return Ok(ReserveOutcome {
@@ -288,8 +294,10 @@ impl RedisStore {
                 .min_by_key(|(n, _)| *n)
                 .map(|(_, k)| k.clone());
             if let Some(source) = source {
+                // the indexes are the scope's, and the script checks the
+                // scope of each record besides
                 deleted += self
-                    .delete_matching(&source, &mask(alt.fields()), key, None)
+                    .delete_matching(&source, &mask(alt.fields()), key, true, None)
                     .await?;
             }
         }
@@ -303,25 +311,41 @@ impl RedisStore {
             ip_address: filter.ip_address.clone(),
             user_agent: String::new(),
         };
-        let (source, mask) = match (&filter.ip_address, &filter.username) {
-            (None, None) => (self.keys.attempts(), ""),
-            (Some(ip), None) => (self.keys.index(Field::IpAddress, Some(ip)), "i"),
-            (None, Some(u)) => (self.keys.index(Field::Username, Some(u)), "u"),
-            (Some(ip), Some(u)) => {
-                let by_ip = self.keys.index(Field::IpAddress, Some(ip));
-                let by_user = self.keys.index(Field::Username, Some(u));
-                let (n_ip, n_user): (u64, u64) = redis::pipe()
-                    .cmd("ZCARD")
-                    .arg(&by_ip)
-                    .cmd("ZCARD")
-                    .arg(&by_user)
-                    .query_async(&mut self.con())
-                    .await
-                    .map_err(map)?;
-                (if n_ip <= n_user { by_ip } else { by_user }, "iu")
-            }
+        // every scope: the default scope's index and the cross-scope one
+        let (sources, mask) = match (&filter.ip_address, &filter.username) {
+            (None, None) => (vec![self.keys.attempts()], ""),
+            (Some(ip), None) => (self.keys.filter_indexes(Field::IpAddress, ip).into(), "i"),
+            (None, Some(u)) => (self.keys.filter_indexes(Field::Username, u).into(), "u"),
+            (Some(ip), Some(u)) => (self.smaller_indexes(ip, u).await?, "iu"),
         };
-        self.delete_matching(&source, mask, &want, None).await
+        let mut deleted = 0;
+        for source in &sources {
+            deleted += self
+                .delete_matching(source, mask, &want, false, None)
+                .await?;
+        }
+        Ok(deleted)
+    }
+
+    /// For the default scope and for the others: the smaller of the IP
+    /// index of `ip` and the username index of `username`.
+    async fn smaller_indexes(&self, ip: &str, username: &str) -> Result<Vec<String>, StoreError> {
+        let by_ip = self.keys.filter_indexes(Field::IpAddress, ip);
+        let by_user = self.keys.filter_indexes(Field::Username, username);
+        let mut p = redis::pipe();
+        for key in by_ip.iter().chain(&by_user) {
+            p.cmd("ZCARD").arg(key);
+        }
+        let sizes: Vec<u64> = p.query_async(&mut self.con()).await.map_err(map)?;
+        let [n_ip, n_ip_x, n_user, n_user_x] = sizes.as_slice() else {
+            return Err(corrupt("bad reply to ZCARD"));
+        };
+        let [ip, ip_x] = by_ip;
+        let [user, user_x] = by_user;
+        Ok(vec![
+            if n_ip <= n_user { ip } else { user },
+            if n_ip_x <= n_user_x { ip_x } else { user_x },
+        ])
     }
 
     pub(crate) async fn do_purge(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
@@ -331,16 +355,25 @@ impl RedisStore {
             ip_address: None,
             user_agent: String::new(),
         };
-        self.delete_matching(&self.keys.attempts(), "", &want, Some(micros(before)))
-            .await
+        self.delete_matching(
+            &self.keys.attempts(),
+            "",
+            &want,
+            false,
+            Some(micros(before)),
+        )
+        .await
     }
 
-    /// Runs `delete_matching.lua` over `source` batch by batch.
+    /// Runs `delete_matching.lua` over `source` batch by batch: deletes the
+    /// records that match `want` on the fields of `mask` (and, when
+    /// `in_scope`, are of `want.scope`).
     async fn delete_matching(
         &self,
         source: &str,
         mask: &str,
         want: &RecordKey,
+        in_scope: bool,
         max_time: Option<i64>,
     ) -> Result<u64, StoreError> {
         let mut con = self.con();
@@ -360,6 +393,8 @@ impl RedisStore {
                 .arg(want.ip_address.as_deref().unwrap_or(""))
                 .arg(&want.user_agent)
                 .arg(max_time.map(|t| t.to_string()).unwrap_or_default())
+                .arg(flag(in_scope))
+                .arg(&want.scope)
                 .invoke_async(&mut con)
                 .await
                 .map_err(map)?;
@@ -421,19 +456,39 @@ impl RedisStore {
         &self,
         q: &ListQuery,
     ) -> Result<Page<AttemptRecord>, StoreError> {
-        let (source, in_process) = match (&q.username, &q.ip_address) {
+        // Every scope: the global set, or the default scope's index and the
+        // cross-scope one (read only when it exists: merging the two is
+        // done in process).
+        let (indexes, in_process) = match (&q.username, &q.ip_address) {
             (Some(u), ip) => (
-                self.keys.index(Field::Username, Some(u)),
+                self.keys.filter_indexes(Field::Username, u),
                 ip.is_some() || q.search.is_some(),
             ),
             (None, Some(ip)) => (
-                self.keys.index(Field::IpAddress, Some(ip)),
+                self.keys.filter_indexes(Field::IpAddress, ip),
                 q.search.is_some(),
             ),
-            (None, None) => (self.keys.attempts(), q.search.is_some()),
+            (None, None) => {
+                let l = Listing {
+                    source: self.keys.attempts(),
+                    extra: None,
+                    all: self.keys.attempts(),
+                    row_prefix: self.keys.record_prefix(),
+                    in_process: q.search.is_some(),
+                    query: q,
+                };
+                return listing::list(&mut self.con(), l).await;
+            }
         };
+        let [source, cross] = indexes;
+        let has_cross: bool = redis::cmd("EXISTS")
+            .arg(&cross)
+            .query_async(&mut self.con())
+            .await
+            .map_err(map)?;
         let l = Listing {
             source,
+            extra: has_cross.then_some(cross),
             all: self.keys.attempts(),
             row_prefix: self.keys.record_prefix(),
             in_process,
@@ -497,7 +552,9 @@ impl Row for AttemptRecord {
                 .ok_or_else(|| corrupt(format!("record {member} has no time")))?,
         )?;
         let key = RecordKey {
-            scope: String::new(),
+            // absent: the default scope (and every record written before
+            // scopes existed)
+            scope: f.remove("sc").unwrap_or_default(),
             username: f.remove("u"),
             ip_address: f.remove("i"),
             user_agent: f.remove("a").unwrap_or_default(),

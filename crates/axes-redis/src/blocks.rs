@@ -10,7 +10,9 @@
 //! The look-up of an attempt's blocks runs inside the reserve and failures
 //! scripts (`block_check.lua`), atomically with the count: the keys of the
 //! manual and the lockout row of each candidate target are passed as
-//! `KEYS`, none when there are no candidates.
+//! `KEYS`, none when there are no candidates. A `manual_only` look-up (an
+//! attempt from a trusted device) passes the manual rows alone, so lockout
+//! history is never read for it.
 //!
 //! Rows get a TTL of how long they are still needed (by the caller's
 //! clock) plus a grace ([`block_ttl_millis`]): a manual row until its
@@ -47,12 +49,24 @@ const DELETE_BATCH: usize = 500;
 /// Batches one block reset or purge may take.
 const MAX_BATCHES: usize = 100_000;
 
+/// The kinds of rows a look-up reads for each candidate target, in the
+/// order their keys are passed: both, or (`manual_only`) the manual row.
+fn looked_up(manual_only: bool) -> &'static [BlockKind] {
+    if manual_only { &KINDS[..1] } else { &KINDS }
+}
+
 /// The row keys the reserve and failures scripts look up (`KEYS` 7…): for
-/// each candidate target its manual row, then its lockout row.
-pub(crate) fn candidate_keys(keys: &Keys, targets: &[BlockTarget]) -> Vec<String> {
+/// each candidate target its manual row, then its lockout row — or, with
+/// `manual_only`, its manual row alone.
+pub(crate) fn candidate_keys(
+    keys: &Keys,
+    targets: &[BlockTarget],
+    manual_only: bool,
+) -> Vec<String> {
+    let kinds = looked_up(manual_only);
     targets
         .iter()
-        .flat_map(|t| KINDS.map(|k| keys.block_row(k, t)))
+        .flat_map(|t| kinds.iter().map(move |k| keys.block_row(*k, t)))
         .collect()
 }
 
@@ -96,8 +110,14 @@ fn text(v: &Value) -> Result<String, StoreError> {
 
 /// Parses a counting script's reply: `-1, position, created_at, until,
 /// created_by, lockouts` first when a block refused (see
-/// `block_check.lua`), then integers.
-pub(crate) fn parse_reply(reply: &[Value], targets: &[BlockTarget]) -> Result<Reply, StoreError> {
+/// `block_check.lua`), then integers. `targets` and `manual_only` are those
+/// the keys were made of ([`candidate_keys`]): they map the position back
+/// to a target and a kind.
+pub(crate) fn parse_reply(
+    reply: &[Value],
+    targets: &[BlockTarget],
+    manual_only: bool,
+) -> Result<Reply, StoreError> {
     let Some(first) = reply.first() else {
         return Ok(Reply::Counts(Vec::new()));
     };
@@ -111,12 +131,13 @@ pub(crate) fn parse_reply(reply: &[Value], targets: &[BlockTarget]) -> Result<Re
         .and_then(|p| usize::try_from(p).ok())
         .and_then(|p| p.checked_sub(1))
         .ok_or_else(|| corrupt("bad block position"))?;
+    let kinds = looked_up(manual_only);
     let target = targets
-        .get(pos / 2)
+        .get(pos / kinds.len())
         .ok_or_else(|| corrupt(format!("block position {pos} out of range")))?;
     let until = text(n)?;
     let block = Block {
-        kind: KINDS[pos % 2],
+        kind: kinds[pos % kinds.len()],
         target: target.clone(),
         until: if until.is_empty() {
             None
@@ -635,7 +656,7 @@ mod tests {
             bulk("cli"),
             bulk("3"),
         ];
-        let Ok(Reply::Blocked(b, rest)) = parse_reply(&reply, &targets) else {
+        let Ok(Reply::Blocked(b, rest)) = parse_reply(&reply, &targets, false) else {
             panic!("not a block");
         };
         assert!(rest.is_empty());
@@ -652,11 +673,44 @@ mod tests {
             bulk(""),
             bulk("0"),
         ];
-        assert!(parse_reply(&reply, &targets).is_err());
-        let Ok(Reply::Counts(c)) = parse_reply(&[Value::Int(1), Value::Int(0)], &targets) else {
+        assert!(parse_reply(&reply, &targets, false).is_err());
+        let Ok(Reply::Counts(c)) = parse_reply(&[Value::Int(1), Value::Int(0)], &targets, false)
+        else {
             panic!("not counts");
         };
         assert_eq!(c, vec![1, 0]);
+    }
+
+    #[test]
+    fn manual_only_look_ups_pass_and_map_manual_rows_alone() {
+        let targets = [target(Some("1.2.3.4"), None), target(None, Some("bob"))];
+        let keys = Keys::new("p:");
+        let all = candidate_keys(&keys, &targets, false);
+        let manual = candidate_keys(&keys, &targets, true);
+        assert_eq!(all.len(), 4);
+        assert_eq!(
+            manual,
+            vec![
+                keys.block_row(BlockKind::Manual, &targets[0]),
+                keys.block_row(BlockKind::Manual, &targets[1]),
+            ]
+        );
+        let bulk = |s: &str| Value::BulkString(s.as_bytes().to_vec());
+        let reply = |pos: i64| {
+            [
+                Value::Int(-1),
+                Value::Int(pos),
+                bulk("1700000000000000"),
+                bulk(""),
+                bulk("cli"),
+                bulk("0"),
+            ]
+        };
+        let Ok(Reply::Blocked(b, _)) = parse_reply(&reply(2), &targets, true) else {
+            panic!("not a block");
+        };
+        assert_eq!((b.kind, &b.target), (BlockKind::Manual, &targets[1]));
+        assert!(parse_reply(&reply(3), &targets, true).is_err());
     }
 
     #[test]

@@ -1,16 +1,19 @@
 //! Key names and ids.
 //!
 //! Every key starts with the store's prefix. Values that come from clients
-//! (usernames, IPs, user agents, session hashes) are encoded by [`encode`]
-//! before they become part of a key name, so no input can forge another key:
-//! the encoding is injective, never contains `:`, and is bounded in length.
+//! (usernames, IPs, user agents, session hashes) and scopes are encoded by
+//! [`encode`] before they become part of a key name, so no input can forge
+//! another key: the encoding is injective, never contains `:`, and is
+//! bounded in length.
 //!
 //! | key | type | holds |
 //! |---|---|---|
-//! | `{p}rec:{id}` | hash | one attempt record |
-//! | `{p}attempts` | zset | every record id, scored by last failure (µs) |
+//! | `{p}rec:{id}` | hash | one attempt record (of any scope) |
+//! | `{p}attempts` | zset | every record id, of every scope, scored by last failure (µs) |
 //! | `{p}attempts:serial` | string | failure serial counter (generations of records) |
-//! | `{p}idx:ip:{enc}`, `{p}idx:user:{enc}`, `{p}idx:ua:{enc}` | zset | record ids per field value |
+//! | `{p}idx:ip:{enc}`, `{p}idx:user:{enc}`, `{p}idx:ua:{enc}` | zset | record ids of the default scope `""` per field value |
+//! | `{p}idx:{enc scope}:ip:{enc}`, `…:user:{enc}`, `…:ua:{enc}` | zset | record ids of one other scope per field value |
+//! | `{p}sidx:ip:{enc}`, `{p}sidx:user:{enc}` | zset | record ids of every scope but `""` per IP, username (resets and listings) |
 //! | `{p}alog:seq`, `{p}flog:seq` | string | row id counters |
 //! | `{p}alog:row:{id}`, `{p}flog:row:{id}` | hash | one log row |
 //! | `{p}alog:all`, `{p}flog:all` | zset | row ids by time |
@@ -21,6 +24,22 @@
 //! | `{p}blk:l:{enc ip}:{enc user}:{enc ua}` | hash | one lockout-history row |
 //! | `{p}blocks:manual`, `{p}blocks:lockout` | zset | block members (`{enc ip}:{enc user}:{enc ua}`) by `created_at` (µs) |
 //! | `{p}blocks:manual:sweep`, `{p}blocks:lockout:sweep` | string | where the next write looks for expired members |
+//!
+//! # Scopes
+//!
+//! A record's id and its counting indexes depend on its scope, so counting
+//! an alternative reads only the records of the attempt's scope. The
+//! default scope `""` keeps the key names (and record ids) it had before
+//! scopes existed: records written by an older version count and list on
+//! without a migration. Another scope's indexes put the encoded scope (which
+//! starts with `=` or `#`) after `idx:`, where the default's have the field
+//! name, so the two never meet. Resets and filtered listings, which cover
+//! every scope, read the default scope's index and the `sidx:` index of the
+//! same value (which holds the records of all the other scopes) instead of
+//! one index per scope. A record hash names the indexes it is in (fields
+//! `ki`, `ku`, `ka`, and `xi`, `xu` for `sidx:`), and its scope (`sc`,
+//! absent for `""`), so a deletion cleans up the scope's indexes, and Redis
+//! drops an index key once it is empty.
 //!
 //! A block row's member encodes each of the target's three fields with
 //! [`encode`] (`~` for a field the target does not name): the encoding never
@@ -65,10 +84,20 @@ pub(crate) fn encode(value: Option<&str>) -> String {
     out
 }
 
-/// The id of the record of `key`: a digest of the triple, so every server
-/// computes the same id without a look-up.
+/// The id of the record of `key`: a digest of the scope and the triple, so
+/// every server computes the same id without a look-up.
+///
+/// The parts are length-prefixed (`S{len}:` or `N` for a missing value), so
+/// the digested text is injective; a scope other than `""` comes first as
+/// `C{len}:{scope}`, and the default scope adds nothing, so its records keep
+/// the ids they had before scopes existed (no digested text of a scoped key
+/// starts like one of the default scope: `C` against `S` or `N`).
 pub(crate) fn record_id(key: &RecordKey) -> String {
     let mut h = Sha256::new();
+    if !key.scope.is_empty() {
+        h.update(format!("C{}:", key.scope.len()).as_bytes());
+        h.update(key.scope.as_bytes());
+    }
     for part in [key.username.as_deref(), key.ip_address.as_deref()] {
         match part {
             None => h.update(b"N"),
@@ -136,12 +165,16 @@ pub(crate) struct RecordKeys {
     pub id: String,
     /// The record hash.
     pub record: String,
-    /// The IP index.
+    /// The IP index (of the record's scope).
     pub ip: String,
-    /// The username index.
+    /// The username index (of the record's scope).
     pub user: String,
-    /// The user-agent index.
+    /// The user-agent index (of the record's scope).
     pub ua: String,
+    /// The cross-scope IP index (`sidx:`), for a scope other than `""`.
+    pub cross_ip: Option<String>,
+    /// The cross-scope username index (`sidx:`), for a scope other than `""`.
+    pub cross_user: Option<String>,
 }
 
 /// The sorted-set member (and row-key suffix) of a block target.
@@ -152,6 +185,15 @@ pub(crate) fn block_member(target: &BlockTarget) -> String {
         encode(target.username.as_deref()),
         encode(target.user_agent.as_deref())
     )
+}
+
+/// The name of `field` in index keys.
+fn field_name(field: Field) -> &'static str {
+    match field {
+        Field::IpAddress => "ip",
+        Field::Username => "user",
+        Field::UserAgent => "ua",
+    }
 }
 
 /// The letter of a block kind in its row keys.
@@ -198,23 +240,56 @@ impl Keys {
         format!("{}attempts:serial", self.prefix)
     }
 
-    /// The index of records whose `field` equals `value`.
+    /// The index of the records of the default scope `""` whose `field`
+    /// equals `value` (the name it had before scopes existed).
     pub(crate) fn index(&self, field: Field, value: Option<&str>) -> String {
-        let name = match field {
-            Field::IpAddress => "ip",
-            Field::Username => "user",
-            Field::UserAgent => "ua",
-        };
-        format!("{}idx:{name}:{}", self.prefix, encode(value))
+        self.scoped_index("", field, value)
+    }
+
+    /// The index of the records of `scope` whose `field` equals `value`.
+    pub(crate) fn scoped_index(&self, scope: &str, field: Field, value: Option<&str>) -> String {
+        let name = field_name(field);
+        let value = encode(value);
+        if scope.is_empty() {
+            format!("{}idx:{name}:{value}", self.prefix)
+        } else {
+            format!("{}idx:{}:{name}:{value}", self.prefix, encode(Some(scope)))
+        }
+    }
+
+    /// The index of the records of every scope but `""` whose `field`
+    /// equals `value`.
+    pub(crate) fn cross_index(&self, field: Field, value: Option<&str>) -> String {
+        format!(
+            "{}sidx:{}:{}",
+            self.prefix,
+            field_name(field),
+            encode(value)
+        )
+    }
+
+    /// The indexes a reset or listing filtered on `field` = `value` reads:
+    /// the default scope's, then the one of all other scopes.
+    pub(crate) fn filter_indexes(&self, field: Field, value: &str) -> [String; 2] {
+        [
+            self.index(field, Some(value)),
+            self.cross_index(field, Some(value)),
+        ]
     }
 
     pub(crate) fn record_keys(&self, key: &RecordKey) -> RecordKeys {
         let id = record_id(key);
+        let scope = key.scope.as_str();
+        let cross = |field: Field, value: Option<&str>| {
+            (!scope.is_empty()).then(|| self.cross_index(field, value))
+        };
         RecordKeys {
             record: self.record(&id),
-            ip: self.index(Field::IpAddress, key.ip_address.as_deref()),
-            user: self.index(Field::Username, key.username.as_deref()),
-            ua: self.index(Field::UserAgent, Some(&key.user_agent)),
+            ip: self.scoped_index(scope, Field::IpAddress, key.ip_address.as_deref()),
+            user: self.scoped_index(scope, Field::Username, key.username.as_deref()),
+            ua: self.scoped_index(scope, Field::UserAgent, Some(&key.user_agent)),
+            cross_ip: cross(Field::IpAddress, key.ip_address.as_deref()),
+            cross_user: cross(Field::Username, key.username.as_deref()),
             id,
         }
     }
@@ -322,6 +397,60 @@ mod tests {
         assert_ne!(record_id(&a), record_id(&b));
         assert!(is_record_id(&record_id(&a)));
         assert!(!is_record_id("../../etc"));
+    }
+
+    fn scoped(scope: &str, user: Option<&str>, ip: Option<&str>, ua: &str) -> RecordKey {
+        RecordKey {
+            scope: scope.to_owned(),
+            username: user.map(str::to_owned),
+            ip_address: ip.map(str::to_owned),
+            user_agent: ua.to_owned(),
+        }
+    }
+
+    #[test]
+    fn default_scope_keeps_the_ids_and_index_names_of_before_scopes() {
+        // digests computed by the layout before scopes existed
+        let k = scoped("", Some("alice"), Some("1.2.3.4"), "ua");
+        assert_eq!(record_id(&k), "43c8c770c6ac3d821f9d2536fb433f2c");
+        let k = scoped("", None, Some("1.2.3.4"), "");
+        assert_eq!(record_id(&k), "c064800eb82190b4723dfc62d143b4e4");
+        let keys = Keys::new("p:");
+        let rk = keys.record_keys(&k);
+        assert_eq!(rk.ip, "p:idx:ip:=1.2.3.4");
+        assert_eq!(rk.user, "p:idx:user:~");
+        assert_eq!(rk.ua, "p:idx:ua:=");
+        assert_eq!((rk.cross_ip, rk.cross_user), (None, None));
+    }
+
+    #[test]
+    fn scopes_part_records_and_indexes() {
+        let keys = Keys::new("p:");
+        let scopes = ["", "a", "b", "ip:=1.2.3.4", "a:b", "=", "~"];
+        let mut ids = Vec::new();
+        let mut indexes = Vec::new();
+        for s in scopes {
+            let rk = keys.record_keys(&scoped(s, Some("u"), Some("1.2.3.4"), "ua"));
+            assert!(is_record_id(&rk.id));
+            ids.push(rk.id);
+            indexes.extend([rk.ip, rk.user, rk.ua]);
+            if !s.is_empty() {
+                assert_eq!(rk.cross_ip.as_deref(), Some("p:sidx:ip:=1.2.3.4"));
+                assert_eq!(rk.cross_user.as_deref(), Some("p:sidx:user:=u"));
+            }
+        }
+        // a scope that looks like a field name stays apart from the default
+        indexes.push(keys.index(Field::IpAddress, Some("1.2.3.4")));
+        for (i, a) in ids.iter().enumerate() {
+            assert!(ids[i + 1..].iter().all(|b| b != a), "{ids:?}");
+        }
+        let unique: std::collections::BTreeSet<&String> = indexes.iter().collect();
+        assert_eq!(unique.len(), indexes.len() - 1, "{indexes:?}");
+        // the scope is part of the digested text, not glued to the username
+        assert_ne!(
+            record_id(&scoped("a", Some("b"), None, "")),
+            record_id(&scoped("ab", Some(""), None, ""))
+        );
     }
 
     #[test]

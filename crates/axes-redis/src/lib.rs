@@ -25,19 +25,26 @@
 //! # Data model
 //!
 //! One hash per attempt record (`{prefix}rec:{id}`, the id being a digest of
-//! username, IP and user agent), a sorted set of all record ids by time
-//! (`{prefix}attempts`) and one sorted set per IP, username and user agent
-//! (`{prefix}idx:ip:…` and so on; values are encoded so no input can forge a
-//! key name). The count of an alternative reads the smallest index of its
-//! fields. Nothing ever uses `KEYS` or `SCAN`. See the `keys` module for the
-//! full layout.
+//! scope, username, IP and user agent), a sorted set of all record ids by
+//! time (`{prefix}attempts`) and, per scope, one sorted set per IP, username
+//! and user agent (`{prefix}idx:ip:…` for the default scope `""`,
+//! `{prefix}idx:{scope}:ip:…` for another; values and scopes are encoded so
+//! no input can forge a key name). The count of an alternative reads the
+//! smallest index of its fields in the attempt's scope, so a scope's count
+//! never reads another scope's records. Records of scopes other than `""`
+//! are also in one cross-scope set per IP and username (`{prefix}sidx:…`),
+//! which resets and filtered listings read besides the default scope's
+//! index. The default scope keeps the key names of the layout before scopes
+//! existed: an upgrade needs no migration. Nothing ever uses `KEYS` or
+//! `SCAN`. See the `keys` module for the full layout.
 //!
 //! Blocks (manual blocks and lockout history) are one hash per (kind,
 //! target), `{prefix}blk:m:…` and `{prefix}blk:l:…`, the target's three
 //! fields encoded the same way, and one sorted set per kind by `created_at`
 //! (`{prefix}blocks:manual`, `{prefix}blocks:lockout`). The reserve and
 //! failures scripts look up the rows of the attempt's candidate targets
-//! (at most fourteen keys) in the same script as the count, so a refusing
+//! (at most fourteen keys; only the manual rows for a `manual_only` attempt)
+//! in the same script as the count, so a refusing
 //! block is seen atomically with it: reserve stops before counting
 //! anything, failures reports the counts and the block. `record_lockout` computes the
 //! progressive cool-off in Rust and writes the row with a compare-and-set

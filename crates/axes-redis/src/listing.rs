@@ -6,6 +6,11 @@
 //! fitting set are scanned in chunks and filtered here, at most
 //! [`MAX_SCAN`] of them; `total` is then a lower bound if the scan stopped
 //! early (logged as a warning).
+//!
+//! A listing of attempt records filtered on an IP or a username whose
+//! cross-scope index exists reads two sets (the default scope's index and
+//! the cross-scope one): their candidates, at most [`MAX_SCAN`] in all, are
+//! filtered and merged in process, then the page is fetched.
 
 use std::collections::HashMap;
 
@@ -39,6 +44,9 @@ pub(crate) trait Row: Sized {
 pub(crate) struct Listing<'a> {
     /// The sorted set of candidates (scored by time, µs).
     pub source: String,
+    /// A second sorted set of candidates, with rows not in `source` (the
+    /// cross-scope index of attempt records): both are merged in process.
+    pub extra: Option<String>,
     /// The set of all rows of this kind (stale members are dropped from it too).
     pub all: String,
     /// The hash of member `m` is this followed by `m`.
@@ -53,30 +61,35 @@ pub(crate) async fn list<T: Row>(
     con: &mut ConnectionManager,
     l: Listing<'_>,
 ) -> Result<Page<T>, StoreError> {
-    if l.in_process {
+    if let Some(extra) = &l.extra {
+        list_merged(con, &l, extra).await
+    } else if l.in_process {
         list_filtered(con, &l).await
     } else {
         list_direct(con, &l).await
     }
 }
 
+/// The members of `source` in the query's time range and order, from rank
+/// `offset`.
 async fn range(
     con: &mut ConnectionManager,
-    l: &Listing<'_>,
+    source: &str,
+    query: &ListQuery,
     offset: u64,
     count: usize,
 ) -> Result<Vec<String>, StoreError> {
-    let (min, max) = score_range(l.query.since, l.query.until);
+    let (min, max) = score_range(query.since, query.until);
     let offset = offset.min(i64::MAX as u64);
-    let mut cmd = match l.query.order {
+    let mut cmd = match query.order {
         Order::NewestFirst => {
             let mut c = redis::cmd("ZREVRANGEBYSCORE");
-            c.arg(&l.source).arg(max).arg(min);
+            c.arg(source).arg(max).arg(min);
             c
         }
         Order::OldestFirst => {
             let mut c = redis::cmd("ZRANGEBYSCORE");
-            c.arg(&l.source).arg(min).arg(max);
+            c.arg(source).arg(min).arg(max);
             c
         }
     };
@@ -99,18 +112,20 @@ pub(crate) async fn fetch(
     p.query_async(con).await.map_err(map)
 }
 
-/// Drops members whose hash is gone (expired) from the listing's sets.
+/// Drops members whose hash is gone (expired) from `source` and the set of
+/// all rows.
 async fn drop_stale(
     con: &mut ConnectionManager,
-    l: &Listing<'_>,
+    source: &str,
+    all: &str,
     stale: &[String],
 ) -> Result<(), StoreError> {
     if stale.is_empty() {
         return Ok(());
     }
     let mut p = redis::pipe();
-    p.cmd("ZREM").arg(&l.source).arg(stale).ignore();
-    p.cmd("ZREM").arg(&l.all).arg(stale).ignore();
+    p.cmd("ZREM").arg(source).arg(stale).ignore();
+    p.cmd("ZREM").arg(all).arg(stale).ignore();
     p.query_async::<()>(con).await.map_err(map)
 }
 
@@ -130,7 +145,7 @@ async fn list_direct<T: Row>(
             .query_async(con)
             .await
             .map_err(map)?;
-        let members = range(con, l, l.query.offset, limit).await?;
+        let members = range(con, &l.source, l.query, l.query.offset, limit).await?;
         let rows = fetch(con, &l.row_prefix, &members).await?;
         let mut items = Vec::with_capacity(rows.len());
         let mut stale = Vec::new();
@@ -143,11 +158,11 @@ async fn list_direct<T: Row>(
         }
         if stale.is_empty() || attempt >= 3 {
             let total = total.saturating_sub(stale.len() as u64);
-            drop_stale(con, l, &stale).await?;
+            drop_stale(con, &l.source, &l.all, &stale).await?;
             return Ok(Page { items, total });
         }
         // Some records expired since they were indexed: drop them, read again.
-        drop_stale(con, l, &stale).await?;
+        drop_stale(con, &l.source, &l.all, &stale).await?;
     }
 }
 
@@ -162,7 +177,7 @@ async fn list_filtered<T: Row>(
     let mut scanned: usize = 0;
     let mut stale = Vec::new();
     loop {
-        let members = range(con, l, scanned as u64, CHUNK).await?;
+        let members = range(con, &l.source, q, scanned as u64, CHUNK).await?;
         let n = members.len();
         let rows = fetch(con, &l.row_prefix, &members).await?;
         for (m, fields) in members.into_iter().zip(rows) {
@@ -192,9 +207,80 @@ async fn list_filtered<T: Row>(
             break;
         }
     }
-    drop_stale(con, l, &stale).await?;
+    drop_stale(con, &l.source, &l.all, &stale).await?;
     Ok(Page {
         items,
         total: matched,
     })
+}
+
+/// Lists the rows of `l.source` and `extra` (disjoint sets): scans both, at
+/// most [`MAX_SCAN`] candidates in all, keeps the time and member of each
+/// row the filters admit, sorts them as one set would (by time, then
+/// member), and fetches the page.
+async fn list_merged<T: Row>(
+    con: &mut ConnectionManager,
+    l: &Listing<'_>,
+    extra: &str,
+) -> Result<Page<T>, StoreError> {
+    let q = l.query;
+    let mut matched: Vec<(DateTime<Utc>, String)> = Vec::new();
+    let mut scanned: usize = 0;
+    'sources: for source in [l.source.as_str(), extra] {
+        let mut offset: usize = 0;
+        let mut stale = Vec::new();
+        loop {
+            if scanned >= MAX_SCAN {
+                tracing::warn!(
+                    source,
+                    scanned,
+                    "redis listing stopped after {MAX_SCAN} candidates; narrow the filters"
+                );
+                drop_stale(con, source, &l.all, &stale).await?;
+                break 'sources;
+            }
+            let members = range(con, source, q, offset as u64, CHUNK).await?;
+            let n = members.len();
+            let rows = fetch(con, &l.row_prefix, &members).await?;
+            for (m, fields) in members.into_iter().zip(rows) {
+                if fields.is_empty() {
+                    stale.push(m);
+                    continue;
+                }
+                let row = T::parse(&m, fields)?;
+                let (ip, user, ua, time) = row.filter_values();
+                if q.admits(ip, user, ua, time) {
+                    matched.push((time, m));
+                }
+            }
+            offset += n;
+            scanned += n;
+            if n < CHUNK {
+                break;
+            }
+        }
+        drop_stale(con, source, &l.all, &stale).await?;
+    }
+    matched.sort_unstable();
+    if q.order == Order::NewestFirst {
+        matched.reverse();
+    }
+    let total = matched.len() as u64;
+    let offset = usize::try_from(q.offset).unwrap_or(usize::MAX);
+    let limit = usize::try_from(q.bounded_limit()).unwrap_or(CHUNK);
+    let page: Vec<String> = matched
+        .into_iter()
+        .skip(offset)
+        .take(limit)
+        .map(|(_, m)| m)
+        .collect();
+    let rows = fetch(con, &l.row_prefix, &page).await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for (m, fields) in page.iter().zip(rows) {
+        // a row deleted since the scan is left out
+        if !fields.is_empty() {
+            items.push(T::parse(m, fields)?);
+        }
+    }
+    Ok(Page { items, total })
 }

@@ -224,6 +224,7 @@ impl RedisStore {
         };
         let l = Listing {
             source,
+            extra: None,
             all: self.keys.log_all(log),
             row_prefix: self.keys.log_row_prefix(log),
             in_process,

@@ -1,8 +1,11 @@
 -- block_check: the block look-up of reserve.lua and failures.lua
 -- (prepended to count.lua); defines axes_refusing_block().
 --
--- KEYS 7…: block rows, for each candidate target its manual row then its
--- lockout row (none: no look-up at all). ARGV[3]: now (µs).
+-- KEYS 7…: the block rows to look at, any number (none: no look-up at
+-- all). The caller passes, for each candidate target, its manual row then
+-- its lockout row; or, for a manual-only look-up, its manual row alone. The
+-- script treats every row alike and answers a position, which the caller
+-- maps back to its target and kind. ARGV[3]: now (µs).
 -- axes_refusing_block() answers nil when no row refuses at now (no until,
 -- or until > now), else, for the one that lasts longest,
 -- { -1, its position among KEYS 7… (1-based), created_at (µs),

@@ -10,7 +10,13 @@
 --       11 scan cap, 12 username present ('1'/'0'), 13 username,
 --       14 IP present ('1'/'0'), 15 IP, 16 user agent, 17 path, 18 accept,
 --       19 GET data, 20 POST data, 21 number of alternatives,
---       22… one mask per alternative (letters i, u, a)
+--       22 scope ('' the default), 23 cross-scope IP index, 24 cross-scope
+--       username index (both '' for the default scope; only reserve.lua
+--       writes them), 25… one mask per alternative (letters i, u, a)
+--
+-- KEYS 1 and 3…5 are the scope's own: the record id and the indexes
+-- depend on the scope, so a count reads only that scope's records (and
+-- checks the scope of each, besides).
 --
 -- Times are passed as decimal strings and only compared after tonumber():
 -- microsecond timestamps are exact in a double, but Lua's number-to-string
@@ -27,8 +33,14 @@ local want = {
   u_present = ARGV[12] == '1', u = ARGV[13],
   i_present = ARGV[14] == '1', i = ARGV[15],
   a = ARGV[16],
+  sc = ARGV[22],
 }
 local n_alts = tonumber(ARGV[21])
+local cross_ip, cross_user = ARGV[23], ARGV[24]
+-- the mask of alternative k
+local function mask_of(k)
+  return ARGV[24 + k]
+end
 local index_of = { i = KEYS[3], u = KEYS[4], a = KEYS[5] }
 
 local function live(t)
@@ -83,12 +95,13 @@ local function count_others(mask)
     for _, id in ipairs(ids) do
       if matched >= match_cap then break end
       if id ~= own_id then
-        local r = redis.call('HMGET', rec_prefix .. id, 'f', 't', 'u', 'i', 'a')
+        local r = redis.call('HMGET', rec_prefix .. id, 'f', 't', 'u', 'i', 'a', 'sc')
         if not r[1] then
           stale[#stale + 1] = id
         else
           local t = tonumber(r[2]) or 0
-          if live(t) and axes_matches(mask, want, r[3], r[4], r[5]) then
+          if live(t) and axes_in_scope(want.sc, r[6])
+              and axes_matches(mask, want, r[3], r[4], r[5]) then
             if newest == nil or t > newest.t then
               newest = { id = id, t = t, u = r[3], i = r[4], a = r[5] }
             end
@@ -123,7 +136,7 @@ end
 
 local sums, lasts, newests, truncated = {}, {}, {}, 0
 for k = 1, n_alts do
-  local s, l, tr, nw = count_others(ARGV[21 + k])
+  local s, l, tr, nw = count_others(mask_of(k))
   sums[k], lasts[k], newests[k] = s, l, nw
   if tr > truncated then truncated = tr end
 end

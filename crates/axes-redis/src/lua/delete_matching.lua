@@ -4,7 +4,9 @@
 -- ARGV: 1 record key prefix, 2 start rank, 3 batch size, 4 mask (letters
 --       i, u, a; '' matches every record), 5 username present, 6 username,
 --       7 IP present, 8 IP, 9 user agent, 10 max time in µs ('' = none:
---       only records whose last failure is at or before it)
+--       only records whose last failure is at or before it), 11 scope
+--       given ('1'/'0': only records of the scope ARGV 12; a clear stays in
+--       its scope, resets and purges cover every scope), 12 scope
 -- Looks at the ids of the source with rank start … start+batch-1 (oldest
 -- first), deletes the matching records and drops stale ids.
 -- Returns { deleted, next start rank, done (1/0) }.
@@ -19,6 +21,7 @@ local want = {
   a = ARGV[9],
 }
 local max_time = tonumber(ARGV[10])
+local scope_given, scope = ARGV[11] == '1', ARGV[12]
 
 local r = redis.call('ZRANGE', src, start, start + batch - 1, 'WITHSCORES')
 local deleted, kept = 0, 0
@@ -30,11 +33,12 @@ for j = 1, #r, 2 do
     break
   end
   local rec = rec_prefix .. id
-  local v = redis.call('HMGET', rec, 'f', 't', 'u', 'i', 'a')
+  local v = redis.call('HMGET', rec, 'f', 't', 'u', 'i', 'a', 'sc')
   if not v[1] then
     redis.call('ZREM', src, id)
     redis.call('ZREM', global, id)
   elseif (max_time == nil or (tonumber(v[2]) or 0) <= max_time)
+      and ((not scope_given) or axes_in_scope(scope, v[6]))
       and axes_matches(mask, want, v[3], v[4], v[5]) then
     axes_delete_record(global, rec, id)
     deleted = deleted + 1

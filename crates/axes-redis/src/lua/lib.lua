@@ -3,6 +3,7 @@
 -- Whether a record with username `ru`, IP `ri` and user agent `ra` (false when
 -- the hash lacks the field, i.e. the value is missing) has the values of
 -- `want` on every field named in `mask` ('i' IP, 'u' username, 'a' user agent).
+-- The scope is not compared here (see axes_in_scope).
 local function axes_matches(mask, want, ru, ri, ra)
   if string.find(mask, 'u', 1, true) then
     if want.u_present then
@@ -22,15 +23,33 @@ local function axes_matches(mask, want, ru, ri, ra)
   return true
 end
 
+-- The names of the indexes the attempt record hash `rec` is in: its scope's
+-- IP, username and user-agent indexes (fields ki, ku, ka) and, for a scope
+-- other than '', the cross-scope IP and username indexes (xi, xu).
+local function axes_record_indexes(rec)
+  local k = redis.call('HMGET', rec, 'ki', 'ku', 'ka', 'xi', 'xu')
+  local out = {}
+  for j = 1, 5 do
+    if k[j] then out[#out + 1] = k[j] end
+  end
+  return out
+end
+
 -- Deletes the attempt record hash `rec` (id `id`) and removes the id from the
--- global set and from the record's indexes (whose names the hash holds).
+-- global set and from the record's indexes (whose names the hash holds; an
+-- index left empty is gone with it).
 local function axes_delete_record(global, rec, id)
-  local k = redis.call('HMGET', rec, 'ki', 'ku', 'ka')
+  local idx = axes_record_indexes(rec)
   redis.call('DEL', rec)
   redis.call('ZREM', global, id)
-  for j = 1, 3 do
-    if k[j] then redis.call('ZREM', k[j], id) end
-  end
+  for _, key in ipairs(idx) do redis.call('ZREM', key, id) end
+end
+
+-- Whether a record whose scope field is `rsc` (false when absent: the
+-- default scope '', as every record written before scopes existed) is in
+-- the scope `scope`.
+local function axes_in_scope(scope, rsc)
+  return (rsc or '') == scope
 end
 
 -- Deletes the log row hash `row` (member `id`) and removes the member from

@@ -21,9 +21,8 @@ if ARGV[5] ~= '' and tonumber(r[3]) == tonumber(ARGV[3]) and r[4] == ARGV[4] the
   -- the sets are scored by the last failure: the global one and the
   -- record's indexes (whose names the hash holds)
   redis.call('ZADD', KEYS[2], 'XX', ARGV[5], ARGV[1])
-  local k = redis.call('HMGET', KEYS[1], 'ki', 'ku', 'ka')
-  for j = 1, 3 do
-    if k[j] then redis.call('ZADD', k[j], 'XX', ARGV[5], ARGV[1]) end
+  for _, key in ipairs(axes_record_indexes(KEYS[1])) do
+    redis.call('ZADD', key, 'XX', ARGV[5], ARGV[1])
   end
 end
 return 1

@@ -80,6 +80,11 @@ if write then
     'ki', KEYS[3], 'ku', KEYS[4], 'ka', KEYS[5])
   if want.u_present then redis.call('HSET', rec, 'u', want.u) end
   if want.i_present then redis.call('HSET', rec, 'i', want.i) end
+  -- the default scope writes no scope field and no cross-scope index: its
+  -- records look as they did before scopes existed
+  if want.sc ~= '' then
+    redis.call('HSET', rec, 'sc', want.sc, 'xi', cross_ip, 'xu', cross_user)
+  end
   if ttl > 0 then
     redis.call('PEXPIRE', rec, ttl)
   else
@@ -90,11 +95,18 @@ if write then
     touch_index(KEYS[j], own_id)
     sweep(KEYS[j], 1)
   end
+  if want.sc ~= '' then
+    for _, key in ipairs({ cross_ip, cross_user }) do
+      touch_index(key, own_id)
+      sweep(key, 1)
+    end
+  end
   sweep(KEYS[2], 2)
 end
 
 -- Refused without a record of its own: one failure more, now, on the newest
--- live record of each alternative that reached the limit (each record once).
+-- live record of each alternative that reached the limit (each record once;
+-- all of them in the attempt's scope, since the counts read only its records).
 local refreshed = {}
 if locked and count_when_locked and not own_exists then
   local seen = {}
@@ -115,10 +127,7 @@ if locked and count_when_locked and not own_exists then
       redis.call('PERSIST', rec)
     end
     redis.call('ZADD', KEYS[2], now, nw.id)
-    local idx = redis.call('HMGET', rec, 'ki', 'ku', 'ka')
-    for j = 1, 3 do
-      if idx[j] then touch_index(idx[j], nw.id) end
-    end
+    for _, key in ipairs(axes_record_indexes(rec)) do touch_index(key, nw.id) end
   end
 end
 
@@ -130,7 +139,7 @@ for k = 1, n_alts do
   local sum = sums[k] + new_f
   if new_f > 0 and new_t > last then last = new_t end
   for _, nw in ipairs(refreshed) do
-    if axes_matches(ARGV[21 + k], want, nw.u, nw.i, nw.a) then
+    if axes_matches(mask_of(k), want, nw.u, nw.i, nw.a) then
       sum = sum + 1
       last = tonumber(now)
     end
