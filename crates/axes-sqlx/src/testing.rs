@@ -269,8 +269,8 @@ pub async fn fresh_mysql_store() -> Option<crate::MySqlStore> {
 }
 
 /// The statement that counts the failures of `alt` on `backend` (binds:
-/// the threshold, then the alternative's values in the order ip_address,
-/// username, user_agent), for query-plan tests. `None` when the backend is
+/// the threshold, the scope, then the alternative's values in the order
+/// ip_address, username, user_agent), for query-plan tests. `None` when the backend is
 /// not compiled in.
 pub fn count_statement(
     backend: crate::Backend,
@@ -290,16 +290,19 @@ pub fn count_statement(
 }
 
 /// The statement that looks up the blocks of an attempt's candidate
-/// targets on `backend` (binds: seven target keys), for query-plan tests.
-/// `None` when the backend is not compiled in.
-pub fn block_lookup_statement(backend: crate::Backend) -> Option<&'static str> {
+/// targets on `backend` (binds: seven target keys) — of both kinds, or
+/// only manual ones when `manual_only` — for query-plan tests. `None` when
+/// the backend is not compiled in.
+pub fn block_lookup_statement(backend: crate::Backend, manual_only: bool) -> Option<&'static str> {
+    let i = usize::from(manual_only);
+    let _ = i;
     match backend {
         #[cfg(feature = "sqlite")]
-        crate::Backend::Sqlite => Some(crate::sqlite::blocks::LOOKUP_BLOCKS),
+        crate::Backend::Sqlite => Some(crate::sqlite::blocks::LOOKUP_BLOCKS[i]),
         #[cfg(feature = "postgres")]
-        crate::Backend::Postgres => Some(crate::postgres::blocks::LOOKUP_BLOCKS),
+        crate::Backend::Postgres => Some(crate::postgres::blocks::LOOKUP_BLOCKS[i]),
         #[cfg(feature = "mysql")]
-        crate::Backend::MySql => Some(crate::mysql::blocks::LOOKUP_BLOCKS),
+        crate::Backend::MySql => Some(crate::mysql::blocks::LOOKUP_BLOCKS[i]),
         #[allow(unreachable_patterns)]
         _ => None,
     }

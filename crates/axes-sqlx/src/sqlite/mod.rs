@@ -14,8 +14,8 @@ use async_trait::async_trait;
 use axes_core::error::StoreError;
 use axes_core::parameters::LockoutParameters;
 use axes_core::store::{
-    AccessLogRecord, AlternativeCount, AttemptRecord, FailureLogRecord, FailureQuery, Failures,
-    ListQuery, NewAccessLog, NewFailureLog, Order, Page, RecordKey, Reservation, ReservationToken,
+    AccessLogRecord, AttemptRecord, FailureLogRecord, FailureQuery, Failures, ListQuery,
+    NewAccessLog, NewFailureLog, Order, Page, RecordKey, Reservation, ReservationToken,
     ReserveOutcome, ResetFilter, Store,
 };
 use chrono::{DateTime, Utc};
@@ -27,8 +27,8 @@ use sqlx::{Sqlite, Transaction};
 use tokio::sync::{Mutex, MutexGuard};
 
 use crate::common::{
-    self, ACCEPT_LEN, DATA_LEN, KeyCols, PATH_LEN, SESSION_HASH_LEN, alt_index, clip, like_pattern,
-    micros, paging, parse_id, parse_ids, threshold,
+    self, ACCEPT_LEN, DATA_LEN, KeyCols, PATH_LEN, SESSION_HASH_LEN, clip, like_pattern, micros,
+    paging, parse_id, parse_ids, threshold,
 };
 use crate::error::{map_migrate, map_sqlx};
 use crate::rows::{self, AccessLogRow, AttemptRow, FailureLogRow};
@@ -37,7 +37,7 @@ use crate::{ConnectOptions, migrate};
 /// The statement counting the alternative `alt` (for query-plan tests).
 #[cfg(feature = "testing")]
 pub(crate) fn count_statement(alt: &axes_core::parameters::Alternative) -> &'static str {
-    sql::COUNT[alt_index(alt)]
+    sql::COUNT[common::alt_index(alt)]
 }
 
 static MIGRATOR: LazyLock<Migrator> = LazyLock::new(|| migrate::migrator(migrate::SQLITE));
@@ -332,28 +332,9 @@ impl WriteTx<'_> {
 
 type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments>;
 
-/// Counts each alternative's live failures.
-async fn count_alternatives(
-    conn: &mut sqlx::SqliteConnection,
-    key: &KeyCols<'_>,
-    parameters: &LockoutParameters,
-    threshold: Option<i64>,
-) -> Result<Vec<AlternativeCount>, StoreError> {
-    let mut out = Vec::with_capacity(parameters.alternatives().len());
-    for alt in parameters.alternatives() {
-        let mut q =
-            sqlx::query_as::<_, (i64, Option<i64>)>(sql::COUNT[alt_index(alt)]).bind(threshold);
-        for v in key.values(alt) {
-            q = q.bind(v);
-        }
-        let (failures, last) = q.fetch_one(&mut *conn).await.map_err(map_sqlx)?;
-        out.push(AlternativeCount {
-            failures: common::count(failures)?,
-            last_failure: last.map(dec).transpose()?,
-        });
-    }
-    Ok(out)
-}
+common::count_alternatives_fn!(sqlx::SqliteConnection, Option<i64>, i64, dec);
+
+common::delete_matching_fn!(sqlx::SqliteConnection);
 
 common::refresh_locking_fn!(
     sqlx::SqliteConnection,
@@ -395,10 +376,11 @@ impl Store for SqliteStore {
     }
 
     async fn failures(&self, query: &FailureQuery<'_>) -> Result<Failures, StoreError> {
-        let key = KeyCols::of(query.key);
+        let key = KeyCols::of(query.key)?;
         let threshold = threshold(micros(query.now), query.window).map(enc);
         let mut conn = self.pool.acquire().await.map_err(map_sqlx)?;
-        let block = blocks::refusing_block(&mut conn, query.blocks, query.now).await?;
+        let block =
+            blocks::refusing_block(&mut conn, query.blocks, query.manual_only, query.now).await?;
         let per_alternative =
             count_alternatives(&mut conn, &key, query.parameters, threshold).await?;
         Ok(Failures {
@@ -411,11 +393,13 @@ impl Store for SqliteStore {
         if let Some(committer) = &self.committer {
             return committer.reserve(r).await;
         }
-        let key = KeyCols::of(r.key);
+        let key = KeyCols::of(r.key)?;
         let now = micros(r.now);
         let threshold = threshold(now, r.window).map(enc);
         let mut w = self.begin_write().await?;
-        if let Some(block) = blocks::refusing_block(&mut w.tx, r.blocks, r.now).await? {
+        if let Some(block) =
+            blocks::refusing_block(&mut w.tx, r.blocks, r.manual_only, r.now).await?
+        {
             w.commit().await?;
             return Ok(crate::blocks::blocked(block));
         }
@@ -429,6 +413,7 @@ impl Store for SqliteStore {
             .bind(key.ip)
             .bind(key.username)
             .bind(key.user_agent)
+            .bind(key.scope)
             .fetch_optional(&mut *w.tx)
             .await
             .map_err(map_sqlx)?;
@@ -456,6 +441,7 @@ impl Store for SqliteStore {
                 .bind(clip(&r.details.post_data, DATA_LEN))
                 .bind(enc(now))
                 .bind(threshold)
+                .bind(key.scope)
                 .fetch_one(&mut *w.tx)
                 .await
                 .map_err(map_sqlx)?;
@@ -480,7 +466,7 @@ impl Store for SqliteStore {
         // Usually the record holds just the given-back failure: one delete.
         // Each statement is atomic on its own; no transaction is needed (a
         // record left at zero by a race between processes counts nothing).
-        let key = KeyCols::of(key);
+        let key = KeyCols::of(key)?;
         let statement = |sql: &'static str| {
             sqlx::query(sql)
                 .bind(id)
@@ -488,6 +474,7 @@ impl Store for SqliteStore {
                 .bind(key.ip)
                 .bind(key.username)
                 .bind(key.user_agent)
+                .bind(key.scope)
         };
         if self.execute(statement(sql::DELETE_LAST)).await? == 0 {
             let previous = token.previous_time.map(micros).map(enc);
@@ -507,20 +494,9 @@ impl Store for SqliteStore {
         key: &RecordKey,
         parameters: &LockoutParameters,
     ) -> Result<u64, StoreError> {
-        let key = KeyCols::of(key);
+        let key = KeyCols::of(key)?;
         let mut w = self.begin_write().await?;
-        let mut n = 0;
-        for alt in parameters.alternatives() {
-            let mut q = sqlx::query(sql::DELETE_MATCHING[alt_index(alt)]);
-            for v in key.values(alt) {
-                q = q.bind(v);
-            }
-            n += q
-                .execute(&mut *w.tx)
-                .await
-                .map_err(map_sqlx)?
-                .rows_affected();
-        }
+        let n = delete_matching(&mut w.tx, &key, parameters).await?;
         w.commit().await?;
         Ok(n)
     }
@@ -557,7 +533,7 @@ impl Store for SqliteStore {
     }
 
     async fn insert_access_log(&self, entry: &NewAccessLog) -> Result<(), StoreError> {
-        let key = KeyCols::of(&entry.key);
+        let key = KeyCols::unscoped(&entry.key);
         self.execute(
             sqlx::query(sql::INSERT_ACCESS_LOG)
                 .bind(key.ip)
@@ -592,7 +568,7 @@ impl Store for SqliteStore {
         entry: &NewFailureLog,
         per_user_limit: u32,
     ) -> Result<(), StoreError> {
-        let key = KeyCols::of(&entry.key);
+        let key = KeyCols::unscoped(&entry.key);
         let mut w = self.begin_write().await?;
         sqlx::query(sql::INSERT_FAILURE_LOG)
             .bind(key.ip)
