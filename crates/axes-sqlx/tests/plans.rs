@@ -3,10 +3,13 @@
 //! scan, no index on one field then a filter). Shown with each dialect's
 //! `EXPLAIN` on a table where one address sprayed 1 000 usernames and one
 //! username was tried from 1 000 addresses, long ago: their expired records
-//! are skipped by the index range, not read.
+//! are skipped by the index range, not read. Every record is there twice,
+//! in the default scope and in another: the scope leads each index, so the
+//! other scope's records are not read either.
 //!
 //! The block look-up of a reservation (seven candidate targets, both
-//! kinds) reads the unique key of `axes_blocks`, not the table.
+//! kinds, or manual blocks only) reads the unique key of `axes_blocks`,
+//! not the table.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -55,18 +58,26 @@ fn spray() -> Vec<(String, String, String, bool)> {
     rows
 }
 
-/// One multi-row insert of [`spray`], with `old` and `new` as the attempt
-/// time literals of expired and live records in the dialect.
+/// The scope of the probe attempt, and another one holding the same
+/// records.
+const SCOPES: [&str; 2] = ["", "rule:ip_address:5/1h"];
+
+/// One multi-row insert of [`spray`] in each of [`SCOPES`], with `old` and
+/// `new` as the attempt time literals of expired and live records in the
+/// dialect.
 fn insert_sql(old: &str, new: &str) -> String {
-    let values: Vec<String> = spray()
+    let rows = spray();
+    let values: Vec<String> = SCOPES
         .iter()
-        .map(|(ip, u, ua, live)| {
-            let time = if *live { new } else { old };
-            format!("('{ip}', '{u}', '{ua}', 1, {time})")
+        .flat_map(|scope| {
+            rows.iter().map(move |(ip, u, ua, live)| {
+                let time = if *live { new } else { old };
+                format!("('{scope}', '{ip}', '{u}', '{ua}', 1, {time})")
+            })
         })
         .collect();
     format!(
-        "INSERT INTO axes_accessattempt (ip_address, username, user_agent, failures_since_start, attempt_time) VALUES {}",
+        "INSERT INTO axes_accessattempt (scope, ip_address, username, user_agent, failures_since_start, attempt_time) VALUES {}",
         values.join(", ")
     )
 }
@@ -147,13 +158,14 @@ async fn sqlite_counts_use_the_alternative_index() {
         let mut q = sqlx::query_as::<_, (i64, i64, i64, String)>(sqlx::AssertSqlSafe(format!(
             "EXPLAIN QUERY PLAN {sql}"
         )))
-        .bind(1_714_564_000_000_000_i64);
+        .bind(1_714_564_000_000_000_i64)
+        .bind(SCOPES[0]);
         for v in probe(&fields) {
             q = q.bind(v);
         }
         let plan = sqlite_plan(store.pool(), q).await;
         assert!(
-            plan.contains(&format!("USING COVERING INDEX {index} (")),
+            plan.contains(&format!("USING COVERING INDEX {index} (scope=? AND ")),
             "{fields:?}: {plan}"
         );
         assert!(plan.contains("attempt_time>?"), "{fields:?}: {plan}");
@@ -184,13 +196,18 @@ async fn postgres_counts_use_the_alternative_index() {
     for (fields, index) in alternatives() {
         let sql = count_statement(Backend::Postgres, &alt(&fields)).unwrap();
         let mut q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")))
-            .bind(since);
+            .bind(since)
+            .bind(SCOPES[0]);
         for v in probe(&fields) {
             q = q.bind(v);
         }
         let plan = q.fetch_all(store.pool()).await.unwrap().join("\n");
         assert!(
             plan.contains(&format!(" using {index} ")),
+            "{fields:?}: {plan}"
+        );
+        assert!(
+            plan.contains("Index Cond: ((scope = "),
             "{fields:?}: {plan}"
         );
         assert!(plan.contains("attempt_time >"), "{fields:?}: {plan}");
@@ -220,7 +237,9 @@ async fn mysql_counts_use_the_alternative_index() {
         .to_utc();
     for (fields, index) in alternatives() {
         let sql = count_statement(Backend::MySql, &alt(&fields)).unwrap();
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}"))).bind(since);
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")))
+            .bind(since)
+            .bind(SCOPES[0]);
         for v in probe(&fields) {
             q = q.bind(v);
         }
@@ -269,19 +288,21 @@ async fn sqlite_block_lookup_uses_the_unique_key() {
         .await
         .unwrap();
     sqlx::query("ANALYZE").execute(store.pool()).await.unwrap();
-    let sql = block_lookup_statement(Backend::Sqlite).unwrap();
-    let mut q = sqlx::query_as::<_, (i64, i64, i64, String)>(sqlx::AssertSqlSafe(format!(
-        "EXPLAIN QUERY PLAN {sql}"
-    )));
-    for k in block_keys() {
-        q = q.bind(k);
+    for manual_only in [false, true] {
+        let sql = block_lookup_statement(Backend::Sqlite, manual_only).unwrap();
+        let mut q = sqlx::query_as::<_, (i64, i64, i64, String)>(sqlx::AssertSqlSafe(format!(
+            "EXPLAIN QUERY PLAN {sql}"
+        )));
+        for k in block_keys() {
+            q = q.bind(k);
+        }
+        let plan = sqlite_plan(store.pool(), q).await;
+        assert!(
+            plan.contains("USING INDEX axes_blocks_key (kind=? AND target_key=?)"),
+            "{manual_only}: {plan}"
+        );
+        assert!(!plan.contains("SCAN"), "{manual_only}: {plan}");
     }
-    let plan = sqlite_plan(store.pool(), q).await;
-    assert!(
-        plan.contains("USING INDEX axes_blocks_key (kind=? AND target_key=?)"),
-        "{plan}"
-    );
-    assert!(!plan.contains("SCAN"), "{plan}");
 }
 
 #[cfg(feature = "postgres")]
@@ -300,14 +321,16 @@ async fn postgres_block_lookup_uses_the_unique_key() {
         .execute(store.pool())
         .await
         .unwrap();
-    let sql = block_lookup_statement(Backend::Postgres).unwrap();
-    let mut q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")));
-    for k in block_keys() {
-        q = q.bind(k);
+    for manual_only in [false, true] {
+        let sql = block_lookup_statement(Backend::Postgres, manual_only).unwrap();
+        let mut q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")));
+        for k in block_keys() {
+            q = q.bind(k);
+        }
+        let plan = q.fetch_all(store.pool()).await.unwrap().join("\n");
+        assert!(plan.contains(" axes_blocks_key"), "{manual_only}: {plan}");
+        assert!(!plan.contains("Seq Scan"), "{manual_only}: {plan}");
     }
-    let plan = q.fetch_all(store.pool()).await.unwrap().join("\n");
-    assert!(plan.contains(" axes_blocks_key"), "{plan}");
-    assert!(!plan.contains("Seq Scan"), "{plan}");
 }
 
 #[cfg(feature = "mysql")]
@@ -326,12 +349,14 @@ async fn mysql_block_lookup_uses_the_unique_key() {
         .execute(store.pool())
         .await
         .unwrap();
-    let sql = block_lookup_statement(Backend::MySql).unwrap();
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")));
-    for k in block_keys() {
-        q = q.bind(k);
+    for manual_only in [false, true] {
+        let sql = block_lookup_statement(Backend::MySql, manual_only).unwrap();
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")));
+        for k in block_keys() {
+            q = q.bind(k);
+        }
+        let (access, key, _) = mysql_plan(store.pool(), q).await;
+        assert_eq!(key, "axes_blocks_key", "{manual_only}: {access} {key}");
+        assert_eq!(access, "range", "{manual_only}: {access} {key}");
     }
-    let (access, key, _) = mysql_plan(store.pool(), q).await;
-    assert_eq!(key, "axes_blocks_key", "{access} {key}");
-    assert_eq!(access, "range", "{access} {key}");
 }
