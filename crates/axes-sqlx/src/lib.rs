@@ -68,6 +68,12 @@
 //! characters; IP: 64; `Accept`: 1025; GET/POST data: 1024). Times are kept
 //! to the microsecond.
 //!
+//! A record's scope ([`RecordKey::scope`](axes_core::store::RecordKey),
+//! migration 5) leads its unique key and every count index, so a count
+//! reads one scope only. It is kept exactly: a scope longer than
+//! [`MAX_SCOPE_CHARS`](axes_core::store::MAX_SCOPE_CHARS) is refused
+//! ([`Error::ScopeTooLong`]) rather than cut, so two scopes never merge.
+//!
 //! [`Store::migrate`]: axes_core::store::Store::migrate
 
 // Without any backend the shared helpers have no users.

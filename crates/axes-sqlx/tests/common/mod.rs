@@ -1018,7 +1018,13 @@ pub async fn before_scopes(store: &S) -> (Vec<axes_core::store::AttemptRecord>, 
         .unwrap()
         .id
         .clone();
-    assert_eq!(store.delete_attempts(std::slice::from_ref(&id)).await.unwrap(), 1);
+    assert_eq!(
+        store
+            .delete_attempts(std::slice::from_ref(&id))
+            .await
+            .unwrap(),
+        1
+    );
     let listed = store.list_attempts(&ListQuery::all()).await.unwrap().items;
     (listed, id.parse().unwrap())
 }
