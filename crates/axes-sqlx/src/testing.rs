@@ -308,6 +308,31 @@ pub fn block_lookup_statement(backend: crate::Backend, manual_only: bool) -> Opt
     }
 }
 
+/// The statements of `[reset, listing of attempts (newest first), its
+/// count]` on `backend` for a filter on `ip_address` and `username` (each
+/// given or not), for query-plan tests. They bind as the store does:
+/// PostgreSQL `$1` address, `$2` username, then (listing) search pattern,
+/// since, until, limit, offset; SQLite the same as `?1`…`?7`; MySQL each
+/// value twice (pattern four times), then limit and offset. `None` when
+/// the backend is not compiled in.
+pub fn admin_statements(
+    backend: crate::Backend,
+    ip_address: Option<&str>,
+    username: Option<&str>,
+) -> Option<[&'static str; 3]> {
+    let _ = (ip_address, username);
+    match backend {
+        #[cfg(feature = "sqlite")]
+        crate::Backend::Sqlite => Some(crate::sqlite::admin_statements(ip_address, username)),
+        #[cfg(feature = "postgres")]
+        crate::Backend::Postgres => Some(crate::postgres::admin_statements()),
+        #[cfg(feature = "mysql")]
+        crate::Backend::MySql => Some(crate::mysql::admin_statements()),
+        #[allow(unreachable_patterns)]
+        _ => None,
+    }
+}
+
 #[cfg(all(test, any(feature = "postgres", feature = "mysql")))]
 mod tests {
     use super::*;

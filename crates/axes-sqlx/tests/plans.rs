@@ -4,8 +4,13 @@
 //! `EXPLAIN` on a table where one address sprayed 1 000 usernames and one
 //! username was tried from 1 000 addresses, long ago: their expired records
 //! are skipped by the index range, not read. Every record is there twice,
-//! in the default scope and in another: the scope leads each index, so the
-//! other scope's records are not read either.
+//! in the default scope and in another: the scope follows the fields in
+//! each index, before the time, so the other scope's records are not read
+//! either.
+//!
+//! An admin reset or listing (and its count) filtered by ip_address alone
+//! or username alone (all scopes) reads an index that leads with that
+//! field: the scope does not lead.
 //!
 //! The block look-up of a reservation (seven candidate targets, both
 //! kinds, or manual blocks only) reads the unique key of `axes_blocks`,
@@ -15,7 +20,7 @@
 
 use axes_core::parameters::{Alternative, Field};
 use axes_sqlx::Backend;
-use axes_sqlx::testing::{block_lookup_statement, count_statement};
+use axes_sqlx::testing::{admin_statements, block_lookup_statement, count_statement};
 
 const ROWS: usize = 1000;
 
@@ -165,10 +170,13 @@ async fn sqlite_counts_use_the_alternative_index() {
         }
         let plan = sqlite_plan(store.pool(), q).await;
         assert!(
-            plan.contains(&format!("USING COVERING INDEX {index} (scope=? AND ")),
+            plan.contains(&format!("USING COVERING INDEX {index} (")),
             "{fields:?}: {plan}"
         );
-        assert!(plan.contains("attempt_time>?"), "{fields:?}: {plan}");
+        assert!(
+            plan.contains(" AND scope=? AND attempt_time>?)"),
+            "{fields:?}: {plan}"
+        );
         assert!(!plan.contains("SCAN"), "{fields:?}: {plan}");
     }
 }
@@ -206,11 +214,14 @@ async fn postgres_counts_use_the_alternative_index() {
             plan.contains(&format!(" using {index} ")),
             "{fields:?}: {plan}"
         );
+        let cond = plan
+            .lines()
+            .find(|l| l.contains("Index Cond: "))
+            .unwrap_or_default();
         assert!(
-            plan.contains("Index Cond: ((scope = "),
+            cond.contains(" AND (scope = ") && cond.contains(" AND (attempt_time > "),
             "{fields:?}: {plan}"
         );
-        assert!(plan.contains("attempt_time >"), "{fields:?}: {plan}");
         assert!(!plan.contains("Seq Scan"), "{fields:?}: {plan}");
     }
 }
@@ -358,5 +369,195 @@ async fn mysql_block_lookup_uses_the_unique_key() {
         let (access, key, _) = mysql_plan(store.pool(), q).await;
         assert_eq!(key, "axes_blocks_key", "{manual_only}: {access} {key}");
         assert_eq!(access, "range", "{manual_only}: {access} {key}");
+    }
+}
+
+/// An admin filter on one field: the address and the username given (a
+/// value few records have), the column, and the indexes that lead with it.
+type AdminFilter = (
+    Option<&'static str>,
+    Option<&'static str>,
+    &'static str,
+    [&'static str; 3],
+);
+
+/// The filters of an admin reset or listing on one field.
+fn admin_filters() -> [AdminFilter; 2] {
+    [
+        (
+            Some("10.0.3.1"),
+            None,
+            "ip_address",
+            [
+                "axes_accessattempt_ip_time",
+                "axes_accessattempt_ip_username_time",
+                "axes_accessattempt_ip_ua_time",
+            ],
+        ),
+        (
+            None,
+            Some("user7"),
+            "username",
+            [
+                "axes_accessattempt_username_time",
+                "axes_accessattempt_username_ua_time",
+                "axes_accessattempt_key",
+            ],
+        ),
+    ]
+}
+
+#[cfg(feature = "sqlite")]
+#[tokio::test]
+async fn sqlite_admin_filters_use_an_index() {
+    let store = axes_sqlx::testing::fresh_sqlite_store().await;
+    sqlx::query(sqlx::AssertSqlSafe(insert_sql(
+        "1714464800000000",
+        "1714564800000000",
+    )))
+    .execute(store.pool())
+    .await
+    .unwrap();
+    sqlx::query("ANALYZE").execute(store.pool()).await.unwrap();
+    for (ip, username, column, indexes) in admin_filters() {
+        let statements = admin_statements(Backend::Sqlite, ip, username).unwrap();
+        // The reset, the listing, its count.
+        for (i, sql) in statements.into_iter().enumerate() {
+            let q = sqlx::query_as::<_, (i64, i64, i64, String)>(sqlx::AssertSqlSafe(format!(
+                "EXPLAIN QUERY PLAN {sql}"
+            )))
+            .bind(ip)
+            .bind(username);
+            let q = if i == 0 {
+                q
+            } else {
+                q.bind(None::<&str>).bind(None::<i64>).bind(None::<i64>)
+            };
+            let q = if i == 1 {
+                q.bind(50_i64).bind(0_i64)
+            } else {
+                q
+            };
+            let plan = sqlite_plan(store.pool(), q).await;
+            assert!(
+                indexes
+                    .iter()
+                    .any(|i| plan.contains(&format!(" {i} ({column}=?)"))),
+                "{column}: {sql}: {plan}"
+            );
+            assert!(!plan.contains("SCAN"), "{column}: {sql}: {plan}");
+        }
+    }
+}
+
+#[cfg(feature = "postgres")]
+#[tokio::test]
+async fn postgres_admin_filters_use_an_index() {
+    let Some(store) = axes_sqlx::testing::fresh_postgres_store().await else {
+        return;
+    };
+    sqlx::query(sqlx::AssertSqlSafe(insert_sql(
+        "'2024-04-01T12:00:00Z'::TIMESTAMPTZ",
+        "'2024-05-01T12:00:00Z'::TIMESTAMPTZ",
+    )))
+    .execute(store.pool())
+    .await
+    .unwrap();
+    sqlx::query("VACUUM ANALYZE axes_accessattempt")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    for (ip, username, column, indexes) in admin_filters() {
+        let statements = admin_statements(Backend::Postgres, ip, username).unwrap();
+        // The reset, the listing, its count.
+        for (i, sql) in statements.into_iter().enumerate() {
+            let q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")))
+                .bind(ip)
+                .bind(username);
+            let q = if i == 0 {
+                q
+            } else {
+                q.bind(None::<&str>)
+                    .bind(None::<chrono::DateTime<chrono::Utc>>)
+                    .bind(None::<chrono::DateTime<chrono::Utc>>)
+            };
+            let q = if i == 1 {
+                q.bind(50_i64).bind(0_i64)
+            } else {
+                q
+            };
+            let plan = q.fetch_all(store.pool()).await.unwrap().join("\n");
+            assert!(
+                indexes.iter().any(|i| plan.contains(&format!(" on {i} "))),
+                "{column}: {sql}: {plan}"
+            );
+            let cond = plan
+                .lines()
+                .find(|l| l.contains("Index Cond: "))
+                .unwrap_or_default();
+            assert!(
+                cond.contains(&format!("({column} = "))
+                    || cond.contains(&format!("(({column})::text = ")),
+                "{column}: {sql}: {plan}"
+            );
+            assert!(!plan.contains("Seq Scan"), "{column}: {sql}: {plan}");
+        }
+    }
+}
+
+#[cfg(feature = "mysql")]
+#[tokio::test]
+async fn mysql_admin_filters_use_an_index() {
+    let Some(store) = axes_sqlx::testing::fresh_mysql_store().await else {
+        return;
+    };
+    sqlx::query(sqlx::AssertSqlSafe(insert_sql(
+        "'2024-04-01 12:00:00'",
+        "'2024-05-01 12:00:00'",
+    )))
+    .execute(store.pool())
+    .await
+    .unwrap();
+    sqlx::query("ANALYZE TABLE axes_accessattempt")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    for (ip, username, column, indexes) in admin_filters() {
+        let statements = admin_statements(Backend::MySql, ip, username).unwrap();
+        // The reset, the listing, its count.
+        for (i, sql) in statements.into_iter().enumerate() {
+            let q = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")))
+                .bind(ip)
+                .bind(ip)
+                .bind(username)
+                .bind(username);
+            let q = if i == 0 {
+                q
+            } else {
+                let none = None::<chrono::DateTime<chrono::Utc>>;
+                q.bind(None::<&str>)
+                    .bind(None::<&str>)
+                    .bind(None::<&str>)
+                    .bind(None::<&str>)
+                    .bind(none)
+                    .bind(none)
+                    .bind(none)
+                    .bind(none)
+            };
+            let q = if i == 1 {
+                q.bind(50_i64).bind(0_i64)
+            } else {
+                q
+            };
+            let (access, key, extra) = mysql_plan(store.pool(), q).await;
+            assert!(
+                indexes.contains(&key.as_str()),
+                "{column}: {sql}: {access} {key} {extra}"
+            );
+            assert!(
+                access == "ref" || access == "range",
+                "{column}: {sql}: {access} {key} {extra}"
+            );
+        }
     }
 }

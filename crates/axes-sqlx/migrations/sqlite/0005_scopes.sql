@@ -5,9 +5,14 @@
 --
 -- scope: at most 128 characters (MAX_SCOPE_CHARS), kept exactly (a longer
 -- one is refused, never cut). The unique key and the six per-alternative
--- count indexes of migration 0003 gain it as their leading column: a count
--- is still one index range (scope and values equal, attempt_time above the
--- window's start), on a covering index.
+-- count indexes of migration 0003 gain it after the alternative's fields
+-- (fields, scope, attempt_time): a count is still one index range (values
+-- and scope equal, attempt_time above the window's start), on a covering
+-- index.
+-- The scope does not lead: a reset or a listing filtered by ip_address
+-- alone or username alone (all scopes) still reads an index that leads
+-- with that column (ip_time, username_time and the others that start
+-- alike).
 --
 -- SQLite cannot change a table's constraints: the table is made again with
 -- every column and row (ids kept, and the id sequence, so that ids are
@@ -28,7 +33,7 @@ CREATE TABLE axes_accessattempt_new (
     attempt_time INTEGER NOT NULL,
     generation INTEGER NOT NULL DEFAULT 0 CHECK (generation >= 0),
     failure_serial INTEGER NOT NULL DEFAULT 0 CHECK (failure_serial >= 0),
-    CONSTRAINT axes_accessattempt_key UNIQUE (scope, username, ip_address, user_agent)
+    CONSTRAINT axes_accessattempt_key UNIQUE (username, ip_address, user_agent, scope)
 );
 
 INSERT INTO axes_accessattempt_new
@@ -47,14 +52,14 @@ ALTER TABLE axes_accessattempt_new RENAME TO axes_accessattempt;
 
 CREATE INDEX axes_accessattempt_attempt_time ON axes_accessattempt (attempt_time);
 CREATE INDEX axes_accessattempt_ip_time
-    ON axes_accessattempt (scope, ip_address, attempt_time, failures_since_start);
+    ON axes_accessattempt (ip_address, scope, attempt_time, failures_since_start);
 CREATE INDEX axes_accessattempt_username_time
-    ON axes_accessattempt (scope, username, attempt_time, failures_since_start);
+    ON axes_accessattempt (username, scope, attempt_time, failures_since_start);
 CREATE INDEX axes_accessattempt_ip_username_time
-    ON axes_accessattempt (scope, ip_address, username, attempt_time, failures_since_start);
+    ON axes_accessattempt (ip_address, username, scope, attempt_time, failures_since_start);
 CREATE INDEX axes_accessattempt_ua_time
-    ON axes_accessattempt (scope, user_agent, attempt_time, failures_since_start);
+    ON axes_accessattempt (user_agent, scope, attempt_time, failures_since_start);
 CREATE INDEX axes_accessattempt_ip_ua_time
-    ON axes_accessattempt (scope, ip_address, user_agent, attempt_time, failures_since_start);
+    ON axes_accessattempt (ip_address, user_agent, scope, attempt_time, failures_since_start);
 CREATE INDEX axes_accessattempt_username_ua_time
-    ON axes_accessattempt (scope, username, user_agent, attempt_time, failures_since_start);
+    ON axes_accessattempt (username, user_agent, scope, attempt_time, failures_since_start);

@@ -35,6 +35,14 @@ pub(crate) fn count_statement(alt: &axes_core::parameters::Alternative) -> &'sta
     sql::COUNT[common::alt_index(alt)]
 }
 
+/// For query-plan tests: the reset of attempts, their listing (newest
+/// first) and its count, as run for a filter on `ip_address` and
+/// `username`.
+#[cfg(feature = "testing")]
+pub(crate) fn admin_statements() -> [&'static str; 3] {
+    [sql::RESET, sql::LIST_ATTEMPTS[0], sql::COUNT_ATTEMPTS]
+}
+
 static MIGRATOR: LazyLock<Migrator> = LazyLock::new(|| migrate::migrator(migrate::MYSQL));
 
 /// A store in a MySQL or MariaDB database (`mysql://user@host/db`, or

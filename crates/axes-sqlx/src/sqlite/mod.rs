@@ -40,6 +40,21 @@ pub(crate) fn count_statement(alt: &axes_core::parameters::Alternative) -> &'sta
     sql::COUNT[common::alt_index(alt)]
 }
 
+/// For query-plan tests: the reset of attempts, their listing (newest
+/// first) and its count, as run for a filter on `ip_address` and
+/// `username`.
+#[cfg(feature = "testing")]
+pub(crate) fn admin_statements(
+    ip_address: Option<&str>,
+    username: Option<&str>,
+) -> [&'static str; 3] {
+    [
+        sql::by_filter(&sql::RESET, ip_address, username),
+        sql::by_filter(&sql::LIST_ATTEMPTS, ip_address, username)[0],
+        sql::by_filter(&sql::COUNT_ATTEMPTS, ip_address, username),
+    ]
+}
+
 static MIGRATOR: LazyLock<Migrator> = LazyLock::new(|| migrate::migrator(migrate::SQLITE));
 
 /// A store in a SQLite database file (`sqlite://axes.db`), created on first
@@ -275,8 +290,8 @@ impl SqliteStore {
 
     async fn list<R, T>(
         &self,
-        sql: &'static [&'static str; 2],
-        count_sql: &'static str,
+        sql: &'static [[&'static str; 2]; 4],
+        count_sql: &'static [&'static str; 4],
         query: &ListQuery,
         convert: impl Fn(R) -> Result<T, StoreError>,
     ) -> Result<Page<T>, StoreError>
@@ -287,6 +302,9 @@ impl SqliteStore {
         let since = query.since.map(micros).map(enc);
         let until = query.until.map(micros).map(enc);
         let (limit, offset) = paging(query.bounded_limit(), query.offset);
+        let (ip, username) = (query.ip_address.as_deref(), query.username.as_deref());
+        let count_sql = sql::by_filter(count_sql, ip, username);
+        let sql = sql::by_filter(sql, ip, username);
         let sql = match query.order {
             Order::NewestFirst => sql[0],
             Order::OldestFirst => sql[1],
@@ -503,9 +521,13 @@ impl Store for SqliteStore {
 
     async fn reset(&self, filter: &ResetFilter) -> Result<u64, StoreError> {
         self.execute(
-            sqlx::query(sql::RESET)
-                .bind(filter.ip_address.as_deref())
-                .bind(filter.username.as_deref()),
+            sqlx::query(sql::by_filter(
+                &sql::RESET,
+                filter.ip_address.as_deref(),
+                filter.username.as_deref(),
+            ))
+            .bind(filter.ip_address.as_deref())
+            .bind(filter.username.as_deref()),
         )
         .await
     }
@@ -518,7 +540,7 @@ impl Store for SqliteStore {
     async fn list_attempts(&self, query: &ListQuery) -> Result<Page<AttemptRecord>, StoreError> {
         self.list(
             &sql::LIST_ATTEMPTS,
-            sql::COUNT_ATTEMPTS,
+            &sql::COUNT_ATTEMPTS,
             query,
             |r: AttemptRow<i64>| rows::attempt(r, dec),
         )
@@ -620,7 +642,7 @@ impl Store for SqliteStore {
     ) -> Result<Page<AccessLogRecord>, StoreError> {
         self.list(
             &sql::LIST_ACCESS_LOGS,
-            sql::COUNT_ACCESS_LOGS,
+            &sql::COUNT_ACCESS_LOGS,
             query,
             |r: AccessLogRow<i64>| rows::access_log(r, dec),
         )
@@ -633,7 +655,7 @@ impl Store for SqliteStore {
     ) -> Result<Page<FailureLogRecord>, StoreError> {
         self.list(
             &sql::LIST_FAILURE_LOGS,
-            sql::COUNT_FAILURE_LOGS,
+            &sql::COUNT_FAILURE_LOGS,
             query,
             |r: FailureLogRow<i64>| rows::failure_log(r, dec),
         )

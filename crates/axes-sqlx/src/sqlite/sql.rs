@@ -80,9 +80,42 @@ pub(super) const GIVE_BACK: &str = "UPDATE axes_accessattempt \
     WHERE id = ?1 AND generation = ?2 AND ip_address = ?3 AND username = ?4 AND user_agent = ?5 \
     AND scope = ?6 AND failures_since_start > 0";
 
-/// Every scope.
-pub(super) const RESET: &str = "DELETE FROM axes_accessattempt \
-    WHERE (?1 IS NULL OR ip_address = ?1) AND (?2 IS NULL OR username = ?2)";
+/// The conditions on the address (`?1`) and the username (`?2`) of a reset
+/// or a listing, one statement per combination given, as indexed by
+/// [`by_filter`] (made by `each_filter!`): SQLite plans a statement once, without its values, and
+/// reads no index for `(?1 IS NULL OR ip_address = ?1)`. A condition left
+/// out is `?n IS NULL` (the value bound is NULL), so every variant binds
+/// alike; a given one is an equality the indexes of migration 0005 lead
+/// with.
+macro_rules! each_filter {
+    ($m:ident!($($args:tt)*)) => {
+        [
+            $m!($($args)* "?1 IS NULL AND ?2 IS NULL"),
+            $m!($($args)* "ip_address = ?1 AND ?2 IS NULL"),
+            $m!($($args)* "?1 IS NULL AND username = ?2"),
+            $m!($($args)* "ip_address = ?1 AND username = ?2"),
+        ]
+    };
+}
+
+/// The statement of `each_filter!` for a filter on `ip_address` and
+/// `username` (each given or not).
+pub(super) fn by_filter<T: Copy>(
+    statements: &[T; 4],
+    ip_address: Option<&str>,
+    username: Option<&str>,
+) -> T {
+    statements[usize::from(ip_address.is_some()) | (usize::from(username.is_some()) << 1)]
+}
+
+macro_rules! reset {
+    ($filter:literal) => {
+        concat!("DELETE FROM axes_accessattempt WHERE ", $filter)
+    };
+}
+
+/// Every scope; by [`by_filter`].
+pub(super) const RESET: [&str; 4] = each_filter!(reset!());
 
 pub(super) const PURGE: &str = "DELETE FROM axes_accessattempt WHERE attempt_time <= ?1";
 
@@ -90,13 +123,16 @@ pub(super) const DELETE_ATTEMPT: &str = "DELETE FROM axes_accessattempt WHERE id
 pub(super) const DELETE_ACCESS_LOG: &str = "DELETE FROM axes_accesslog WHERE id = ?1";
 pub(super) const DELETE_FAILURE_LOG: &str = "DELETE FROM axes_accessfailurelog WHERE id = ?1";
 
-/// Listing filter: ?1 ip, ?2 username, ?3 search pattern, ?4 since, ?5 until.
+/// Listing filter: ?1 ip, ?2 username (`$by`, one of [`by_filter`]), ?3
+/// search pattern, ?4 since, ?5 until.
 macro_rules! filter {
-    () => {
-        "(?1 IS NULL OR ip_address = ?1) AND (?2 IS NULL OR username = ?2) \
-         AND (?3 IS NULL OR LOWER(username) LIKE ?3 ESCAPE '!' OR LOWER(ip_address) LIKE ?3 ESCAPE '!' \
+    ($by:literal) => {
+        concat!(
+            $by,
+            " AND (?3 IS NULL OR LOWER(username) LIKE ?3 ESCAPE '!' OR LOWER(ip_address) LIKE ?3 ESCAPE '!' \
               OR LOWER(user_agent) LIKE ?3 ESCAPE '!') \
          AND (?4 IS NULL OR attempt_time >= ?4) AND (?5 IS NULL OR attempt_time < ?5)"
+        )
     };
 }
 
@@ -122,7 +158,7 @@ macro_rules! failure_log_columns {
 
 /// A listing: ?6 limit, ?7 offset; `[newest first, oldest first]`.
 macro_rules! listing {
-    ($columns:expr, $table:literal) => {
+    ($columns:expr, $table:literal, $by:literal) => {
         [
             concat!(
                 "SELECT ",
@@ -130,7 +166,7 @@ macro_rules! listing {
                 " FROM ",
                 $table,
                 " WHERE ",
-                filter!(),
+                filter!($by),
                 " ORDER BY attempt_time DESC, id DESC LIMIT ?6 OFFSET ?7"
             ),
             concat!(
@@ -139,27 +175,33 @@ macro_rules! listing {
                 " FROM ",
                 $table,
                 " WHERE ",
-                filter!(),
+                filter!($by),
                 " ORDER BY attempt_time ASC, id ASC LIMIT ?6 OFFSET ?7"
             ),
         ]
     };
 }
 
-pub(super) const LIST_ATTEMPTS: [&str; 2] = listing!(attempt_columns!(), "axes_accessattempt");
-pub(super) const COUNT_ATTEMPTS: &str =
-    concat!("SELECT COUNT(*) FROM axes_accessattempt WHERE ", filter!());
+/// The number of rows of a listing.
+macro_rules! count_rows {
+    ($table:literal, $by:literal) => {
+        concat!("SELECT COUNT(*) FROM ", $table, " WHERE ", filter!($by))
+    };
+}
 
-pub(super) const LIST_ACCESS_LOGS: [&str; 2] = listing!(access_log_columns!(), "axes_accesslog");
-pub(super) const COUNT_ACCESS_LOGS: &str =
-    concat!("SELECT COUNT(*) FROM axes_accesslog WHERE ", filter!());
+/// Listings and their counts, by [`by_filter`].
+pub(super) const LIST_ATTEMPTS: [[&str; 2]; 4] =
+    each_filter!(listing!(attempt_columns!(), "axes_accessattempt",));
+pub(super) const COUNT_ATTEMPTS: [&str; 4] = each_filter!(count_rows!("axes_accessattempt",));
 
-pub(super) const LIST_FAILURE_LOGS: [&str; 2] =
-    listing!(failure_log_columns!(), "axes_accessfailurelog");
-pub(super) const COUNT_FAILURE_LOGS: &str = concat!(
-    "SELECT COUNT(*) FROM axes_accessfailurelog WHERE ",
-    filter!()
-);
+pub(super) const LIST_ACCESS_LOGS: [[&str; 2]; 4] =
+    each_filter!(listing!(access_log_columns!(), "axes_accesslog",));
+pub(super) const COUNT_ACCESS_LOGS: [&str; 4] = each_filter!(count_rows!("axes_accesslog",));
+
+pub(super) const LIST_FAILURE_LOGS: [[&str; 2]; 4] =
+    each_filter!(listing!(failure_log_columns!(), "axes_accessfailurelog",));
+pub(super) const COUNT_FAILURE_LOGS: [&str; 4] =
+    each_filter!(count_rows!("axes_accessfailurelog",));
 
 /// Look-ups by id, with the listing's columns.
 pub(super) const GET_ATTEMPT: &str = concat!(
@@ -204,3 +246,20 @@ pub(super) const RESET_FAILURE_LOGS: [&str; 2] = [
     "DELETE FROM axes_accessfailurelog WHERE attempt_time <= ?1",
     "DELETE FROM axes_accessfailurelog",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_filter_condition_matches_what_is_given() {
+        assert!(by_filter(&RESET, None, None).ends_with("?1 IS NULL AND ?2 IS NULL"));
+        assert!(by_filter(&RESET, Some("a"), None).ends_with("ip_address = ?1 AND ?2 IS NULL"));
+        assert!(by_filter(&RESET, None, Some("u")).ends_with("?1 IS NULL AND username = ?2"));
+        let both = by_filter(&COUNT_ATTEMPTS, Some("a"), Some("u"));
+        assert!(both.contains("WHERE ip_address = ?1 AND username = ?2 AND (?3"));
+        let list = by_filter(&LIST_FAILURE_LOGS, None, Some("u"));
+        assert!(list[1].contains("axes_accessfailurelog WHERE ?1 IS NULL AND username = ?2 AND"));
+        assert!(list[1].ends_with("ORDER BY attempt_time ASC, id ASC LIMIT ?6 OFFSET ?7"));
+    }
+}
