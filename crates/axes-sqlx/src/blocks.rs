@@ -6,7 +6,9 @@
 //! also stores `target_key`, an unambiguous encoding of all three fields
 //! ([`TargetCols::key`]); the unique key is (`kind`, `target_key`), and the
 //! look-up of an attempt's candidate targets is one statement on it: `kind
-//! IN ('manual', 'lockout') AND target_key IN (…seven keys…)`.
+//! IN ('manual', 'lockout') AND target_key IN (…seven keys…)`, or `kind =
+//! 'manual' AND …` for a `manual_only` look-up ([`lookup_blocks!`]), which
+//! never reads lockout history.
 //!
 //! Each dialect's `blocks.rs` holds its statements and expands
 //! [`block_fns!`] over its connection and time types.
@@ -221,6 +223,25 @@ macro_rules! block_select {
 }
 pub(crate) use block_select;
 
+/// The look-ups of the blocks on an attempt's candidate keys (`$keys`: the
+/// dialect's parenthesised list of [`LOOKUP_KEYS`] placeholders), by the
+/// unique key: `[both kinds, manual only]`, indexed by `manual_only`.
+macro_rules! lookup_blocks {
+    ($until:literal, $keys:literal) => {
+        [
+            $crate::blocks::block_select!(
+                $until,
+                concat!("kind IN ('manual', 'lockout') AND target_key IN ", $keys)
+            ),
+            $crate::blocks::block_select!(
+                $until,
+                concat!("kind = 'manual' AND target_key IN ", $keys)
+            ),
+        ]
+    };
+}
+pub(crate) use lookup_blocks;
+
 /// The listings of block rows under `$filter`, `[newest first, oldest
 /// first]`, then `$paging` (the limit and offset placeholders).
 macro_rules! block_listings {
@@ -244,8 +265,8 @@ pub(crate) use block_listings;
 /// Defines the block statements' runners for one sqlx dialect, over a
 /// connection (`$conn`), and `list_blocks_page` of its store (`$store`), the time type bound and read (`$time`), the
 /// conversion of a `DateTime<Utc>` to it (`$enc`) and back (`$dec`).
-/// Expects in scope the dialect's statements — `LOOKUP_BLOCKS` (binds the
-/// [`LOOKUP_KEYS`] keys), `LOCKOUT_ROW` (the key), `PUT_BLOCK` (kind, key,
+/// Expects in scope the dialect's statements — `LOOKUP_BLOCKS` (see
+/// [`lookup_blocks!`]; binds the [`LOOKUP_KEYS`] keys), `LOCKOUT_ROW` (the key), `PUT_BLOCK` (kind, key,
 /// ip, username, user agent, until, created_at, created_by, lockouts),
 /// `REMOVE_BLOCK` (kind, key), `RESET_BLOCKS` (kind, ip, username),
 /// `PURGE_BLOCKS` (now, forget_before), `LIST_BLOCKS` (`[newest first,
@@ -265,15 +286,18 @@ macro_rules! block_fns {
         use $crate::error::map_sqlx;
 
         /// The block among `targets` that refuses at `now` and lasts
-        /// longest (no statement for no targets).
+        /// longest (no statement for no targets); only manual blocks when
+        /// `manual_only`.
         pub(super) async fn refusing_block(
             conn: &mut $conn,
             targets: &[BlockTarget],
+            manual_only: bool,
             now: DateTime<Utc>,
         ) -> Result<Option<Block>, StoreError> {
             let mut found = Vec::new();
+            let sql = LOOKUP_BLOCKS[usize::from(manual_only)];
             for keys in $crate::blocks::lookup_keys(targets) {
-                let mut q = sqlx::query_as::<_, BlockRow<$time>>(LOOKUP_BLOCKS);
+                let mut q = sqlx::query_as::<_, BlockRow<$time>>(sql);
                 for key in keys {
                     q = q.bind(key);
                 }

@@ -1,15 +1,22 @@
 //! Dialect-independent pieces: key columns, windows, admission decisions,
 //! lock names, search patterns and row conversion.
+//!
+//! Every statement that counts, reserves, gives back or clears by key
+//! binds the key's scope ([`KeyCols::scope`]) and stays inside it; the
+//! per-alternative statements bind it right after the threshold (if any),
+//! before the alternative's values.
 
 use axes_core::error::StoreError;
 use axes_core::parameters::LockoutParameters;
 use axes_core::parameters::{Alternative, Field};
 use axes_core::store::{
-    AlternativeCount, Failures, RecordKey, ReservationToken, ReserveOutcome, plausible_id,
+    AlternativeCount, Failures, MAX_SCOPE_CHARS, RecordKey, ReservationToken, ReserveOutcome,
+    plausible_id,
 };
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 
 /// Column sizes (in characters) of the schema.
+pub(crate) const SCOPE_LEN: usize = MAX_SCOPE_CHARS;
 pub(crate) const USERNAME_LEN: usize = 255;
 pub(crate) const IP_LEN: usize = 64;
 pub(crate) const USER_AGENT_LEN: usize = 255;
@@ -29,14 +36,28 @@ pub(crate) fn clip(s: &str, max: usize) -> &str {
 /// The key columns of a record as stored: absent values are `''`.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct KeyCols<'a> {
+    /// The scope, exactly (never clipped: see [`KeyCols::of`]).
+    pub scope: &'a str,
     pub ip: &'a str,
     pub username: &'a str,
     pub user_agent: &'a str,
 }
 
 impl<'a> KeyCols<'a> {
-    pub(crate) fn of(key: &'a RecordKey) -> Self {
+    /// The columns of a record key. The other fields are cut to their
+    /// column sizes, but a scope longer than [`SCOPE_LEN`] characters is an
+    /// error: clipping it could merge two scopes' counts.
+    pub(crate) fn of(key: &'a RecordKey) -> Result<Self, StoreError> {
+        Ok(Self {
+            scope: scope(key)?,
+            ..Self::unscoped(key)
+        })
+    }
+
+    /// The columns of a log entry's key: the logs keep no scope.
+    pub(crate) fn unscoped(key: &'a RecordKey) -> Self {
         Self {
+            scope: "",
             ip: clip(key.ip_address.as_deref().unwrap_or(""), IP_LEN),
             username: clip(key.username.as_deref().unwrap_or(""), USERNAME_LEN),
             user_agent: clip(&key.user_agent, USER_AGENT_LEN),
@@ -58,6 +79,16 @@ impl<'a> KeyCols<'a> {
         }
         out
     }
+}
+
+/// The scope of `key` as stored, or an error when it is longer than
+/// [`SCOPE_LEN`] characters (the engine never makes one; a store that cut
+/// it would count two scopes together).
+pub(crate) fn scope(key: &RecordKey) -> Result<&str, StoreError> {
+    if key.scope.chars().nth(SCOPE_LEN).is_some() {
+        return Err(crate::error::Error::ScopeTooLong(key.scope.chars().count()).into());
+    }
+    Ok(&key.scope)
 }
 
 /// Index of `alt` into the per-alternative SQL tables built by
@@ -144,8 +175,8 @@ pub(crate) type Newest = (i64, String, String, String);
 
 /// Defines `refresh_locking` for one sqlx dialect (S1): a refused attempt
 /// with no record of its own adds one failure to the newest live record of
-/// each alternative that reached the limit (each record once), and inserts
-/// nothing. Returns the records refreshed. `$conn` is the connection type,
+/// each alternative that reached the limit in the key's scope (each record
+/// once), and inserts nothing. Returns the records refreshed. `$conn` is the connection type,
 /// `$threshold` the bound type of the window's start, and `$bind` binds a
 /// record id and the time to the dialect's `REFRESH` in its placeholder
 /// order. Expects `sql::{NEWEST, REFRESH}` and `KeyCols` in scope.
@@ -169,7 +200,8 @@ macro_rules! refresh_locking_fn {
                 let mut q = sqlx::query_as::<_, $crate::common::Newest>(
                     sql::NEWEST[$crate::common::alt_index(alt)],
                 )
-                .bind(threshold);
+                .bind(threshold)
+                .bind(key.scope);
                 for v in key.values(alt) {
                     q = q.bind(v);
                 }
@@ -188,6 +220,76 @@ macro_rules! refresh_locking_fn {
     };
 }
 pub(crate) use refresh_locking_fn;
+
+/// Defines `count_alternatives` for one sqlx dialect: each alternative's
+/// live failures in the key's scope, and its last failure. `$conn` is the
+/// connection type, `$threshold` the bound type of the window's start,
+/// `$time` the time type read back and `$dec` its conversion to
+/// `DateTime<Utc>`. Expects `sql::COUNT` (binds: threshold, scope, the
+/// alternative's values) and `KeyCols` in scope.
+macro_rules! count_alternatives_fn {
+    ($conn:ty, $threshold:ty, $time:ty, $dec:expr) => {
+        async fn count_alternatives(
+            conn: &mut $conn,
+            key: &KeyCols<'_>,
+            parameters: &axes_core::parameters::LockoutParameters,
+            threshold: $threshold,
+        ) -> Result<Vec<axes_core::store::AlternativeCount>, axes_core::error::StoreError> {
+            let mut out = Vec::with_capacity(parameters.alternatives().len());
+            for alt in parameters.alternatives() {
+                let mut q = sqlx::query_as::<_, (i64, Option<$time>)>(
+                    sql::COUNT[$crate::common::alt_index(alt)],
+                )
+                .bind(threshold)
+                .bind(key.scope);
+                for v in key.values(alt) {
+                    q = q.bind(v);
+                }
+                let (failures, last) = q
+                    .fetch_one(&mut *conn)
+                    .await
+                    .map_err($crate::error::map_sqlx)?;
+                out.push(axes_core::store::AlternativeCount {
+                    failures: $crate::common::count(failures)?,
+                    last_failure: last.map($dec).transpose()?,
+                });
+            }
+            Ok(out)
+        }
+    };
+}
+pub(crate) use count_alternatives_fn;
+
+/// Defines `delete_matching` for one sqlx dialect (`clear_client`, in the
+/// caller's transaction on `$conn`): deletes every record of the key's
+/// scope that matches the key on any alternative of the parameters, and
+/// returns how many. Expects `sql::DELETE_MATCHING` (binds: scope, the
+/// alternative's values) and `KeyCols` in scope.
+macro_rules! delete_matching_fn {
+    ($conn:ty) => {
+        async fn delete_matching(
+            conn: &mut $conn,
+            key: &KeyCols<'_>,
+            parameters: &axes_core::parameters::LockoutParameters,
+        ) -> Result<u64, axes_core::error::StoreError> {
+            let mut n = 0;
+            for alt in parameters.alternatives() {
+                let mut q = sqlx::query(sql::DELETE_MATCHING[$crate::common::alt_index(alt)])
+                    .bind(key.scope);
+                for v in key.values(alt) {
+                    q = q.bind(v);
+                }
+                n += q
+                    .execute(&mut *conn)
+                    .await
+                    .map_err($crate::error::map_sqlx)?
+                    .rows_affected();
+            }
+            Ok(n)
+        }
+    };
+}
+pub(crate) use delete_matching_fn;
 
 /// Adds `row` to `rows` unless a record with its id is already there: a
 /// record that is the newest of two alternatives is refreshed once.
@@ -222,6 +324,7 @@ pub(crate) fn refreshed(
                 .iter()
                 .filter(|(_, ip, username, user_agent)| {
                     let row = KeyCols {
+                        scope: key.scope,
                         ip,
                         username,
                         user_agent,
@@ -404,8 +507,9 @@ impl Fnv {
 }
 
 /// One lock per alternative, named by a hash of the store's namespace, the
-/// alternative's fields and the attempt's values on them: two reservations
-/// whose counts can influence each other share a lock. Sorted and unique, so
+/// scope, the alternative's fields and the attempt's values on them: two
+/// reservations whose counts can influence each other share a lock (those
+/// of two scopes never do). Sorted and unique, so
 /// that taking them in order never deadlocks.
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) fn lock_keys(
@@ -418,7 +522,9 @@ pub(crate) fn lock_keys(
         .iter()
         .map(|alt| {
             let mut h = Fnv::new();
-            h.field(namespace).bytes(&[alt_index(alt) as u8]);
+            h.field(namespace)
+                .field(key.scope)
+                .bytes(&[alt_index(alt) as u8]);
             for v in key.values(alt) {
                 h.field(v);
             }
@@ -439,6 +545,20 @@ mod tests {
         assert_eq!(clip("héllo", 2), "hé");
         assert_eq!(clip("abc", 5), "abc");
         assert_eq!(clip("", 0), "");
+    }
+
+    #[test]
+    fn scopes_are_kept_exactly_or_refused() {
+        let mut key = RecordKey {
+            scope: "é".repeat(SCOPE_LEN),
+            username: None,
+            ip_address: None,
+            user_agent: String::new(),
+        };
+        assert!(KeyCols::of(&key).is_ok_and(|k| k.scope == key.scope));
+        key.scope.push('x');
+        assert!(KeyCols::of(&key).is_err(), "too long: refused, not cut");
+        assert_eq!(KeyCols::unscoped(&key).scope, "");
     }
 
     #[test]
@@ -496,10 +616,16 @@ mod tests {
         };
         let by_ip = LockoutParameters::any_of(&[Field::IpAddress]);
         let by_user = LockoutParameters::any_of(&[Field::Username]);
-        let ka = KeyCols::of(&a);
-        let kb = KeyCols::of(&b);
+        let c = RecordKey {
+            scope: "rule:1".into(),
+            ..a.clone()
+        };
+        let ka = KeyCols::unscoped(&a);
+        let kb = KeyCols::unscoped(&b);
+        let kc = KeyCols::of(&c).unwrap_or_else(|_| unreachable!());
         assert_eq!(lock_keys("n", &ka, &by_ip), lock_keys("n", &kb, &by_ip));
         assert_ne!(lock_keys("n", &ka, &by_user), lock_keys("n", &kb, &by_user));
         assert_ne!(lock_keys("n", &ka, &by_ip), lock_keys("m", &ka, &by_ip));
+        assert_ne!(lock_keys("n", &ka, &by_ip), lock_keys("n", &kc, &by_ip));
     }
 }

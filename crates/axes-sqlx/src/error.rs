@@ -20,6 +20,14 @@ pub enum Error {
     /// A lock serialising admissions could not be taken in time.
     #[error("could not take the admission lock within {0:?}")]
     LockTimeout(std::time::Duration),
+    /// A record key's scope is longer than the store keeps
+    /// ([`axes_core::store::MAX_SCOPE_CHARS`] characters): refused rather
+    /// than cut, so that two scopes never count together.
+    #[error(
+        "a scope of {0} characters is longer than the {max} a store keeps",
+        max = axes_core::store::MAX_SCOPE_CHARS
+    )]
+    ScopeTooLong(usize),
 }
 
 impl From<Error> for StoreError {

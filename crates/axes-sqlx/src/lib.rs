@@ -68,6 +68,14 @@
 //! characters; IP: 64; `Accept`: 1025; GET/POST data: 1024). Times are kept
 //! to the microsecond.
 //!
+//! A record's scope ([`RecordKey::scope`](axes_core::store::RecordKey),
+//! migration 5) is part of its unique key and of every count index, after
+//! the alternative's fields (fields, scope, attempt_time), so a count reads
+//! one scope only, and a reset or listing filtered by address or username
+//! alone (all scopes) still reads an index that leads with that field. It is kept exactly: a scope longer than
+//! [`MAX_SCOPE_CHARS`](axes_core::store::MAX_SCOPE_CHARS) is refused
+//! ([`Error::ScopeTooLong`]) rather than cut, so two scopes never merge.
+//!
 //! [`Store::migrate`]: axes_core::store::Store::migrate
 
 // Without any backend the shared helpers have no users.

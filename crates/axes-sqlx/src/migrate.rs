@@ -37,6 +37,11 @@ pub(crate) const SQLITE: Steps = &[
         "blocks",
         include_str!("../migrations/sqlite/0004_blocks.sql"),
     ),
+    (
+        5,
+        "scopes",
+        include_str!("../migrations/sqlite/0005_scopes.sql"),
+    ),
 ];
 
 #[cfg(feature = "postgres")]
@@ -61,6 +66,11 @@ pub(crate) const POSTGRES: Steps = &[
         "blocks",
         include_str!("../migrations/postgres/0004_blocks.sql"),
     ),
+    (
+        5,
+        "scopes",
+        include_str!("../migrations/postgres/0005_scopes.sql"),
+    ),
 ];
 
 #[cfg(feature = "mysql")]
@@ -84,6 +94,11 @@ pub(crate) const MYSQL: Steps = &[
         4,
         "blocks",
         include_str!("../migrations/mysql/0004_blocks.sql"),
+    ),
+    (
+        5,
+        "scopes",
+        include_str!("../migrations/mysql/0005_scopes.sql"),
     ),
 ];
 

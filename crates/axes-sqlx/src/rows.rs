@@ -12,10 +12,11 @@ use chrono::{DateTime, Utc};
 
 use crate::common::{count, opt};
 
-/// `id, username, ip_address, user_agent, http_accept, path_info, get_data,
-/// post_data, failures_since_start, attempt_time`
+/// `id, scope, username, ip_address, user_agent, http_accept, path_info,
+/// get_data, post_data, failures_since_start, attempt_time`
 pub(crate) type AttemptRow<T> = (
     i64,
+    String,
     String,
     String,
     String,
@@ -45,9 +46,11 @@ pub(crate) type AccessLogRow<T> = (
 /// attempt_time, locked_out`
 pub(crate) type FailureLogRow<T> = (i64, String, String, String, String, String, T, bool);
 
-fn key(username: String, ip: String, user_agent: String) -> RecordKey {
+/// A stored key back to a [`RecordKey`]; `scope` is `""` for the logs,
+/// which keep none.
+fn key(scope: String, username: String, ip: String, user_agent: String) -> RecordKey {
     RecordKey {
-        scope: String::new(),
+        scope,
         username: opt(username),
         ip_address: opt(ip),
         user_agent,
@@ -58,10 +61,11 @@ pub(crate) fn attempt<T>(
     row: AttemptRow<T>,
     time: impl Fn(T) -> Result<DateTime<Utc>, StoreError>,
 ) -> Result<AttemptRecord, StoreError> {
-    let (id, username, ip, user_agent, http_accept, path, get_data, post_data, failures, at) = row;
+    let (id, scope, username, ip, user_agent, http_accept, path, get_data, post_data, failures, at) =
+        row;
     Ok(AttemptRecord {
         id: id.to_string(),
-        key: key(username, ip, user_agent),
+        key: key(scope, username, ip, user_agent),
         details: AttemptDetails {
             path,
             http_accept,
@@ -81,7 +85,7 @@ pub(crate) fn access_log<T>(
     Ok(AccessLogRecord {
         id: id.to_string(),
         entry: NewAccessLog {
-            key: key(username, ip, user_agent),
+            key: key(String::new(), username, ip, user_agent),
             path,
             http_accept,
             attempt_time: time(at)?,
@@ -99,7 +103,7 @@ pub(crate) fn failure_log<T>(
     Ok(FailureLogRecord {
         id: id.to_string(),
         entry: NewFailureLog {
-            key: key(username, ip, user_agent),
+            key: key(String::new(), username, ip, user_agent),
             path,
             http_accept,
             attempt_time: time(at)?,

@@ -269,8 +269,8 @@ pub async fn fresh_mysql_store() -> Option<crate::MySqlStore> {
 }
 
 /// The statement that counts the failures of `alt` on `backend` (binds:
-/// the threshold, then the alternative's values in the order ip_address,
-/// username, user_agent), for query-plan tests. `None` when the backend is
+/// the threshold, the scope, then the alternative's values in the order
+/// ip_address, username, user_agent), for query-plan tests. `None` when the backend is
 /// not compiled in.
 pub fn count_statement(
     backend: crate::Backend,
@@ -290,16 +290,44 @@ pub fn count_statement(
 }
 
 /// The statement that looks up the blocks of an attempt's candidate
-/// targets on `backend` (binds: seven target keys), for query-plan tests.
-/// `None` when the backend is not compiled in.
-pub fn block_lookup_statement(backend: crate::Backend) -> Option<&'static str> {
+/// targets on `backend` (binds: seven target keys) — of both kinds, or
+/// only manual ones when `manual_only` — for query-plan tests. `None` when
+/// the backend is not compiled in.
+pub fn block_lookup_statement(backend: crate::Backend, manual_only: bool) -> Option<&'static str> {
+    let i = usize::from(manual_only);
+    let _ = i;
     match backend {
         #[cfg(feature = "sqlite")]
-        crate::Backend::Sqlite => Some(crate::sqlite::blocks::LOOKUP_BLOCKS),
+        crate::Backend::Sqlite => Some(crate::sqlite::blocks::LOOKUP_BLOCKS[i]),
         #[cfg(feature = "postgres")]
-        crate::Backend::Postgres => Some(crate::postgres::blocks::LOOKUP_BLOCKS),
+        crate::Backend::Postgres => Some(crate::postgres::blocks::LOOKUP_BLOCKS[i]),
         #[cfg(feature = "mysql")]
-        crate::Backend::MySql => Some(crate::mysql::blocks::LOOKUP_BLOCKS),
+        crate::Backend::MySql => Some(crate::mysql::blocks::LOOKUP_BLOCKS[i]),
+        #[allow(unreachable_patterns)]
+        _ => None,
+    }
+}
+
+/// The statements of `[reset, listing of attempts (newest first), its
+/// count]` on `backend` for a filter on `ip_address` and `username` (each
+/// given or not), for query-plan tests. They bind as the store does:
+/// PostgreSQL `$1` address, `$2` username, then (listing) search pattern,
+/// since, until, limit, offset; SQLite the same as `?1`…`?7`; MySQL each
+/// value twice (pattern four times), then limit and offset. `None` when
+/// the backend is not compiled in.
+pub fn admin_statements(
+    backend: crate::Backend,
+    ip_address: Option<&str>,
+    username: Option<&str>,
+) -> Option<[&'static str; 3]> {
+    let _ = (ip_address, username);
+    match backend {
+        #[cfg(feature = "sqlite")]
+        crate::Backend::Sqlite => Some(crate::sqlite::admin_statements(ip_address, username)),
+        #[cfg(feature = "postgres")]
+        crate::Backend::Postgres => Some(crate::postgres::admin_statements()),
+        #[cfg(feature = "mysql")]
+        crate::Backend::MySql => Some(crate::mysql::admin_statements()),
         #[allow(unreachable_patterns)]
         _ => None,
     }

@@ -9,6 +9,24 @@ use axes_sqlx::testing::fresh_mysql;
 
 scenarios!(fresh_mysql);
 
+/// The statements that take a fresh database back to schema version 4 (no
+/// scopes, migration 0005).
+const UNDO_SCOPES: [&str; 2] = [
+    "ALTER TABLE axes_accessattempt \
+     DROP INDEX axes_accessattempt_key, DROP INDEX axes_accessattempt_ip_time, \
+     DROP INDEX axes_accessattempt_username_time, DROP INDEX axes_accessattempt_ip_username_time, \
+     DROP INDEX axes_accessattempt_ua_time, DROP INDEX axes_accessattempt_ip_ua_time, \
+     DROP INDEX axes_accessattempt_username_ua_time, DROP COLUMN scope, \
+     ADD UNIQUE KEY axes_accessattempt_key (username, ip_address, user_agent), \
+     ADD INDEX axes_accessattempt_ip_time (ip_address, attempt_time, failures_since_start), \
+     ADD INDEX axes_accessattempt_username_time (username, attempt_time, failures_since_start), \
+     ADD INDEX axes_accessattempt_ip_username_time (ip_address, username, attempt_time, failures_since_start), \
+     ADD INDEX axes_accessattempt_ua_time (user_agent, attempt_time, failures_since_start), \
+     ADD INDEX axes_accessattempt_ip_ua_time (ip_address, user_agent, attempt_time, failures_since_start), \
+     ADD INDEX axes_accessattempt_username_ua_time (username, user_agent, attempt_time, failures_since_start)",
+    "DELETE FROM _axes_migrations WHERE version = 5",
+];
+
 /// Two stores on the same schema (two app servers) share one exact count.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_servers_share_the_count() {
@@ -75,7 +93,7 @@ async fn upgrades_from_the_first_schema() {
     let Some(store) = axes_sqlx::testing::fresh_mysql_store().await else {
         return;
     };
-    for statement in [
+    for statement in UNDO_SCOPES.into_iter().chain([
         "DROP TABLE axes_blocks",
         "DELETE FROM _axes_migrations WHERE version = 4",
         "ALTER TABLE axes_accessattempt DROP INDEX axes_accessattempt_ip_time, DROP INDEX axes_accessattempt_username_time, DROP INDEX axes_accessattempt_ip_username_time, DROP INDEX axes_accessattempt_ua_time, DROP INDEX axes_accessattempt_ip_ua_time, DROP INDEX axes_accessattempt_username_ua_time, \
@@ -84,7 +102,7 @@ async fn upgrades_from_the_first_schema() {
         "DELETE FROM _axes_migrations WHERE version = 3",
         "ALTER TABLE axes_accessattempt DROP COLUMN generation, DROP COLUMN failure_serial",
         "DELETE FROM _axes_migrations WHERE version = 2",
-    ] {
+    ]) {
         sqlx::query(statement).execute(store.pool()).await.unwrap();
     }
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM _axes_migrations")
@@ -109,4 +127,6 @@ async fn upgrades_from_the_first_schema() {
     common::upgraded_record(store).await;
 }
 
-upgrade_from_schema_three!(axes_sqlx::testing::fresh_mysql_store());
+upgrade_from_schema_three!(axes_sqlx::testing::fresh_mysql_store(), UNDO_SCOPES);
+
+upgrade_from_schema_four!(axes_sqlx::testing::fresh_mysql_store(), UNDO_SCOPES);

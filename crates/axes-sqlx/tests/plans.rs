@@ -3,16 +3,24 @@
 //! scan, no index on one field then a filter). Shown with each dialect's
 //! `EXPLAIN` on a table where one address sprayed 1 000 usernames and one
 //! username was tried from 1 000 addresses, long ago: their expired records
-//! are skipped by the index range, not read.
+//! are skipped by the index range, not read. Every record is there twice,
+//! in the default scope and in another: the scope follows the fields in
+//! each index, before the time, so the other scope's records are not read
+//! either.
+//!
+//! An admin reset or listing (and its count) filtered by ip_address alone
+//! or username alone (all scopes) reads an index that leads with that
+//! field: the scope does not lead.
 //!
 //! The block look-up of a reservation (seven candidate targets, both
-//! kinds) reads the unique key of `axes_blocks`, not the table.
+//! kinds, or manual blocks only) reads the unique key of `axes_blocks`,
+//! not the table.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use axes_core::parameters::{Alternative, Field};
 use axes_sqlx::Backend;
-use axes_sqlx::testing::{block_lookup_statement, count_statement};
+use axes_sqlx::testing::{admin_statements, block_lookup_statement, count_statement};
 
 const ROWS: usize = 1000;
 
@@ -55,18 +63,26 @@ fn spray() -> Vec<(String, String, String, bool)> {
     rows
 }
 
-/// One multi-row insert of [`spray`], with `old` and `new` as the attempt
-/// time literals of expired and live records in the dialect.
+/// The scope of the probe attempt, and another one holding the same
+/// records.
+const SCOPES: [&str; 2] = ["", "rule:ip_address:5/1h"];
+
+/// One multi-row insert of [`spray`] in each of [`SCOPES`], with `old` and
+/// `new` as the attempt time literals of expired and live records in the
+/// dialect.
 fn insert_sql(old: &str, new: &str) -> String {
-    let values: Vec<String> = spray()
+    let rows = spray();
+    let values: Vec<String> = SCOPES
         .iter()
-        .map(|(ip, u, ua, live)| {
-            let time = if *live { new } else { old };
-            format!("('{ip}', '{u}', '{ua}', 1, {time})")
+        .flat_map(|scope| {
+            rows.iter().map(move |(ip, u, ua, live)| {
+                let time = if *live { new } else { old };
+                format!("('{scope}', '{ip}', '{u}', '{ua}', 1, {time})")
+            })
         })
         .collect();
     format!(
-        "INSERT INTO axes_accessattempt (ip_address, username, user_agent, failures_since_start, attempt_time) VALUES {}",
+        "INSERT INTO axes_accessattempt (scope, ip_address, username, user_agent, failures_since_start, attempt_time) VALUES {}",
         values.join(", ")
     )
 }
@@ -147,7 +163,8 @@ async fn sqlite_counts_use_the_alternative_index() {
         let mut q = sqlx::query_as::<_, (i64, i64, i64, String)>(sqlx::AssertSqlSafe(format!(
             "EXPLAIN QUERY PLAN {sql}"
         )))
-        .bind(1_714_564_000_000_000_i64);
+        .bind(1_714_564_000_000_000_i64)
+        .bind(SCOPES[0]);
         for v in probe(&fields) {
             q = q.bind(v);
         }
@@ -156,7 +173,10 @@ async fn sqlite_counts_use_the_alternative_index() {
             plan.contains(&format!("USING COVERING INDEX {index} (")),
             "{fields:?}: {plan}"
         );
-        assert!(plan.contains("attempt_time>?"), "{fields:?}: {plan}");
+        assert!(
+            plan.contains(" AND scope=? AND attempt_time>?)"),
+            "{fields:?}: {plan}"
+        );
         assert!(!plan.contains("SCAN"), "{fields:?}: {plan}");
     }
 }
@@ -184,7 +204,8 @@ async fn postgres_counts_use_the_alternative_index() {
     for (fields, index) in alternatives() {
         let sql = count_statement(Backend::Postgres, &alt(&fields)).unwrap();
         let mut q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")))
-            .bind(since);
+            .bind(since)
+            .bind(SCOPES[0]);
         for v in probe(&fields) {
             q = q.bind(v);
         }
@@ -193,7 +214,14 @@ async fn postgres_counts_use_the_alternative_index() {
             plan.contains(&format!(" using {index} ")),
             "{fields:?}: {plan}"
         );
-        assert!(plan.contains("attempt_time >"), "{fields:?}: {plan}");
+        let cond = plan
+            .lines()
+            .find(|l| l.contains("Index Cond: "))
+            .unwrap_or_default();
+        assert!(
+            cond.contains(" AND (scope = ") && cond.contains(" AND (attempt_time > "),
+            "{fields:?}: {plan}"
+        );
         assert!(!plan.contains("Seq Scan"), "{fields:?}: {plan}");
     }
 }
@@ -220,7 +248,9 @@ async fn mysql_counts_use_the_alternative_index() {
         .to_utc();
     for (fields, index) in alternatives() {
         let sql = count_statement(Backend::MySql, &alt(&fields)).unwrap();
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}"))).bind(since);
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")))
+            .bind(since)
+            .bind(SCOPES[0]);
         for v in probe(&fields) {
             q = q.bind(v);
         }
@@ -269,19 +299,21 @@ async fn sqlite_block_lookup_uses_the_unique_key() {
         .await
         .unwrap();
     sqlx::query("ANALYZE").execute(store.pool()).await.unwrap();
-    let sql = block_lookup_statement(Backend::Sqlite).unwrap();
-    let mut q = sqlx::query_as::<_, (i64, i64, i64, String)>(sqlx::AssertSqlSafe(format!(
-        "EXPLAIN QUERY PLAN {sql}"
-    )));
-    for k in block_keys() {
-        q = q.bind(k);
+    for manual_only in [false, true] {
+        let sql = block_lookup_statement(Backend::Sqlite, manual_only).unwrap();
+        let mut q = sqlx::query_as::<_, (i64, i64, i64, String)>(sqlx::AssertSqlSafe(format!(
+            "EXPLAIN QUERY PLAN {sql}"
+        )));
+        for k in block_keys() {
+            q = q.bind(k);
+        }
+        let plan = sqlite_plan(store.pool(), q).await;
+        assert!(
+            plan.contains("USING INDEX axes_blocks_key (kind=? AND target_key=?)"),
+            "{manual_only}: {plan}"
+        );
+        assert!(!plan.contains("SCAN"), "{manual_only}: {plan}");
     }
-    let plan = sqlite_plan(store.pool(), q).await;
-    assert!(
-        plan.contains("USING INDEX axes_blocks_key (kind=? AND target_key=?)"),
-        "{plan}"
-    );
-    assert!(!plan.contains("SCAN"), "{plan}");
 }
 
 #[cfg(feature = "postgres")]
@@ -300,14 +332,16 @@ async fn postgres_block_lookup_uses_the_unique_key() {
         .execute(store.pool())
         .await
         .unwrap();
-    let sql = block_lookup_statement(Backend::Postgres).unwrap();
-    let mut q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")));
-    for k in block_keys() {
-        q = q.bind(k);
+    for manual_only in [false, true] {
+        let sql = block_lookup_statement(Backend::Postgres, manual_only).unwrap();
+        let mut q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")));
+        for k in block_keys() {
+            q = q.bind(k);
+        }
+        let plan = q.fetch_all(store.pool()).await.unwrap().join("\n");
+        assert!(plan.contains(" axes_blocks_key"), "{manual_only}: {plan}");
+        assert!(!plan.contains("Seq Scan"), "{manual_only}: {plan}");
     }
-    let plan = q.fetch_all(store.pool()).await.unwrap().join("\n");
-    assert!(plan.contains(" axes_blocks_key"), "{plan}");
-    assert!(!plan.contains("Seq Scan"), "{plan}");
 }
 
 #[cfg(feature = "mysql")]
@@ -326,12 +360,204 @@ async fn mysql_block_lookup_uses_the_unique_key() {
         .execute(store.pool())
         .await
         .unwrap();
-    let sql = block_lookup_statement(Backend::MySql).unwrap();
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")));
-    for k in block_keys() {
-        q = q.bind(k);
+    for manual_only in [false, true] {
+        let sql = block_lookup_statement(Backend::MySql, manual_only).unwrap();
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")));
+        for k in block_keys() {
+            q = q.bind(k);
+        }
+        let (access, key, _) = mysql_plan(store.pool(), q).await;
+        assert_eq!(key, "axes_blocks_key", "{manual_only}: {access} {key}");
+        assert_eq!(access, "range", "{manual_only}: {access} {key}");
     }
-    let (access, key, _) = mysql_plan(store.pool(), q).await;
-    assert_eq!(key, "axes_blocks_key", "{access} {key}");
-    assert_eq!(access, "range", "{access} {key}");
+}
+
+/// An admin filter on one field: the address and the username given (a
+/// value few records have), the column, and the indexes that lead with it.
+type AdminFilter = (
+    Option<&'static str>,
+    Option<&'static str>,
+    &'static str,
+    [&'static str; 3],
+);
+
+/// The filters of an admin reset or listing on one field.
+fn admin_filters() -> [AdminFilter; 2] {
+    [
+        (
+            Some("10.0.3.1"),
+            None,
+            "ip_address",
+            [
+                "axes_accessattempt_ip_time",
+                "axes_accessattempt_ip_username_time",
+                "axes_accessattempt_ip_ua_time",
+            ],
+        ),
+        (
+            None,
+            Some("user7"),
+            "username",
+            [
+                "axes_accessattempt_username_time",
+                "axes_accessattempt_username_ua_time",
+                "axes_accessattempt_key",
+            ],
+        ),
+    ]
+}
+
+#[cfg(feature = "sqlite")]
+#[tokio::test]
+async fn sqlite_admin_filters_use_an_index() {
+    let store = axes_sqlx::testing::fresh_sqlite_store().await;
+    sqlx::query(sqlx::AssertSqlSafe(insert_sql(
+        "1714464800000000",
+        "1714564800000000",
+    )))
+    .execute(store.pool())
+    .await
+    .unwrap();
+    sqlx::query("ANALYZE").execute(store.pool()).await.unwrap();
+    for (ip, username, column, indexes) in admin_filters() {
+        let statements = admin_statements(Backend::Sqlite, ip, username).unwrap();
+        // The reset, the listing, its count.
+        for (i, sql) in statements.into_iter().enumerate() {
+            let q = sqlx::query_as::<_, (i64, i64, i64, String)>(sqlx::AssertSqlSafe(format!(
+                "EXPLAIN QUERY PLAN {sql}"
+            )))
+            .bind(ip)
+            .bind(username);
+            let q = if i == 0 {
+                q
+            } else {
+                q.bind(None::<&str>).bind(None::<i64>).bind(None::<i64>)
+            };
+            let q = if i == 1 {
+                q.bind(50_i64).bind(0_i64)
+            } else {
+                q
+            };
+            let plan = sqlite_plan(store.pool(), q).await;
+            assert!(
+                indexes
+                    .iter()
+                    .any(|i| plan.contains(&format!(" {i} ({column}=?)"))),
+                "{column}: {sql}: {plan}"
+            );
+            assert!(!plan.contains("SCAN"), "{column}: {sql}: {plan}");
+        }
+    }
+}
+
+#[cfg(feature = "postgres")]
+#[tokio::test]
+async fn postgres_admin_filters_use_an_index() {
+    let Some(store) = axes_sqlx::testing::fresh_postgres_store().await else {
+        return;
+    };
+    sqlx::query(sqlx::AssertSqlSafe(insert_sql(
+        "'2024-04-01T12:00:00Z'::TIMESTAMPTZ",
+        "'2024-05-01T12:00:00Z'::TIMESTAMPTZ",
+    )))
+    .execute(store.pool())
+    .await
+    .unwrap();
+    sqlx::query("VACUUM ANALYZE axes_accessattempt")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    for (ip, username, column, indexes) in admin_filters() {
+        let statements = admin_statements(Backend::Postgres, ip, username).unwrap();
+        // The reset, the listing, its count.
+        for (i, sql) in statements.into_iter().enumerate() {
+            let q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")))
+                .bind(ip)
+                .bind(username);
+            let q = if i == 0 {
+                q
+            } else {
+                q.bind(None::<&str>)
+                    .bind(None::<chrono::DateTime<chrono::Utc>>)
+                    .bind(None::<chrono::DateTime<chrono::Utc>>)
+            };
+            let q = if i == 1 {
+                q.bind(50_i64).bind(0_i64)
+            } else {
+                q
+            };
+            let plan = q.fetch_all(store.pool()).await.unwrap().join("\n");
+            assert!(
+                indexes.iter().any(|i| plan.contains(&format!(" on {i} "))),
+                "{column}: {sql}: {plan}"
+            );
+            let cond = plan
+                .lines()
+                .find(|l| l.contains("Index Cond: "))
+                .unwrap_or_default();
+            assert!(
+                cond.contains(&format!("({column} = "))
+                    || cond.contains(&format!("(({column})::text = ")),
+                "{column}: {sql}: {plan}"
+            );
+            assert!(!plan.contains("Seq Scan"), "{column}: {sql}: {plan}");
+        }
+    }
+}
+
+#[cfg(feature = "mysql")]
+#[tokio::test]
+async fn mysql_admin_filters_use_an_index() {
+    let Some(store) = axes_sqlx::testing::fresh_mysql_store().await else {
+        return;
+    };
+    sqlx::query(sqlx::AssertSqlSafe(insert_sql(
+        "'2024-04-01 12:00:00'",
+        "'2024-05-01 12:00:00'",
+    )))
+    .execute(store.pool())
+    .await
+    .unwrap();
+    sqlx::query("ANALYZE TABLE axes_accessattempt")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    for (ip, username, column, indexes) in admin_filters() {
+        let statements = admin_statements(Backend::MySql, ip, username).unwrap();
+        // The reset, the listing, its count.
+        for (i, sql) in statements.into_iter().enumerate() {
+            let q = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")))
+                .bind(ip)
+                .bind(ip)
+                .bind(username)
+                .bind(username);
+            let q = if i == 0 {
+                q
+            } else {
+                let none = None::<chrono::DateTime<chrono::Utc>>;
+                q.bind(None::<&str>)
+                    .bind(None::<&str>)
+                    .bind(None::<&str>)
+                    .bind(None::<&str>)
+                    .bind(none)
+                    .bind(none)
+                    .bind(none)
+                    .bind(none)
+            };
+            let q = if i == 1 {
+                q.bind(50_i64).bind(0_i64)
+            } else {
+                q
+            };
+            let (access, key, extra) = mysql_plan(store.pool(), q).await;
+            assert!(
+                indexes.contains(&key.as_str()),
+                "{column}: {sql}: {access} {key} {extra}"
+            );
+            assert!(
+                access == "ref" || access == "range",
+                "{column}: {sql}: {access} {key} {extra}"
+            );
+        }
+    }
 }

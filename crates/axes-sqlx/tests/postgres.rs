@@ -9,6 +9,21 @@ use axes_sqlx::testing::fresh_postgres;
 
 scenarios!(fresh_postgres);
 
+/// The statements that take a fresh database back to schema version 4 (no
+/// scopes, migration 0005). Dropping the column drops the unique key and
+/// the indexes that hold it.
+const UNDO_SCOPES: [&str; 9] = [
+    "ALTER TABLE axes_accessattempt DROP COLUMN scope",
+    "ALTER TABLE axes_accessattempt ADD CONSTRAINT axes_accessattempt_key UNIQUE (username, ip_address, user_agent)",
+    "CREATE INDEX axes_accessattempt_ip_time ON axes_accessattempt (ip_address, attempt_time) INCLUDE (failures_since_start)",
+    "CREATE INDEX axes_accessattempt_username_time ON axes_accessattempt (username, attempt_time) INCLUDE (failures_since_start)",
+    "CREATE INDEX axes_accessattempt_ip_username_time ON axes_accessattempt (ip_address, username, attempt_time) INCLUDE (failures_since_start)",
+    "CREATE INDEX axes_accessattempt_ua_time ON axes_accessattempt (user_agent, attempt_time) INCLUDE (failures_since_start)",
+    "CREATE INDEX axes_accessattempt_ip_ua_time ON axes_accessattempt (ip_address, user_agent, attempt_time) INCLUDE (failures_since_start)",
+    "CREATE INDEX axes_accessattempt_username_ua_time ON axes_accessattempt (username, user_agent, attempt_time) INCLUDE (failures_since_start)",
+    "DELETE FROM _axes_migrations WHERE version = 5",
+];
+
 /// Two stores on the same schema (two app servers) share one exact count.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_servers_share_the_count() {
@@ -84,8 +99,8 @@ async fn session_settings() {
         .await
         .unwrap();
     assert_eq!(
-        n, 4,
-        "initial, reservation generation, alternative indexes, blocks"
+        n, 5,
+        "initial, reservation generation, alternative indexes, blocks, scopes"
     );
 }
 
@@ -97,7 +112,7 @@ async fn upgrades_from_the_first_schema() {
     let Some(store) = axes_sqlx::testing::fresh_postgres_store().await else {
         return;
     };
-    for statement in [
+    for statement in UNDO_SCOPES.into_iter().chain([
         "DROP TABLE axes_blocks",
         "DELETE FROM _axes_migrations WHERE version = 4",
         "DROP INDEX axes_accessattempt_ip_time, axes_accessattempt_username_time, axes_accessattempt_ip_username_time, axes_accessattempt_ua_time, axes_accessattempt_ip_ua_time, axes_accessattempt_username_ua_time",
@@ -106,7 +121,7 @@ async fn upgrades_from_the_first_schema() {
         "DELETE FROM _axes_migrations WHERE version = 3",
         "ALTER TABLE axes_accessattempt DROP COLUMN generation, DROP COLUMN failure_serial",
         "DELETE FROM _axes_migrations WHERE version = 2",
-    ] {
+    ]) {
         sqlx::query(statement).execute(store.pool()).await.unwrap();
     }
     let old = common::old_record_key();
@@ -126,4 +141,6 @@ async fn upgrades_from_the_first_schema() {
     common::upgraded_record(store).await;
 }
 
-upgrade_from_schema_three!(axes_sqlx::testing::fresh_postgres_store());
+upgrade_from_schema_three!(axes_sqlx::testing::fresh_postgres_store(), UNDO_SCOPES);
+
+upgrade_from_schema_four!(axes_sqlx::testing::fresh_postgres_store(), UNDO_SCOPES);

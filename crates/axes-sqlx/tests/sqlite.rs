@@ -10,6 +10,42 @@ use axes_sqlx::testing::fresh_sqlite;
 
 scenarios!(fresh_sqlite);
 
+/// The statements that take a fresh database back to schema version 4 (no
+/// scopes, migration 0005): the table made again as version 4 had it, with
+/// its rows and id sequence.
+const UNDO_SCOPES: [&str; 13] = [
+    "CREATE TABLE axes_accessattempt_old (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        username VARCHAR(255) NOT NULL DEFAULT '',
+        ip_address VARCHAR(64) NOT NULL DEFAULT '',
+        user_agent VARCHAR(255) NOT NULL DEFAULT '',
+        http_accept VARCHAR(1025) NOT NULL DEFAULT '',
+        path_info VARCHAR(255) NOT NULL DEFAULT '',
+        get_data VARCHAR(1024) NOT NULL DEFAULT '',
+        post_data VARCHAR(1024) NOT NULL DEFAULT '',
+        failures_since_start INTEGER NOT NULL DEFAULT 0 CHECK (failures_since_start >= 0),
+        attempt_time INTEGER NOT NULL,
+        generation INTEGER NOT NULL DEFAULT 0 CHECK (generation >= 0),
+        failure_serial INTEGER NOT NULL DEFAULT 0 CHECK (failure_serial >= 0),
+        CONSTRAINT axes_accessattempt_key UNIQUE (username, ip_address, user_agent)
+    )",
+    "INSERT INTO axes_accessattempt_old SELECT id, username, ip_address, user_agent, http_accept, \
+     path_info, get_data, post_data, failures_since_start, attempt_time, generation, failure_serial \
+     FROM axes_accessattempt",
+    "UPDATE sqlite_sequence SET seq = (SELECT seq FROM sqlite_sequence WHERE name = 'axes_accessattempt') \
+     WHERE name = 'axes_accessattempt_old'",
+    "DROP TABLE axes_accessattempt",
+    "ALTER TABLE axes_accessattempt_old RENAME TO axes_accessattempt",
+    "CREATE INDEX axes_accessattempt_attempt_time ON axes_accessattempt (attempt_time)",
+    "CREATE INDEX axes_accessattempt_ip_time ON axes_accessattempt (ip_address, attempt_time, failures_since_start)",
+    "CREATE INDEX axes_accessattempt_username_time ON axes_accessattempt (username, attempt_time, failures_since_start)",
+    "CREATE INDEX axes_accessattempt_ip_username_time ON axes_accessattempt (ip_address, username, attempt_time, failures_since_start)",
+    "CREATE INDEX axes_accessattempt_ua_time ON axes_accessattempt (user_agent, attempt_time, failures_since_start)",
+    "CREATE INDEX axes_accessattempt_ip_ua_time ON axes_accessattempt (ip_address, user_agent, attempt_time, failures_since_start)",
+    "CREATE INDEX axes_accessattempt_username_ua_time ON axes_accessattempt (username, user_agent, attempt_time, failures_since_start)",
+    "DELETE FROM _axes_migrations WHERE version = 5",
+];
+
 /// Records survive closing the pool and reopening the same file.
 #[tokio::test]
 async fn data_survives_reopen() {
@@ -51,8 +87,8 @@ async fn creates_file_in_wal_mode() {
         .await
         .unwrap();
     assert_eq!(
-        n, 4,
-        "initial, reservation generation, alternative indexes, blocks"
+        n, 5,
+        "initial, reservation generation, alternative indexes, blocks, scopes"
     );
 }
 
@@ -62,24 +98,25 @@ async fn creates_file_in_wal_mode() {
 #[tokio::test]
 async fn upgrades_from_the_first_schema() {
     let store = axes_sqlx::testing::fresh_sqlite_store().await;
-    for statement in [
-        "DROP TABLE axes_blocks",
-        "DELETE FROM _axes_migrations WHERE version = 4",
-        "DROP INDEX axes_accessattempt_ip_time",
-        "DROP INDEX axes_accessattempt_username_time",
-        "DROP INDEX axes_accessattempt_ip_username_time",
-        "DROP INDEX axes_accessattempt_ua_time",
-        "DROP INDEX axes_accessattempt_ip_ua_time",
-        "DROP INDEX axes_accessattempt_username_ua_time",
-        "CREATE INDEX axes_accessattempt_ip_address ON axes_accessattempt (ip_address)",
-        "CREATE INDEX axes_accessattempt_user_agent ON axes_accessattempt (user_agent)",
-        "DELETE FROM _axes_migrations WHERE version = 3",
-        "ALTER TABLE axes_accessattempt DROP COLUMN generation",
-        "ALTER TABLE axes_accessattempt DROP COLUMN failure_serial",
-        "DELETE FROM _axes_migrations WHERE version = 2",
-    ] {
-        sqlx::query(statement).execute(store.pool()).await.unwrap();
-    }
+    undo!(
+        store.pool(),
+        UNDO_SCOPES.into_iter().chain([
+            "DROP TABLE axes_blocks",
+            "DELETE FROM _axes_migrations WHERE version = 4",
+            "DROP INDEX axes_accessattempt_ip_time",
+            "DROP INDEX axes_accessattempt_username_time",
+            "DROP INDEX axes_accessattempt_ip_username_time",
+            "DROP INDEX axes_accessattempt_ua_time",
+            "DROP INDEX axes_accessattempt_ip_ua_time",
+            "DROP INDEX axes_accessattempt_username_ua_time",
+            "CREATE INDEX axes_accessattempt_ip_address ON axes_accessattempt (ip_address)",
+            "CREATE INDEX axes_accessattempt_user_agent ON axes_accessattempt (user_agent)",
+            "DELETE FROM _axes_migrations WHERE version = 3",
+            "ALTER TABLE axes_accessattempt DROP COLUMN generation",
+            "ALTER TABLE axes_accessattempt DROP COLUMN failure_serial",
+            "DELETE FROM _axes_migrations WHERE version = 2",
+        ])
+    );
     let old = common::old_record_key();
     sqlx::query(
         "INSERT INTO axes_accessattempt \
@@ -120,4 +157,12 @@ async fn unopenable_file_is_an_outage() {
     assert!(err.is_outage(), "{err:?}");
 }
 
-upgrade_from_schema_three!(async { Some(axes_sqlx::testing::fresh_sqlite_store().await) });
+upgrade_from_schema_three!(
+    async { Some(axes_sqlx::testing::fresh_sqlite_store().await) },
+    UNDO_SCOPES
+);
+
+upgrade_from_schema_four!(
+    async { Some(axes_sqlx::testing::fresh_sqlite_store().await) },
+    UNDO_SCOPES
+);

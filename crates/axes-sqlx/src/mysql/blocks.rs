@@ -7,12 +7,10 @@ use sqlx::Connection as _;
 use super::{MySqlStore, ok};
 use crate::guard::CloseGuard;
 
-/// The blocks of both kinds on the seven candidate keys, by the unique key
-/// (`axes_blocks_key`).
-pub(crate) const LOOKUP_BLOCKS: &str = crate::blocks::block_select!(
-    "`until`",
-    "kind IN ('manual', 'lockout') AND target_key IN (?, ?, ?, ?, ?, ?, ?)"
-);
+/// The blocks on the seven candidate keys, by the unique key
+/// (`axes_blocks_key`): `[both kinds, manual only]`.
+pub(crate) const LOOKUP_BLOCKS: [&str; 2] =
+    crate::blocks::lookup_blocks!("`until`", "(?, ?, ?, ?, ?, ?, ?)");
 
 /// Not a locking read: the named lock serialises the lockouts of a target,
 /// and a locking read of a missing row would take a gap lock that

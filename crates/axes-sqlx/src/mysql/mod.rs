@@ -21,8 +21,8 @@ use sqlx::{Connection, MySqlConnection};
 use tokio::sync::OnceCell;
 
 use crate::common::{
-    self, ACCEPT_LEN, DATA_LEN, KeyCols, PATH_LEN, SESSION_HASH_LEN, alt_index, clip, like_pattern,
-    lock_keys, micros, paging, parse_id, parse_ids, threshold,
+    self, ACCEPT_LEN, DATA_LEN, KeyCols, PATH_LEN, SESSION_HASH_LEN, clip, like_pattern, lock_keys,
+    micros, paging, parse_id, parse_ids, threshold,
 };
 use crate::error::{Error, map_migrate, map_sqlx};
 use crate::guard::CloseGuard;
@@ -32,7 +32,15 @@ use crate::{ConnectOptions, migrate};
 /// The statement counting the alternative `alt` (for query-plan tests).
 #[cfg(feature = "testing")]
 pub(crate) fn count_statement(alt: &axes_core::parameters::Alternative) -> &'static str {
-    sql::COUNT[alt_index(alt)]
+    sql::COUNT[common::alt_index(alt)]
+}
+
+/// For query-plan tests: the reset of attempts, their listing (newest
+/// first) and its count, as run for a filter on `ip_address` and
+/// `username`.
+#[cfg(feature = "testing")]
+pub(crate) fn admin_statements() -> [&'static str; 3] {
+    [sql::RESET, sql::LIST_ATTEMPTS[0], sql::COUNT_ATTEMPTS]
 }
 
 static MIGRATOR: LazyLock<Migrator> = LazyLock::new(|| migrate::migrator(migrate::MYSQL));
@@ -238,28 +246,9 @@ impl MySqlStore {
 
 type MyQuery<'q> = sqlx::query::Query<'q, sqlx::MySql, sqlx::mysql::MySqlArguments>;
 
-/// Counts each alternative's live failures.
-async fn count_alternatives(
-    conn: &mut MySqlConnection,
-    key: &KeyCols<'_>,
-    parameters: &LockoutParameters,
-    threshold: Option<DateTime<Utc>>,
-) -> Result<Vec<AlternativeCount>, StoreError> {
-    let mut out = Vec::with_capacity(parameters.alternatives().len());
-    for alt in parameters.alternatives() {
-        let mut q = sqlx::query_as::<_, (i64, Option<DateTime<Utc>>)>(sql::COUNT[alt_index(alt)])
-            .bind(threshold);
-        for v in key.values(alt) {
-            q = q.bind(v);
-        }
-        let (failures, last_failure) = q.fetch_one(&mut *conn).await.map_err(map_sqlx)?;
-        out.push(AlternativeCount {
-            failures: common::count(failures)?,
-            last_failure,
-        });
-    }
-    Ok(out)
-}
+common::count_alternatives_fn!(MySqlConnection, Option<DateTime<Utc>>, DateTime<Utc>, ok);
+
+common::delete_matching_fn!(MySqlConnection);
 
 /// The name of the named lock of a lock key (server-wide; 21 characters).
 fn lock_name(key: u64) -> String {
@@ -313,6 +302,7 @@ impl MySqlStore {
             .bind(key.ip)
             .bind(key.username)
             .bind(key.user_agent)
+            .bind(key.scope)
             .fetch_optional(&mut *tx)
             .await
             .map_err(map_sqlx)?;
@@ -335,6 +325,7 @@ impl MySqlStore {
             .bind(clip(&r.details.get_data, DATA_LEN))
             .bind(clip(&r.details.post_data, DATA_LEN))
             .bind(now)
+            .bind(key.scope)
             .bind(threshold)
             .bind(threshold)
             .bind(threshold)
@@ -346,6 +337,7 @@ impl MySqlStore {
             .bind(key.ip)
             .bind(key.username)
             .bind(key.user_agent)
+            .bind(key.scope)
             .fetch_one(&mut *tx)
             .await
             .map_err(map_sqlx)?;
@@ -414,10 +406,11 @@ impl Store for MySqlStore {
     }
 
     async fn failures(&self, query: &FailureQuery<'_>) -> Result<Failures, StoreError> {
-        let key = KeyCols::of(query.key);
+        let key = KeyCols::of(query.key)?;
         let threshold = threshold(micros(query.now), query.window);
         let mut conn = self.pool.acquire().await.map_err(map_sqlx)?;
-        let block = blocks::refusing_block(&mut conn, query.blocks, query.now).await?;
+        let block =
+            blocks::refusing_block(&mut conn, query.blocks, query.manual_only, query.now).await?;
         let per_alternative =
             count_alternatives(&mut conn, &key, query.parameters, threshold).await?;
         Ok(Failures {
@@ -427,7 +420,7 @@ impl Store for MySqlStore {
     }
 
     async fn reserve(&self, r: &Reservation<'_>) -> Result<ReserveOutcome, StoreError> {
-        let key = KeyCols::of(r.key);
+        let key = KeyCols::of(r.key)?;
         let now = micros(r.now);
         let threshold = threshold(now, r.window);
         let names: Vec<String> = lock_keys(self.namespace().await?, &key, r.parameters)
@@ -444,7 +437,9 @@ impl Store for MySqlStore {
         // The blocks and the counts are read while the locks are held; the
         // failure is written in one transaction that also reads the record
         // before and after (for the token).
-        let outcome = match blocks::refusing_block(&mut conn, r.blocks, r.now).await? {
+        let outcome = match blocks::refusing_block(&mut conn, r.blocks, r.manual_only, r.now)
+            .await?
+        {
             Some(block) => crate::blocks::blocked(block),
             None => {
                 let counts = count_alternatives(&mut conn, &key, r.parameters, threshold).await?;
@@ -466,7 +461,7 @@ impl Store for MySqlStore {
         let Some((id, generation, serial)) = common::token_columns(token) else {
             return Ok(());
         };
-        let key = KeyCols::of(key);
+        let key = KeyCols::of(key)?;
         let previous = token.previous_time.map(micros);
         let mut tx = self.pool.begin().await.map_err(map_sqlx)?;
         sqlx::query(sql::GIVE_BACK)
@@ -479,6 +474,7 @@ impl Store for MySqlStore {
             .bind(key.ip)
             .bind(key.username)
             .bind(key.user_agent)
+            .bind(key.scope)
             .execute(&mut *tx)
             .await
             .map_err(map_sqlx)?;
@@ -496,16 +492,9 @@ impl Store for MySqlStore {
         key: &RecordKey,
         parameters: &LockoutParameters,
     ) -> Result<u64, StoreError> {
-        let key = KeyCols::of(key);
+        let key = KeyCols::of(key)?;
         let mut tx = self.pool.begin().await.map_err(map_sqlx)?;
-        let mut n = 0;
-        for alt in parameters.alternatives() {
-            let mut q = sqlx::query(sql::DELETE_MATCHING[alt_index(alt)]);
-            for v in key.values(alt) {
-                q = q.bind(v);
-            }
-            n += q.execute(&mut *tx).await.map_err(map_sqlx)?.rows_affected();
-        }
+        let n = delete_matching(&mut tx, &key, parameters).await?;
         tx.commit().await.map_err(map_sqlx)?;
         Ok(n)
     }
@@ -544,7 +533,7 @@ impl Store for MySqlStore {
     }
 
     async fn insert_access_log(&self, entry: &NewAccessLog) -> Result<(), StoreError> {
-        let key = KeyCols::of(&entry.key);
+        let key = KeyCols::unscoped(&entry.key);
         self.execute(
             sqlx::query(sql::INSERT_ACCESS_LOG)
                 .bind(key.ip)
@@ -579,7 +568,7 @@ impl Store for MySqlStore {
         entry: &NewFailureLog,
         per_user_limit: u32,
     ) -> Result<(), StoreError> {
-        let key = KeyCols::of(&entry.key);
+        let key = KeyCols::unscoped(&entry.key);
         let mut tx = self.pool.begin().await.map_err(map_sqlx)?;
         sqlx::query(sql::INSERT_FAILURE_LOG)
             .bind(key.ip)

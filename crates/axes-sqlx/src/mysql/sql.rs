@@ -5,23 +5,24 @@
 use crate::common::alternative_sql;
 
 /// Per alternative: live failures and the last failure. Binds: threshold
-/// (NULL = nothing expires), then the alternative's values. The time
-/// condition is a range on the alternative's index (migration 0003): only
-/// live records are read.
+/// (NULL = nothing expires), the scope, then the alternative's values. The
+/// scope and values are equalities and the time a range on the
+/// alternative's index (migration 0005): only live records of the scope
+/// are read.
 pub(super) const COUNT: [&str; 7] = alternative_sql!(
     "SELECT CAST(COALESCE(SUM(failures_since_start), 0) AS SIGNED), MAX(attempt_time) \
-     FROM axes_accessattempt WHERE attempt_time > COALESCE(?, CAST('1000-01-01' AS DATETIME(6))) AND ",
+     FROM axes_accessattempt WHERE attempt_time > COALESCE(?, CAST('1000-01-01' AS DATETIME(6))) \
+     AND scope = ? AND ",
     "?",
     "?",
     "?"
 );
 
 /// Per alternative: the newest live record, as [`crate::common::Newest`].
-/// Binds the threshold (NULL = nothing expires), then the alternative's
-/// values.
+/// Binds as [`COUNT`].
 pub(super) const NEWEST: [&str; 7] = alternative_sql!(
     "SELECT id, ip_address, username, user_agent FROM axes_accessattempt \
-     WHERE attempt_time > COALESCE(?, CAST('1000-01-01' AS DATETIME(6))) AND ",
+     WHERE attempt_time > COALESCE(?, CAST('1000-01-01' AS DATETIME(6))) AND scope = ? AND ",
     "?",
     "?",
     "?",
@@ -35,11 +36,17 @@ pub(super) const REFRESH: &str = "UPDATE axes_accessattempt \
     SET failures_since_start = failures_since_start + 1, failure_serial = failure_serial + 1, \
     attempt_time = GREATEST(attempt_time, ?) WHERE id = ?";
 
-/// Per alternative: delete the matching records.
-pub(super) const DELETE_MATCHING: [&str; 7] =
-    alternative_sql!("DELETE FROM axes_accessattempt WHERE ", "?", "?", "?");
+/// Per alternative: delete the matching records of a scope. Binds the
+/// scope, then the alternative's values.
+pub(super) const DELETE_MATCHING: [&str; 7] = alternative_sql!(
+    "DELETE FROM axes_accessattempt WHERE scope = ? AND ",
+    "?",
+    "?",
+    "?"
+);
 
-/// The record's time before a reservation's upsert. Binds the key.
+/// The record's time before a reservation's upsert. Binds the key (its
+/// scope last).
 ///
 /// Not a locking read: on a missing record InnoDB would take a gap lock,
 /// and two reservations of new clients in one gap would deadlock on their
@@ -48,15 +55,15 @@ pub(super) const DELETE_MATCHING: [&str; 7] =
 /// record's (a restore) or delete the record (the upsert then creates it
 /// and the time is not used), so the token stays on the safe side.
 pub(super) const OWN_TIME: &str = "SELECT attempt_time FROM axes_accessattempt \
-    WHERE ip_address = ? AND username = ? AND user_agent = ?";
+    WHERE ip_address = ? AND username = ? AND user_agent = ? AND scope = ?";
 
 /// Adds one failure; an expired record restarts at one, as a new generation.
-/// Every failure gets the next serial. Binds the key, details and time, then
-/// the threshold four times. The assignments run left to right and see
+/// Every failure gets the next serial. Binds the key, details, time and
+/// scope, then the threshold four times. The assignments run left to right and see
 /// earlier ones, so the generation and the count are set before the time.
 pub(super) const UPSERT: &str = "INSERT INTO axes_accessattempt \
-    (ip_address, username, user_agent, http_accept, path_info, get_data, post_data, failures_since_start, attempt_time, generation, failure_serial) \
-    VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, 0, 1) \
+    (ip_address, username, user_agent, http_accept, path_info, get_data, post_data, failures_since_start, attempt_time, generation, failure_serial, scope) \
+    VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, 0, 1, ?) \
     ON DUPLICATE KEY UPDATE \
     generation = IF(? IS NOT NULL AND attempt_time <= ?, generation + 1, generation), \
     failures_since_start = IF(? IS NOT NULL AND attempt_time <= ?, 1, failures_since_start + 1), \
@@ -65,29 +72,29 @@ pub(super) const UPSERT: &str = "INSERT INTO axes_accessattempt \
     http_accept = VALUES(http_accept), path_info = VALUES(path_info), \
     get_data = VALUES(get_data), post_data = VALUES(post_data)";
 
-/// The record after the upsert, as [`crate::common::Upserted`]. Binds the
-/// key.
+/// The record after the upsert, as [`crate::common::Upserted`]. Binds as
+/// [`OWN_TIME`].
 pub(super) const UPSERTED: &str = "SELECT id, generation, failure_serial, \
     CAST(failures_since_start AS SIGNED), attempt_time FROM axes_accessattempt \
-    WHERE ip_address = ? AND username = ? AND user_agent = ? FOR UPDATE";
+    WHERE ip_address = ? AND username = ? AND user_agent = ? AND scope = ? FOR UPDATE";
 
 /// A give-back: takes one failure off the record of the key if it is still
 /// the generation the token names, and puts its time back to the time before
 /// the reservation (NULL: keep it) when no failure was counted since (serial
 /// and time still the reservation's). Binds: the time before, the serial,
 /// the reservation's time, the time before again, then id, generation and
-/// the key.
+/// the key (its scope last).
 pub(super) const GIVE_BACK: &str = "UPDATE axes_accessattempt \
     SET failures_since_start = failures_since_start - 1, \
     attempt_time = IF(? IS NOT NULL AND failure_serial = ? AND attempt_time = ?, ?, attempt_time) \
     WHERE id = ? AND generation = ? AND ip_address = ? AND username = ? AND user_agent = ? \
-    AND failures_since_start > 0";
+    AND scope = ? AND failures_since_start > 0";
 
 /// Then deletes it if that left it empty. Binds id and generation.
 pub(super) const DELETE_EMPTY: &str = "DELETE FROM axes_accessattempt \
     WHERE id = ? AND generation = ? AND failures_since_start <= 0";
 
-/// Binds ip twice, username twice.
+/// Every scope. Binds ip twice, username twice.
 pub(super) const RESET: &str = "DELETE FROM axes_accessattempt \
     WHERE (? IS NULL OR ip_address = ?) AND (? IS NULL OR username = ?)";
 
@@ -120,7 +127,7 @@ macro_rules! filter {
 /// tuples of `rows.rs`.
 macro_rules! attempt_columns {
     () => {
-        "id, username, ip_address, user_agent, http_accept, path_info, get_data, post_data, failures_since_start, attempt_time"
+        "id, scope, username, ip_address, user_agent, http_accept, path_info, get_data, post_data, failures_since_start, attempt_time"
     };
 }
 

@@ -4,12 +4,10 @@
 
 use super::{PostgresStore, ok, sql};
 
-/// The blocks of both kinds on the candidate keys `$1..$7`, by the unique
-/// key (`axes_blocks_key`).
-pub(crate) const LOOKUP_BLOCKS: &str = crate::blocks::block_select!(
-    "until",
-    "kind IN ('manual', 'lockout') AND target_key IN ($1, $2, $3, $4, $5, $6, $7)"
-);
+/// The blocks on the candidate keys `$1..$7`, by the unique key
+/// (`axes_blocks_key`): `[both kinds, manual only]`.
+pub(crate) const LOOKUP_BLOCKS: [&str; 2] =
+    crate::blocks::lookup_blocks!("until", "($1, $2, $3, $4, $5, $6, $7)");
 
 const LOCKOUT_ROW: &str =
     crate::blocks::block_select!("until", "kind = 'lockout' AND target_key = $1 FOR UPDATE");

@@ -10,8 +10,8 @@ use async_trait::async_trait;
 use axes_core::error::StoreError;
 use axes_core::parameters::LockoutParameters;
 use axes_core::store::{
-    AccessLogRecord, AlternativeCount, AttemptRecord, FailureLogRecord, FailureQuery, Failures,
-    ListQuery, NewAccessLog, NewFailureLog, Order, Page, RecordKey, Reservation, ReservationToken,
+    AccessLogRecord, AttemptRecord, FailureLogRecord, FailureQuery, Failures, ListQuery,
+    NewAccessLog, NewFailureLog, Order, Page, RecordKey, Reservation, ReservationToken,
     ReserveOutcome, ResetFilter, Store,
 };
 use chrono::{DateTime, Utc};
@@ -21,8 +21,8 @@ use sqlx::{Connection, PgConnection};
 use tokio::sync::OnceCell;
 
 use crate::common::{
-    self, ACCEPT_LEN, DATA_LEN, KeyCols, PATH_LEN, SESSION_HASH_LEN, alt_index, clip, like_pattern,
-    lock_keys, micros, paging, parse_id, parse_ids, threshold,
+    self, ACCEPT_LEN, DATA_LEN, KeyCols, PATH_LEN, SESSION_HASH_LEN, clip, like_pattern, lock_keys,
+    micros, paging, parse_id, parse_ids, threshold,
 };
 use crate::error::{map_migrate, map_sqlx};
 use crate::guard::CloseGuard;
@@ -32,7 +32,15 @@ use crate::{ConnectOptions, migrate};
 /// The statement counting the alternative `alt` (for query-plan tests).
 #[cfg(feature = "testing")]
 pub(crate) fn count_statement(alt: &axes_core::parameters::Alternative) -> &'static str {
-    sql::COUNT[alt_index(alt)]
+    sql::COUNT[common::alt_index(alt)]
+}
+
+/// For query-plan tests: the reset of attempts, their listing (newest
+/// first) and its count, as run for a filter on `ip_address` and
+/// `username`.
+#[cfg(feature = "testing")]
+pub(crate) fn admin_statements() -> [&'static str; 3] {
+    [sql::RESET, sql::LIST_ATTEMPTS[0], sql::COUNT_ATTEMPTS]
 }
 
 static MIGRATOR: LazyLock<Migrator> = LazyLock::new(|| migrate::migrator(migrate::POSTGRES));
@@ -200,28 +208,9 @@ impl PostgresStore {
 
 type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
 
-/// Counts each alternative's live failures.
-async fn count_alternatives(
-    conn: &mut PgConnection,
-    key: &KeyCols<'_>,
-    parameters: &LockoutParameters,
-    threshold: Option<DateTime<Utc>>,
-) -> Result<Vec<AlternativeCount>, StoreError> {
-    let mut out = Vec::with_capacity(parameters.alternatives().len());
-    for alt in parameters.alternatives() {
-        let mut q = sqlx::query_as::<_, (i64, Option<DateTime<Utc>>)>(sql::COUNT[alt_index(alt)])
-            .bind(threshold);
-        for v in key.values(alt) {
-            q = q.bind(v);
-        }
-        let (failures, last_failure) = q.fetch_one(&mut *conn).await.map_err(map_sqlx)?;
-        out.push(AlternativeCount {
-            failures: common::count(failures)?,
-            last_failure,
-        });
-    }
-    Ok(out)
-}
+common::count_alternatives_fn!(PgConnection, Option<DateTime<Utc>>, DateTime<Utc>, ok);
+
+common::delete_matching_fn!(PgConnection);
 
 common::refresh_locking_fn!(
     PgConnection,
@@ -250,10 +239,11 @@ impl Store for PostgresStore {
     }
 
     async fn failures(&self, query: &FailureQuery<'_>) -> Result<Failures, StoreError> {
-        let key = KeyCols::of(query.key);
+        let key = KeyCols::of(query.key)?;
         let threshold = threshold(micros(query.now), query.window);
         let mut conn = self.pool.acquire().await.map_err(map_sqlx)?;
-        let block = blocks::refusing_block(&mut conn, query.blocks, query.now).await?;
+        let block =
+            blocks::refusing_block(&mut conn, query.blocks, query.manual_only, query.now).await?;
         let per_alternative =
             count_alternatives(&mut conn, &key, query.parameters, threshold).await?;
         Ok(Failures {
@@ -263,7 +253,7 @@ impl Store for PostgresStore {
     }
 
     async fn reserve(&self, r: &Reservation<'_>) -> Result<ReserveOutcome, StoreError> {
-        let key = KeyCols::of(r.key);
+        let key = KeyCols::of(r.key)?;
         let now = micros(r.now);
         let threshold = threshold(now, r.window);
         let locks = lock_keys(self.namespace().await?, &key, r.parameters);
@@ -278,7 +268,8 @@ impl Store for PostgresStore {
                 .await
                 .map_err(map_sqlx)?;
         }
-        if let Some(block) = blocks::refusing_block(&mut tx, r.blocks, r.now).await? {
+        if let Some(block) = blocks::refusing_block(&mut tx, r.blocks, r.manual_only, r.now).await?
+        {
             tx.commit().await.map_err(map_sqlx)?;
             conn.release();
             return Ok(crate::blocks::blocked(block));
@@ -294,6 +285,7 @@ impl Store for PostgresStore {
             .bind(key.ip)
             .bind(key.username)
             .bind(key.user_agent)
+            .bind(key.scope)
             .fetch_optional(&mut *tx)
             .await
             .map_err(map_sqlx)?;
@@ -321,6 +313,7 @@ impl Store for PostgresStore {
             .bind(clip(&r.details.post_data, DATA_LEN))
             .bind(now)
             .bind(threshold)
+            .bind(key.scope)
             .fetch_one(&mut *tx)
             .await
             .map_err(map_sqlx)?;
@@ -339,7 +332,7 @@ impl Store for PostgresStore {
         let Some((id, generation, serial)) = common::token_columns(token) else {
             return Ok(());
         };
-        let key = KeyCols::of(key);
+        let key = KeyCols::of(key)?;
         let mut tx = self.pool.begin().await.map_err(map_sqlx)?;
         sqlx::query(sql::GIVE_BACK)
             .bind(id)
@@ -350,6 +343,7 @@ impl Store for PostgresStore {
             .bind(token.previous_time.map(micros))
             .bind(serial)
             .bind(micros(token.reserved_at))
+            .bind(key.scope)
             .execute(&mut *tx)
             .await
             .map_err(map_sqlx)?;
@@ -367,16 +361,9 @@ impl Store for PostgresStore {
         key: &RecordKey,
         parameters: &LockoutParameters,
     ) -> Result<u64, StoreError> {
-        let key = KeyCols::of(key);
+        let key = KeyCols::of(key)?;
         let mut tx = self.pool.begin().await.map_err(map_sqlx)?;
-        let mut n = 0;
-        for alt in parameters.alternatives() {
-            let mut q = sqlx::query(sql::DELETE_MATCHING[alt_index(alt)]);
-            for v in key.values(alt) {
-                q = q.bind(v);
-            }
-            n += q.execute(&mut *tx).await.map_err(map_sqlx)?.rows_affected();
-        }
+        let n = delete_matching(&mut tx, &key, parameters).await?;
         tx.commit().await.map_err(map_sqlx)?;
         Ok(n)
     }
@@ -413,7 +400,7 @@ impl Store for PostgresStore {
     }
 
     async fn insert_access_log(&self, entry: &NewAccessLog) -> Result<(), StoreError> {
-        let key = KeyCols::of(&entry.key);
+        let key = KeyCols::unscoped(&entry.key);
         self.execute(
             sqlx::query(sql::INSERT_ACCESS_LOG)
                 .bind(key.ip)
@@ -448,7 +435,7 @@ impl Store for PostgresStore {
         entry: &NewFailureLog,
         per_user_limit: u32,
     ) -> Result<(), StoreError> {
-        let key = KeyCols::of(&entry.key);
+        let key = KeyCols::unscoped(&entry.key);
         let mut tx = self.pool.begin().await.map_err(map_sqlx)?;
         sqlx::query(sql::INSERT_FAILURE_LOG)
             .bind(key.ip)

@@ -3,25 +3,26 @@
 use crate::common::alternative_sql;
 
 /// Per alternative: live failures and the last failure. `$1`: threshold
-/// (NULL = nothing expires), then the alternative's values. The time
-/// condition is a range on the alternative's index (migration 0003): only
-/// live records are read.
+/// (NULL = nothing expires), `$2` the scope, then the alternative's values.
+/// The scope and values are equalities and the time a range on the
+/// alternative's index (migration 0005): only live records of the scope
+/// are read.
 pub(super) const COUNT: [&str; 7] = alternative_sql!(
     "SELECT COALESCE(SUM(failures_since_start), 0)::BIGINT, MAX(attempt_time) FROM axes_accessattempt \
-     WHERE attempt_time > COALESCE($1::TIMESTAMPTZ, '-infinity') AND ",
-    "$2",
+     WHERE attempt_time > COALESCE($1::TIMESTAMPTZ, '-infinity') AND scope = $2 AND ",
     "$3",
-    "$4"
+    "$4",
+    "$5"
 );
 
 /// Per alternative: the newest live record, as [`crate::common::Newest`].
 /// Binds as [`COUNT`].
 pub(super) const NEWEST: [&str; 7] = alternative_sql!(
     "SELECT id, ip_address, username, user_agent FROM axes_accessattempt \
-     WHERE attempt_time > COALESCE($1::TIMESTAMPTZ, '-infinity') AND ",
-    "$2",
+     WHERE attempt_time > COALESCE($1::TIMESTAMPTZ, '-infinity') AND scope = $2 AND ",
     "$3",
     "$4",
+    "$5",
     " ORDER BY attempt_time DESC LIMIT 1"
 );
 
@@ -31,22 +32,26 @@ pub(super) const REFRESH: &str = "UPDATE axes_accessattempt \
     SET failures_since_start = failures_since_start + 1, failure_serial = failure_serial + 1, \
     attempt_time = GREATEST(attempt_time, $2) WHERE id = $1";
 
-/// Per alternative: delete the matching records.
-pub(super) const DELETE_MATCHING: [&str; 7] =
-    alternative_sql!("DELETE FROM axes_accessattempt WHERE ", "$1", "$2", "$3");
+/// Per alternative: delete the matching records of the scope (`$1`).
+pub(super) const DELETE_MATCHING: [&str; 7] = alternative_sql!(
+    "DELETE FROM axes_accessattempt WHERE scope = $1 AND ",
+    "$2",
+    "$3",
+    "$4"
+);
 
 /// The record's time before a reservation's upsert, locking the record for
-/// the rest of the transaction. `$1..$3`: the key.
+/// the rest of the transaction. `$1..$3`: the key, `$4` its scope.
 pub(super) const OWN_TIME: &str = "SELECT attempt_time FROM axes_accessattempt \
-    WHERE ip_address = $1 AND username = $2 AND user_agent = $3 FOR UPDATE";
+    WHERE ip_address = $1 AND username = $2 AND user_agent = $3 AND scope = $4 FOR UPDATE";
 
 /// Adds one failure; an expired record (`attempt_time <= $9`) restarts at one,
-/// as a new generation. Every failure gets the next serial. Returns the
-/// record as [`crate::common::Upserted`].
+/// as a new generation. Every failure gets the next serial. `$10`: the
+/// scope. Returns the record as [`crate::common::Upserted`].
 pub(super) const UPSERT: &str = "INSERT INTO axes_accessattempt \
-    (ip_address, username, user_agent, http_accept, path_info, get_data, post_data, failures_since_start, attempt_time, generation, failure_serial) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, 0, 1) \
-    ON CONFLICT (username, ip_address, user_agent) DO UPDATE SET \
+    (ip_address, username, user_agent, http_accept, path_info, get_data, post_data, failures_since_start, attempt_time, generation, failure_serial, scope) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, 0, 1, $10) \
+    ON CONFLICT (scope, username, ip_address, user_agent) DO UPDATE SET \
     generation = CASE WHEN $9::TIMESTAMPTZ IS NOT NULL AND axes_accessattempt.attempt_time <= $9 \
         THEN axes_accessattempt.generation + 1 ELSE axes_accessattempt.generation END, \
     failures_since_start = CASE WHEN $9::TIMESTAMPTZ IS NOT NULL AND axes_accessattempt.attempt_time <= $9 THEN 1 \
@@ -57,22 +62,23 @@ pub(super) const UPSERT: &str = "INSERT INTO axes_accessattempt \
     get_data = EXCLUDED.get_data, post_data = EXCLUDED.post_data \
     RETURNING id, generation, failure_serial, failures_since_start::BIGINT, attempt_time";
 
-/// A give-back: takes one failure off the record of the key (`$3..$5`) if it
-/// is still the generation the token names (`$1` id, `$2` generation), and
-/// puts its time back to `$6` (the time before the reservation; NULL: keep
-/// it) when no failure was counted since (serial still `$7`, time still
-/// `$8`).
+/// A give-back: takes one failure off the record of the key (`$3..$5`, in
+/// the scope `$9`) if it is still the generation the token names (`$1` id,
+/// `$2` generation), and puts its time back to `$6` (the time before the
+/// reservation; NULL: keep it) when no failure was counted since (serial
+/// still `$7`, time still `$8`).
 pub(super) const GIVE_BACK: &str = "UPDATE axes_accessattempt \
     SET failures_since_start = failures_since_start - 1, \
     attempt_time = CASE WHEN $6::TIMESTAMPTZ IS NOT NULL AND failure_serial = $7 AND attempt_time = $8 \
         THEN $6 ELSE attempt_time END \
     WHERE id = $1 AND generation = $2 AND ip_address = $3 AND username = $4 AND user_agent = $5 \
-    AND failures_since_start > 0";
+    AND scope = $9 AND failures_since_start > 0";
 
 /// Then deletes it if that left it empty.
 pub(super) const DELETE_EMPTY: &str = "DELETE FROM axes_accessattempt \
     WHERE id = $1 AND generation = $2 AND failures_since_start <= 0";
 
+/// Every scope.
 pub(super) const RESET: &str = "DELETE FROM axes_accessattempt \
     WHERE ($1::TEXT IS NULL OR ip_address = $1) AND ($2::TEXT IS NULL OR username = $2)";
 
@@ -102,7 +108,7 @@ macro_rules! filter {
 /// tuples of `rows.rs`.
 macro_rules! attempt_columns {
     () => {
-        "id, username, ip_address, user_agent, http_accept, path_info, get_data, post_data, failures_since_start::BIGINT, attempt_time"
+        "id, scope, username, ip_address, user_agent, http_accept, path_info, get_data, post_data, failures_since_start::BIGINT, attempt_time"
     };
 }
 

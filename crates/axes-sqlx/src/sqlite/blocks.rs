@@ -5,12 +5,10 @@
 use super::{SqliteStore, dec, enc, writer};
 use crate::blocks::{LOOKUP_KEYS, lookup_keys, refusing};
 
-/// The blocks of both kinds on the candidate keys `?1..?7`, by the unique
-/// key (`axes_blocks_key`).
-pub(crate) const LOOKUP_BLOCKS: &str = crate::blocks::block_select!(
-    "until",
-    "kind IN ('manual', 'lockout') AND target_key IN (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-);
+/// The blocks on the candidate keys `?1..?7`, by the unique key
+/// (`axes_blocks_key`): `[both kinds, manual only]`.
+pub(crate) const LOOKUP_BLOCKS: [&str; 2] =
+    crate::blocks::lookup_blocks!("until", "(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
 
 const LOCKOUT_ROW: &str =
     crate::blocks::block_select!("until", "kind = 'lockout' AND target_key = ?1");
@@ -114,11 +112,13 @@ impl SqliteStore {
 pub(super) fn refusing_block_on(
     c: &rusqlite::Connection,
     targets: &[BlockTarget],
+    manual_only: bool,
     now: DateTime<Utc>,
 ) -> Result<Option<Block>, StoreError> {
     let mut found = Vec::new();
+    let sql = LOOKUP_BLOCKS[usize::from(manual_only)];
     for keys in lookup_keys(targets) {
-        let mut statement = c.prepare_cached(LOOKUP_BLOCKS).map_err(writer::map)?;
+        let mut statement = c.prepare_cached(sql).map_err(writer::map)?;
         let rows = statement
             .query_map(rusqlite::params_from_iter(&keys[..LOOKUP_KEYS]), |row| {
                 Ok((

@@ -14,8 +14,8 @@ use async_trait::async_trait;
 use axes_core::error::StoreError;
 use axes_core::parameters::LockoutParameters;
 use axes_core::store::{
-    AccessLogRecord, AlternativeCount, AttemptRecord, FailureLogRecord, FailureQuery, Failures,
-    ListQuery, NewAccessLog, NewFailureLog, Order, Page, RecordKey, Reservation, ReservationToken,
+    AccessLogRecord, AttemptRecord, FailureLogRecord, FailureQuery, Failures, ListQuery,
+    NewAccessLog, NewFailureLog, Order, Page, RecordKey, Reservation, ReservationToken,
     ReserveOutcome, ResetFilter, Store,
 };
 use chrono::{DateTime, Utc};
@@ -27,8 +27,8 @@ use sqlx::{Sqlite, Transaction};
 use tokio::sync::{Mutex, MutexGuard};
 
 use crate::common::{
-    self, ACCEPT_LEN, DATA_LEN, KeyCols, PATH_LEN, SESSION_HASH_LEN, alt_index, clip, like_pattern,
-    micros, paging, parse_id, parse_ids, threshold,
+    self, ACCEPT_LEN, DATA_LEN, KeyCols, PATH_LEN, SESSION_HASH_LEN, clip, like_pattern, micros,
+    paging, parse_id, parse_ids, threshold,
 };
 use crate::error::{map_migrate, map_sqlx};
 use crate::rows::{self, AccessLogRow, AttemptRow, FailureLogRow};
@@ -37,7 +37,22 @@ use crate::{ConnectOptions, migrate};
 /// The statement counting the alternative `alt` (for query-plan tests).
 #[cfg(feature = "testing")]
 pub(crate) fn count_statement(alt: &axes_core::parameters::Alternative) -> &'static str {
-    sql::COUNT[alt_index(alt)]
+    sql::COUNT[common::alt_index(alt)]
+}
+
+/// For query-plan tests: the reset of attempts, their listing (newest
+/// first) and its count, as run for a filter on `ip_address` and
+/// `username`.
+#[cfg(feature = "testing")]
+pub(crate) fn admin_statements(
+    ip_address: Option<&str>,
+    username: Option<&str>,
+) -> [&'static str; 3] {
+    [
+        sql::by_filter(&sql::RESET, ip_address, username),
+        sql::by_filter(&sql::LIST_ATTEMPTS, ip_address, username)[0],
+        sql::by_filter(&sql::COUNT_ATTEMPTS, ip_address, username),
+    ]
 }
 
 static MIGRATOR: LazyLock<Migrator> = LazyLock::new(|| migrate::migrator(migrate::SQLITE));
@@ -275,8 +290,8 @@ impl SqliteStore {
 
     async fn list<R, T>(
         &self,
-        sql: &'static [&'static str; 2],
-        count_sql: &'static str,
+        sql: &'static [[&'static str; 2]; 4],
+        count_sql: &'static [&'static str; 4],
         query: &ListQuery,
         convert: impl Fn(R) -> Result<T, StoreError>,
     ) -> Result<Page<T>, StoreError>
@@ -287,6 +302,9 @@ impl SqliteStore {
         let since = query.since.map(micros).map(enc);
         let until = query.until.map(micros).map(enc);
         let (limit, offset) = paging(query.bounded_limit(), query.offset);
+        let (ip, username) = (query.ip_address.as_deref(), query.username.as_deref());
+        let count_sql = sql::by_filter(count_sql, ip, username);
+        let sql = sql::by_filter(sql, ip, username);
         let sql = match query.order {
             Order::NewestFirst => sql[0],
             Order::OldestFirst => sql[1],
@@ -332,28 +350,9 @@ impl WriteTx<'_> {
 
 type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments>;
 
-/// Counts each alternative's live failures.
-async fn count_alternatives(
-    conn: &mut sqlx::SqliteConnection,
-    key: &KeyCols<'_>,
-    parameters: &LockoutParameters,
-    threshold: Option<i64>,
-) -> Result<Vec<AlternativeCount>, StoreError> {
-    let mut out = Vec::with_capacity(parameters.alternatives().len());
-    for alt in parameters.alternatives() {
-        let mut q =
-            sqlx::query_as::<_, (i64, Option<i64>)>(sql::COUNT[alt_index(alt)]).bind(threshold);
-        for v in key.values(alt) {
-            q = q.bind(v);
-        }
-        let (failures, last) = q.fetch_one(&mut *conn).await.map_err(map_sqlx)?;
-        out.push(AlternativeCount {
-            failures: common::count(failures)?,
-            last_failure: last.map(dec).transpose()?,
-        });
-    }
-    Ok(out)
-}
+common::count_alternatives_fn!(sqlx::SqliteConnection, Option<i64>, i64, dec);
+
+common::delete_matching_fn!(sqlx::SqliteConnection);
 
 common::refresh_locking_fn!(
     sqlx::SqliteConnection,
@@ -395,10 +394,11 @@ impl Store for SqliteStore {
     }
 
     async fn failures(&self, query: &FailureQuery<'_>) -> Result<Failures, StoreError> {
-        let key = KeyCols::of(query.key);
+        let key = KeyCols::of(query.key)?;
         let threshold = threshold(micros(query.now), query.window).map(enc);
         let mut conn = self.pool.acquire().await.map_err(map_sqlx)?;
-        let block = blocks::refusing_block(&mut conn, query.blocks, query.now).await?;
+        let block =
+            blocks::refusing_block(&mut conn, query.blocks, query.manual_only, query.now).await?;
         let per_alternative =
             count_alternatives(&mut conn, &key, query.parameters, threshold).await?;
         Ok(Failures {
@@ -411,11 +411,13 @@ impl Store for SqliteStore {
         if let Some(committer) = &self.committer {
             return committer.reserve(r).await;
         }
-        let key = KeyCols::of(r.key);
+        let key = KeyCols::of(r.key)?;
         let now = micros(r.now);
         let threshold = threshold(now, r.window).map(enc);
         let mut w = self.begin_write().await?;
-        if let Some(block) = blocks::refusing_block(&mut w.tx, r.blocks, r.now).await? {
+        if let Some(block) =
+            blocks::refusing_block(&mut w.tx, r.blocks, r.manual_only, r.now).await?
+        {
             w.commit().await?;
             return Ok(crate::blocks::blocked(block));
         }
@@ -429,6 +431,7 @@ impl Store for SqliteStore {
             .bind(key.ip)
             .bind(key.username)
             .bind(key.user_agent)
+            .bind(key.scope)
             .fetch_optional(&mut *w.tx)
             .await
             .map_err(map_sqlx)?;
@@ -456,6 +459,7 @@ impl Store for SqliteStore {
                 .bind(clip(&r.details.post_data, DATA_LEN))
                 .bind(enc(now))
                 .bind(threshold)
+                .bind(key.scope)
                 .fetch_one(&mut *w.tx)
                 .await
                 .map_err(map_sqlx)?;
@@ -480,7 +484,7 @@ impl Store for SqliteStore {
         // Usually the record holds just the given-back failure: one delete.
         // Each statement is atomic on its own; no transaction is needed (a
         // record left at zero by a race between processes counts nothing).
-        let key = KeyCols::of(key);
+        let key = KeyCols::of(key)?;
         let statement = |sql: &'static str| {
             sqlx::query(sql)
                 .bind(id)
@@ -488,6 +492,7 @@ impl Store for SqliteStore {
                 .bind(key.ip)
                 .bind(key.username)
                 .bind(key.user_agent)
+                .bind(key.scope)
         };
         if self.execute(statement(sql::DELETE_LAST)).await? == 0 {
             let previous = token.previous_time.map(micros).map(enc);
@@ -507,29 +512,22 @@ impl Store for SqliteStore {
         key: &RecordKey,
         parameters: &LockoutParameters,
     ) -> Result<u64, StoreError> {
-        let key = KeyCols::of(key);
+        let key = KeyCols::of(key)?;
         let mut w = self.begin_write().await?;
-        let mut n = 0;
-        for alt in parameters.alternatives() {
-            let mut q = sqlx::query(sql::DELETE_MATCHING[alt_index(alt)]);
-            for v in key.values(alt) {
-                q = q.bind(v);
-            }
-            n += q
-                .execute(&mut *w.tx)
-                .await
-                .map_err(map_sqlx)?
-                .rows_affected();
-        }
+        let n = delete_matching(&mut w.tx, &key, parameters).await?;
         w.commit().await?;
         Ok(n)
     }
 
     async fn reset(&self, filter: &ResetFilter) -> Result<u64, StoreError> {
         self.execute(
-            sqlx::query(sql::RESET)
-                .bind(filter.ip_address.as_deref())
-                .bind(filter.username.as_deref()),
+            sqlx::query(sql::by_filter(
+                &sql::RESET,
+                filter.ip_address.as_deref(),
+                filter.username.as_deref(),
+            ))
+            .bind(filter.ip_address.as_deref())
+            .bind(filter.username.as_deref()),
         )
         .await
     }
@@ -542,7 +540,7 @@ impl Store for SqliteStore {
     async fn list_attempts(&self, query: &ListQuery) -> Result<Page<AttemptRecord>, StoreError> {
         self.list(
             &sql::LIST_ATTEMPTS,
-            sql::COUNT_ATTEMPTS,
+            &sql::COUNT_ATTEMPTS,
             query,
             |r: AttemptRow<i64>| rows::attempt(r, dec),
         )
@@ -557,7 +555,7 @@ impl Store for SqliteStore {
     }
 
     async fn insert_access_log(&self, entry: &NewAccessLog) -> Result<(), StoreError> {
-        let key = KeyCols::of(&entry.key);
+        let key = KeyCols::unscoped(&entry.key);
         self.execute(
             sqlx::query(sql::INSERT_ACCESS_LOG)
                 .bind(key.ip)
@@ -592,7 +590,7 @@ impl Store for SqliteStore {
         entry: &NewFailureLog,
         per_user_limit: u32,
     ) -> Result<(), StoreError> {
-        let key = KeyCols::of(&entry.key);
+        let key = KeyCols::unscoped(&entry.key);
         let mut w = self.begin_write().await?;
         sqlx::query(sql::INSERT_FAILURE_LOG)
             .bind(key.ip)
@@ -644,7 +642,7 @@ impl Store for SqliteStore {
     ) -> Result<Page<AccessLogRecord>, StoreError> {
         self.list(
             &sql::LIST_ACCESS_LOGS,
-            sql::COUNT_ACCESS_LOGS,
+            &sql::COUNT_ACCESS_LOGS,
             query,
             |r: AccessLogRow<i64>| rows::access_log(r, dec),
         )
@@ -657,7 +655,7 @@ impl Store for SqliteStore {
     ) -> Result<Page<FailureLogRecord>, StoreError> {
         self.list(
             &sql::LIST_FAILURE_LOGS,
-            sql::COUNT_FAILURE_LOGS,
+            &sql::COUNT_FAILURE_LOGS,
             query,
             |r: FailureLogRow<i64>| rows::failure_log(r, dec),
         )

@@ -3,25 +3,26 @@
 use crate::common::alternative_sql;
 
 /// Per alternative: live failures and the last failure. `?1`: threshold
-/// (NULL = nothing expires), then the alternative's values. The time
-/// condition is a range on the alternative's index (migration 0003): only
-/// live records are read.
+/// (NULL = nothing expires), `?2` the scope, then the alternative's values.
+/// The scope and values are equalities and the time a range on the
+/// alternative's index (migration 0005): only live records of the scope
+/// are read.
 pub(super) const COUNT: [&str; 7] = alternative_sql!(
     "SELECT COALESCE(SUM(failures_since_start), 0), MAX(attempt_time) FROM axes_accessattempt \
-     WHERE attempt_time > COALESCE(?1, -9223372036854775808) AND ",
-    "?2",
+     WHERE attempt_time > COALESCE(?1, -9223372036854775808) AND scope = ?2 AND ",
     "?3",
-    "?4"
+    "?4",
+    "?5"
 );
 
 /// Per alternative: the newest live record, as [`crate::common::Newest`].
 /// Binds as [`COUNT`].
 pub(super) const NEWEST: [&str; 7] = alternative_sql!(
     "SELECT id, ip_address, username, user_agent FROM axes_accessattempt \
-     WHERE attempt_time > COALESCE(?1, -9223372036854775808) AND ",
-    "?2",
+     WHERE attempt_time > COALESCE(?1, -9223372036854775808) AND scope = ?2 AND ",
     "?3",
     "?4",
+    "?5",
     " ORDER BY attempt_time DESC LIMIT 1"
 );
 
@@ -31,21 +32,26 @@ pub(super) const REFRESH: &str = "UPDATE axes_accessattempt \
     SET failures_since_start = failures_since_start + 1, failure_serial = failure_serial + 1, \
     attempt_time = MAX(attempt_time, ?2) WHERE id = ?1";
 
-/// Per alternative: delete the matching records.
-pub(super) const DELETE_MATCHING: [&str; 7] =
-    alternative_sql!("DELETE FROM axes_accessattempt WHERE ", "?1", "?2", "?3");
+/// Per alternative: delete the matching records of the scope (`?1`).
+pub(super) const DELETE_MATCHING: [&str; 7] = alternative_sql!(
+    "DELETE FROM axes_accessattempt WHERE scope = ?1 AND ",
+    "?2",
+    "?3",
+    "?4"
+);
 
-/// The record's time before a reservation's upsert. `?1..?3`: the key.
+/// The record's time before a reservation's upsert. `?1..?3`: the key, `?4`
+/// its scope.
 pub(super) const OWN_TIME: &str = "SELECT attempt_time FROM axes_accessattempt \
-    WHERE ip_address = ?1 AND username = ?2 AND user_agent = ?3";
+    WHERE ip_address = ?1 AND username = ?2 AND user_agent = ?3 AND scope = ?4";
 
 /// Adds one failure; an expired record (`attempt_time <= ?9`) restarts at one,
-/// as a new generation. Every failure gets the next serial. Returns the
-/// record as [`crate::common::Upserted`].
+/// as a new generation. Every failure gets the next serial. `?10`: the
+/// scope. Returns the record as [`crate::common::Upserted`].
 pub(super) const UPSERT: &str = "INSERT INTO axes_accessattempt \
-    (ip_address, username, user_agent, http_accept, path_info, get_data, post_data, failures_since_start, attempt_time, generation, failure_serial) \
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, 0, 1) \
-    ON CONFLICT (username, ip_address, user_agent) DO UPDATE SET \
+    (ip_address, username, user_agent, http_accept, path_info, get_data, post_data, failures_since_start, attempt_time, generation, failure_serial, scope) \
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, 0, 1, ?10) \
+    ON CONFLICT (scope, username, ip_address, user_agent) DO UPDATE SET \
     generation = CASE WHEN ?9 IS NOT NULL AND axes_accessattempt.attempt_time <= ?9 \
         THEN axes_accessattempt.generation + 1 ELSE axes_accessattempt.generation END, \
     failures_since_start = CASE WHEN ?9 IS NOT NULL AND axes_accessattempt.attempt_time <= ?9 THEN 1 \
@@ -57,25 +63,59 @@ pub(super) const UPSERT: &str = "INSERT INTO axes_accessattempt \
     RETURNING id, generation, failure_serial, failures_since_start, attempt_time";
 
 /// Giving back the last failure of a record deletes it, when the record of
-/// the key (`?3..?5`) is still the generation the token names (`?1` id, `?2`
-/// generation).
+/// the key (`?3..?5`, in the scope `?6`) is still the generation the token
+/// names (`?1` id, `?2` generation).
 pub(super) const DELETE_LAST: &str = "DELETE FROM axes_accessattempt \
     WHERE id = ?1 AND generation = ?2 AND ip_address = ?3 AND username = ?4 AND user_agent = ?5 \
-    AND failures_since_start <= 1";
+    AND scope = ?6 AND failures_since_start <= 1";
 
-/// Otherwise takes one failure off it, and puts its time back to `?6` (the
+/// Otherwise takes one failure off it, and puts its time back to `?7` (the
 /// time before the reservation; NULL: keep it) when no failure was counted
-/// since (serial still `?7`, time still `?8`). Binds as [`DELETE_LAST`]
+/// since (serial still `?8`, time still `?9`). Binds as [`DELETE_LAST`]
 /// first.
 pub(super) const GIVE_BACK: &str = "UPDATE axes_accessattempt \
     SET failures_since_start = failures_since_start - 1, \
-    attempt_time = CASE WHEN ?6 IS NOT NULL AND failure_serial = ?7 AND attempt_time = ?8 \
-        THEN ?6 ELSE attempt_time END \
+    attempt_time = CASE WHEN ?7 IS NOT NULL AND failure_serial = ?8 AND attempt_time = ?9 \
+        THEN ?7 ELSE attempt_time END \
     WHERE id = ?1 AND generation = ?2 AND ip_address = ?3 AND username = ?4 AND user_agent = ?5 \
-    AND failures_since_start > 0";
+    AND scope = ?6 AND failures_since_start > 0";
 
-pub(super) const RESET: &str = "DELETE FROM axes_accessattempt \
-    WHERE (?1 IS NULL OR ip_address = ?1) AND (?2 IS NULL OR username = ?2)";
+/// The conditions on the address (`?1`) and the username (`?2`) of a reset
+/// or a listing, one statement per combination given, as indexed by
+/// [`by_filter`] (made by `each_filter!`): SQLite plans a statement once, without its values, and
+/// reads no index for `(?1 IS NULL OR ip_address = ?1)`. A condition left
+/// out is `?n IS NULL` (the value bound is NULL), so every variant binds
+/// alike; a given one is an equality the indexes of migration 0005 lead
+/// with.
+macro_rules! each_filter {
+    ($m:ident!($($args:tt)*)) => {
+        [
+            $m!($($args)* "?1 IS NULL AND ?2 IS NULL"),
+            $m!($($args)* "ip_address = ?1 AND ?2 IS NULL"),
+            $m!($($args)* "?1 IS NULL AND username = ?2"),
+            $m!($($args)* "ip_address = ?1 AND username = ?2"),
+        ]
+    };
+}
+
+/// The statement of `each_filter!` for a filter on `ip_address` and
+/// `username` (each given or not).
+pub(super) fn by_filter<T: Copy>(
+    statements: &[T; 4],
+    ip_address: Option<&str>,
+    username: Option<&str>,
+) -> T {
+    statements[usize::from(ip_address.is_some()) | (usize::from(username.is_some()) << 1)]
+}
+
+macro_rules! reset {
+    ($filter:literal) => {
+        concat!("DELETE FROM axes_accessattempt WHERE ", $filter)
+    };
+}
+
+/// Every scope; by [`by_filter`].
+pub(super) const RESET: [&str; 4] = each_filter!(reset!());
 
 pub(super) const PURGE: &str = "DELETE FROM axes_accessattempt WHERE attempt_time <= ?1";
 
@@ -83,13 +123,16 @@ pub(super) const DELETE_ATTEMPT: &str = "DELETE FROM axes_accessattempt WHERE id
 pub(super) const DELETE_ACCESS_LOG: &str = "DELETE FROM axes_accesslog WHERE id = ?1";
 pub(super) const DELETE_FAILURE_LOG: &str = "DELETE FROM axes_accessfailurelog WHERE id = ?1";
 
-/// Listing filter: ?1 ip, ?2 username, ?3 search pattern, ?4 since, ?5 until.
+/// Listing filter: ?1 ip, ?2 username (`$by`, one of [`by_filter`]), ?3
+/// search pattern, ?4 since, ?5 until.
 macro_rules! filter {
-    () => {
-        "(?1 IS NULL OR ip_address = ?1) AND (?2 IS NULL OR username = ?2) \
-         AND (?3 IS NULL OR LOWER(username) LIKE ?3 ESCAPE '!' OR LOWER(ip_address) LIKE ?3 ESCAPE '!' \
+    ($by:literal) => {
+        concat!(
+            $by,
+            " AND (?3 IS NULL OR LOWER(username) LIKE ?3 ESCAPE '!' OR LOWER(ip_address) LIKE ?3 ESCAPE '!' \
               OR LOWER(user_agent) LIKE ?3 ESCAPE '!') \
          AND (?4 IS NULL OR attempt_time >= ?4) AND (?5 IS NULL OR attempt_time < ?5)"
+        )
     };
 }
 
@@ -97,7 +140,7 @@ macro_rules! filter {
 /// tuples of `rows.rs`.
 macro_rules! attempt_columns {
     () => {
-        "id, username, ip_address, user_agent, http_accept, path_info, get_data, post_data, failures_since_start, attempt_time"
+        "id, scope, username, ip_address, user_agent, http_accept, path_info, get_data, post_data, failures_since_start, attempt_time"
     };
 }
 
@@ -115,7 +158,7 @@ macro_rules! failure_log_columns {
 
 /// A listing: ?6 limit, ?7 offset; `[newest first, oldest first]`.
 macro_rules! listing {
-    ($columns:expr, $table:literal) => {
+    ($columns:expr, $table:literal, $by:literal) => {
         [
             concat!(
                 "SELECT ",
@@ -123,7 +166,7 @@ macro_rules! listing {
                 " FROM ",
                 $table,
                 " WHERE ",
-                filter!(),
+                filter!($by),
                 " ORDER BY attempt_time DESC, id DESC LIMIT ?6 OFFSET ?7"
             ),
             concat!(
@@ -132,27 +175,33 @@ macro_rules! listing {
                 " FROM ",
                 $table,
                 " WHERE ",
-                filter!(),
+                filter!($by),
                 " ORDER BY attempt_time ASC, id ASC LIMIT ?6 OFFSET ?7"
             ),
         ]
     };
 }
 
-pub(super) const LIST_ATTEMPTS: [&str; 2] = listing!(attempt_columns!(), "axes_accessattempt");
-pub(super) const COUNT_ATTEMPTS: &str =
-    concat!("SELECT COUNT(*) FROM axes_accessattempt WHERE ", filter!());
+/// The number of rows of a listing.
+macro_rules! count_rows {
+    ($table:literal, $by:literal) => {
+        concat!("SELECT COUNT(*) FROM ", $table, " WHERE ", filter!($by))
+    };
+}
 
-pub(super) const LIST_ACCESS_LOGS: [&str; 2] = listing!(access_log_columns!(), "axes_accesslog");
-pub(super) const COUNT_ACCESS_LOGS: &str =
-    concat!("SELECT COUNT(*) FROM axes_accesslog WHERE ", filter!());
+/// Listings and their counts, by [`by_filter`].
+pub(super) const LIST_ATTEMPTS: [[&str; 2]; 4] =
+    each_filter!(listing!(attempt_columns!(), "axes_accessattempt",));
+pub(super) const COUNT_ATTEMPTS: [&str; 4] = each_filter!(count_rows!("axes_accessattempt",));
 
-pub(super) const LIST_FAILURE_LOGS: [&str; 2] =
-    listing!(failure_log_columns!(), "axes_accessfailurelog");
-pub(super) const COUNT_FAILURE_LOGS: &str = concat!(
-    "SELECT COUNT(*) FROM axes_accessfailurelog WHERE ",
-    filter!()
-);
+pub(super) const LIST_ACCESS_LOGS: [[&str; 2]; 4] =
+    each_filter!(listing!(access_log_columns!(), "axes_accesslog",));
+pub(super) const COUNT_ACCESS_LOGS: [&str; 4] = each_filter!(count_rows!("axes_accesslog",));
+
+pub(super) const LIST_FAILURE_LOGS: [[&str; 2]; 4] =
+    each_filter!(listing!(failure_log_columns!(), "axes_accessfailurelog",));
+pub(super) const COUNT_FAILURE_LOGS: [&str; 4] =
+    each_filter!(count_rows!("axes_accessfailurelog",));
 
 /// Look-ups by id, with the listing's columns.
 pub(super) const GET_ATTEMPT: &str = concat!(
@@ -197,3 +246,20 @@ pub(super) const RESET_FAILURE_LOGS: [&str; 2] = [
     "DELETE FROM axes_accessfailurelog WHERE attempt_time <= ?1",
     "DELETE FROM axes_accessfailurelog",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_filter_condition_matches_what_is_given() {
+        assert!(by_filter(&RESET, None, None).ends_with("?1 IS NULL AND ?2 IS NULL"));
+        assert!(by_filter(&RESET, Some("a"), None).ends_with("ip_address = ?1 AND ?2 IS NULL"));
+        assert!(by_filter(&RESET, None, Some("u")).ends_with("?1 IS NULL AND username = ?2"));
+        let both = by_filter(&COUNT_ATTEMPTS, Some("a"), Some("u"));
+        assert!(both.contains("WHERE ip_address = ?1 AND username = ?2 AND (?3"));
+        let list = by_filter(&LIST_FAILURE_LOGS, None, Some("u"));
+        assert!(list[1].contains("axes_accessfailurelog WHERE ?1 IS NULL AND username = ?2 AND"));
+        assert!(list[1].ends_with("ORDER BY attempt_time ASC, id ASC LIMIT ?6 OFFSET ?7"));
+    }
+}

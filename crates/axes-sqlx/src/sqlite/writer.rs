@@ -55,6 +55,8 @@ enum Work {
         now: DateTime<Utc>,
         /// Candidate block targets (empty: no look-up).
         blocks: Vec<BlockTarget>,
+        /// Only manual blocks refuse.
+        manual_only: bool,
     },
     Release {
         key: RecordKey,
@@ -120,6 +122,9 @@ impl Writer {
     }
 
     pub(super) async fn reserve(&self, r: &Reservation<'_>) -> Result<ReserveOutcome, StoreError> {
+        // A bad key is refused here, not inside a group (whose failure
+        // would run every job of the group again alone).
+        common::scope(r.key)?;
         let work = Work::Reserve {
             key: r.key.clone(),
             details: r.details.clone(),
@@ -129,6 +134,7 @@ impl Writer {
             count_when_locked: r.count_when_locked,
             now: r.now,
             blocks: r.blocks.to_vec(),
+            manual_only: r.manual_only,
         };
         match self.submit(work).await? {
             Done::Reserved(out) => Ok(*out),
@@ -141,6 +147,7 @@ impl Writer {
         key: &RecordKey,
         token: &ReservationToken,
     ) -> Result<(), StoreError> {
+        common::scope(key)?;
         let work = Work::Release {
             key: key.clone(),
             token: token.clone(),
@@ -280,8 +287,9 @@ fn count_alternatives(
     for alt in parameters.alternatives() {
         let mut statement = c.prepare_cached(sql::COUNT[alt_index(alt)]).map_err(map)?;
         let values = key.values(alt);
-        let mut binds: Vec<&dyn ToSql> = Vec::with_capacity(4);
+        let mut binds: Vec<&dyn ToSql> = Vec::with_capacity(5);
         binds.push(&threshold);
+        binds.push(&key.scope);
         binds.extend(values.iter().map(|v| v as &dyn ToSql));
         let (failures, last): (i64, Option<i64>) = statement
             .query_row(&binds[..], |row| Ok((row.get(0)?, row.get(1)?)))
@@ -305,14 +313,15 @@ fn reserve(c: &Connection, work: &Work) -> Result<ReserveOutcome, StoreError> {
         count_when_locked,
         now,
         blocks,
+        manual_only,
     } = work
     else {
         return Err(StoreError::Corrupt("not a reservation".into()));
     };
-    if let Some(block) = super::blocks::refusing_block_on(c, blocks, *now)? {
+    let key = KeyCols::of(key)?;
+    if let Some(block) = super::blocks::refusing_block_on(c, blocks, *manual_only, *now)? {
         return Ok(crate::blocks::blocked(block));
     }
-    let key = KeyCols::of(key);
     let now = micros(*now);
     let threshold = threshold(now, *window).map(enc);
     let counts = count_alternatives(c, &key, parameters, threshold)?;
@@ -323,9 +332,10 @@ fn reserve(c: &Connection, work: &Work) -> Result<ReserveOutcome, StoreError> {
     let before: Option<i64> = c
         .prepare_cached(sql::OWN_TIME)
         .and_then(|mut s| {
-            s.query_row(params![key.ip, key.username, key.user_agent], |row| {
-                row.get(0)
-            })
+            s.query_row(
+                params![key.ip, key.username, key.user_agent, key.scope],
+                |row| row.get(0),
+            )
             .optional()
         })
         .map_err(map)?;
@@ -354,6 +364,7 @@ fn reserve(c: &Connection, work: &Work) -> Result<ReserveOutcome, StoreError> {
                     clip(&details.post_data, DATA_LEN),
                     enc(now),
                     threshold,
+                    key.scope,
                 ],
                 |row| {
                     Ok((
@@ -397,8 +408,9 @@ fn refresh_locking(
         };
         let mut statement = c.prepare_cached(sql::NEWEST[alt_index(alt)]).map_err(map)?;
         let values = key.values(alt);
-        let mut binds: Vec<&dyn ToSql> = Vec::with_capacity(4);
+        let mut binds: Vec<&dyn ToSql> = Vec::with_capacity(5);
         binds.push(&threshold);
+        binds.push(&key.scope);
         binds.extend(values.iter().map(|v| v as &dyn ToSql));
         let row: Option<common::Newest> = statement
             .query_row(&binds[..], |row| {
@@ -422,7 +434,7 @@ fn release(c: &Connection, key: &RecordKey, token: &ReservationToken) -> Result<
     let Some((id, generation, serial)) = common::token_columns(token) else {
         return Ok(());
     };
-    let key = KeyCols::of(key);
+    let key = KeyCols::of(key)?;
     let deleted = c
         .prepare_cached(sql::DELETE_LAST)
         .and_then(|mut s| {
@@ -431,7 +443,8 @@ fn release(c: &Connection, key: &RecordKey, token: &ReservationToken) -> Result<
                 generation,
                 key.ip,
                 key.username,
-                key.user_agent
+                key.user_agent,
+                key.scope
             ])
         })
         .map_err(map)?;
@@ -445,6 +458,7 @@ fn release(c: &Connection, key: &RecordKey, token: &ReservationToken) -> Result<
                     key.ip,
                     key.username,
                     key.user_agent,
+                    key.scope,
                     previous,
                     serial,
                     enc(micros(token.reserved_at)),

@@ -747,6 +747,35 @@ pub async fn delete_by_id(store: S) {
     assert_eq!(store.delete_failure_logs(&[]).await.unwrap(), 0);
 }
 
+/// A scope longer than a store keeps is an error of every keyed operation,
+/// never cut (two scopes would count together); the longest is kept.
+pub async fn scope_too_long(store: S) {
+    use axes_core::store::MAX_SCOPE_CHARS;
+
+    let mut r = R::new(key(Some("u"), Some("192.0.2.90"), "ua"));
+    r.key.scope = "s".repeat(MAX_SCOPE_CHARS);
+    let token = store.reserve(&r.at(t0())).await.unwrap().token.unwrap();
+    r.key.scope.push('x');
+    let err = store.reserve(&r.at(t0())).await.unwrap_err();
+    assert!(!err.is_outage(), "{err:?}");
+    assert!(err.to_string().contains("scope"), "{err}");
+    let q = FailureQuery {
+        key: &r.key,
+        parameters: &r.parameters,
+        window: None,
+        now: t0(),
+        blocks: &[],
+        manual_only: false,
+    };
+    assert!(store.failures(&q).await.is_err());
+    assert!(store.release(&r.key, &token).await.is_err());
+    assert!(store.clear_client(&r.key, &r.parameters).await.is_err());
+    let page = store.list_attempts(&ListQuery::all()).await.unwrap();
+    assert_eq!(page.total, 1);
+    assert_eq!(page.items[0].key.scope, "s".repeat(MAX_SCOPE_CHARS));
+    assert_eq!(page.items[0].failures, 1);
+}
+
 /// Over-long values are cut to the column sizes instead of failing.
 pub async fn long_values(store: S) {
     let long = "é".repeat(2000);
@@ -889,8 +918,9 @@ pub async fn block_targets_as_stored(store: S) {
     );
 }
 
-/// The statements that take a fresh database back to schema version 3:
-/// no blocks table (migration 0004).
+/// The statements that take a database of schema version 4 back to
+/// version 3: no blocks table (migration 0004). A fresh database is first
+/// taken back to version 4 by its dialect's `UNDO_SCOPES`.
 pub const UNDO_BLOCKS: [&str; 2] = [
     "DROP TABLE axes_blocks",
     "DELETE FROM _axes_migrations WHERE version = 4",
@@ -949,6 +979,98 @@ pub async fn upgraded_to_blocks(store: S, r: R) {
         .unwrap();
     let page = store.list_blocks(None, &ListQuery::all()).await.unwrap();
     assert_eq!(page.total, 2, "{page:?}");
+}
+
+/// The two clients [`before_scopes`] writes.
+fn scopes_clients() -> [R; 2] {
+    let mut by_ip = R::new(old_record_key());
+    by_ip.parameters = by(&[&[Field::IpAddress], &[Field::Username]]);
+    by_ip.limit = Some(3);
+    let mut other = R::new(key(Some("pavel"), Some("192.0.2.80"), "other-agent"));
+    other.parameters = by_ip.parameters.clone();
+    other.limit = Some(3);
+    [by_ip, other]
+}
+
+/// Writes what a database of schema version 4 holds before it is taken
+/// back there: two records of one address (two failures and one), and a
+/// third record deleted (so the id sequence is ahead of the ids). Returns
+/// the listing and the deleted record's id.
+pub async fn before_scopes(store: &S) -> (Vec<axes_core::store::AttemptRecord>, i64) {
+    let [a, b] = scopes_clients();
+    for _ in 0..2 {
+        assert!(store.reserve(&a.at(t0())).await.unwrap().admitted);
+    }
+    assert!(
+        store
+            .reserve(&b.at(t0() + Duration::seconds(1)))
+            .await
+            .unwrap()
+            .admitted
+    );
+    let gone = R::new(key(Some("gone"), Some("198.51.100.99"), ""));
+    store.reserve(&gone.at(t0())).await.unwrap();
+    let page = store.list_attempts(&ListQuery::all()).await.unwrap();
+    let id = page
+        .items
+        .iter()
+        .find(|r| r.key == gone.key)
+        .unwrap()
+        .id
+        .clone();
+    assert_eq!(
+        store
+            .delete_attempts(std::slice::from_ref(&id))
+            .await
+            .unwrap(),
+        1
+    );
+    let listed = store.list_attempts(&ListQuery::all()).await.unwrap().items;
+    (listed, id.parse().unwrap())
+}
+
+/// After a database of schema version 4 (see [`before_scopes`]) was
+/// upgraded by `migrate`: every record is there with its id, the scope
+/// `""`, its count and time; counts are as before; a reservation of the
+/// default scope continues an old record; another scope counts apart; no
+/// id is reused.
+pub async fn upgraded_to_scopes(
+    store: S,
+    (before, deleted): (Vec<axes_core::store::AttemptRecord>, i64),
+) {
+    store.migrate().await.unwrap();
+    let after = store.list_attempts(&ListQuery::all()).await.unwrap().items;
+    assert_eq!(after, before, "records kept, in the scope \"\"");
+    assert!(after.iter().all(|r| r.key.scope.is_empty()));
+    let [a, b] = scopes_clients();
+    assert_eq!(a.failures(&store, t0()).await, vec![3, 2], "ip 3, olga 2");
+    assert_eq!(b.failures(&store, t0()).await, vec![3, 1]);
+    let out = store.reserve(&a.at(t0() + Duration::seconds(2))).await;
+    assert!(!out.unwrap().admitted, "the address is still locked");
+
+    let mut scoped = scopes_clients();
+    scoped[0].key.scope = "rule:ip_address:3/1h".into();
+    let out = store.reserve(&scoped[0].at(t0())).await.unwrap();
+    assert!(out.admitted, "another scope counts apart: {out:?}");
+    assert_eq!(out.failures.max(), 1);
+    let mut b2 = R::new(b.key.clone());
+    b2.limit = None;
+    store
+        .reserve(&b2.at(t0() + Duration::seconds(3)))
+        .await
+        .unwrap();
+
+    let after = store.list_attempts(&ListQuery::all()).await.unwrap().items;
+    assert_eq!(after.len(), 3, "{after:?}");
+    let old_b = before.iter().find(|r| r.key == b.key).unwrap();
+    let new_b = after.iter().find(|r| r.key == b.key).unwrap();
+    assert_eq!((&new_b.id, new_b.failures), (&old_b.id, 2), "continued");
+    let new = after.iter().find(|r| !r.key.scope.is_empty()).unwrap();
+    let new_id: i64 = new.id.parse().unwrap();
+    assert!(
+        new_id > deleted,
+        "ids are never reused: {new_id} after {deleted}"
+    );
 }
 
 /// migrate is idempotent; ping and kind answer.
@@ -1042,7 +1164,7 @@ macro_rules! scenarios {
             concurrent_reserve_is_exact, concurrent_reserve_across_records, window_expiry,
             count_when_locked, locked_client_adds_no_rows, absent_values, alternatives_sum, release, clear_client,
             reset_and_semantics, purge, listing, access_log, failure_log_cap, delete_by_id,
-            long_values, block_targets_as_stored, migrate_twice, time_precision, cancelled_reserve_leaves_no_lock);
+            long_values, scope_too_long, block_targets_as_stored, migrate_twice, time_precision, cancelled_reserve_leaves_no_lock);
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
         #[ignore = "benchmark: cargo test -p axes-sqlx --all-features -- --ignored --nocapture"]
@@ -1064,12 +1186,28 @@ macro_rules! scenarios {
     };
 }
 
+/// Runs the statements `$statements` on one connection of `$pool`, in one
+/// transaction (on SQLite, a connection of the pool that has not seen the
+/// latest schema change would judge a DDL statement by the schema it
+/// knows).
+#[macro_export]
+macro_rules! undo {
+    ($pool:expr, $statements:expr) => {{
+        let mut tx = $pool.begin().await.unwrap();
+        for statement in $statements {
+            sqlx::query(statement).execute(&mut *tx).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+    }};
+}
+
 /// Declares `upgrades_from_the_third_schema`: a database of schema version
-/// 3 (before blocks; `$make` gives a fresh store, `None` to skip) upgrades,
-/// its records stay, and blocks work.
+/// 3 (before blocks; `$make` gives a fresh store, `None` to skip, and
+/// `$undo_scopes` takes it back to version 4) upgrades, its records stay,
+/// and blocks work.
 #[macro_export]
 macro_rules! upgrade_from_schema_three {
-    ($make:expr) => {
+    ($make:expr, $undo_scopes:expr) => {
         #[tokio::test]
         async fn upgrades_from_the_third_schema() {
             let Some(store) = $make.await else {
@@ -1078,10 +1216,34 @@ macro_rules! upgrade_from_schema_three {
             let pool = store.pool().clone();
             let store: common::S = std::sync::Arc::new(store);
             let r = common::before_blocks(&store).await;
-            for statement in common::UNDO_BLOCKS {
-                sqlx::query(statement).execute(&pool).await.unwrap();
-            }
+            $crate::undo!(&pool, $undo_scopes.into_iter().chain(common::UNDO_BLOCKS));
             common::upgraded_to_blocks(store, r).await;
+        }
+    };
+}
+
+/// Declares `upgrades_from_the_fourth_schema`: a database of schema
+/// version 4 (before scopes; `$make` gives a fresh store, `None` to skip,
+/// and `$undo_scopes` takes it back there) upgrades, its records stay with
+/// the scope `""` and count as before, and scopes count apart.
+#[macro_export]
+macro_rules! upgrade_from_schema_four {
+    ($make:expr, $undo_scopes:expr) => {
+        #[tokio::test]
+        async fn upgrades_from_the_fourth_schema() {
+            let Some(store) = $make.await else {
+                return;
+            };
+            let pool = store.pool().clone();
+            let store: common::S = std::sync::Arc::new(store);
+            let before = common::before_scopes(&store).await;
+            $crate::undo!(&pool, $undo_scopes);
+            let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM _axes_migrations")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            assert_eq!(n, 4, "back at schema version 4");
+            common::upgraded_to_scopes(store, before).await;
         }
     };
 }
