@@ -488,7 +488,9 @@ async fn postgres_admin_filters_use_an_index() {
             };
             let plan = q.fetch_all(store.pool()).await.unwrap().join("\n");
             assert!(
-                indexes.iter().any(|i| plan.contains(&format!(" on {i} "))),
+                // "Index Scan using IDX on TABLE" or "Bitmap Index Scan on IDX".
+                indexes.iter().any(|i| plan.contains(&format!(" on {i} "))
+                    || plan.contains(&format!("using {i} "))),
                 "{column}: {sql}: {plan}"
             );
             let cond = plan
