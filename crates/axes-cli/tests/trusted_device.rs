@@ -12,6 +12,7 @@
 
 mod api_support;
 mod demo_support;
+mod process_support;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -453,6 +454,50 @@ mod demo {
                 .unwrap()
                 .issue_device_token("a")
                 .is_some()
+        );
+    }
+}
+
+/// The real `axes demo` binary with `AXES_TRUSTED_DEVICE=true` (and a
+/// `secret_key`, which the engine signs with).
+mod demo_process {
+    use super::process_support::{AxesEnv, PASSWORD, USER, client};
+    use super::*;
+
+    #[tokio::test]
+    async fn axes_demo_keeps_letting_in_the_browser_that_logged_in() {
+        let demo = AxesEnv::new()
+            .set("AXES_HANDLER", "memory")
+            .set("AXES_TRUSTED_DEVICE", "true")
+            .set("AXES_SECRET_KEY", "a secret key for the demo process")
+            .set("AXES_LOCKOUT_PARAMETERS", "username")
+            .set("AXES_TRUSTED_PROXIES", "127.0.0.1/32")
+            .demo("trusted-device");
+        let url = &demo.url;
+        let login = |from: &'static str, password: &'static str, cookie: Option<String>| {
+            let mut req = client()
+                .post(format!("{url}/login"))
+                .header("x-forwarded-for", from)
+                .form(&[("username", USER), ("password", password)]);
+            if let Some(c) = cookie {
+                req = req.header("cookie", c);
+            }
+            async move { req.send().await.unwrap() }
+        };
+        let r = login(ALICE_IP, PASSWORD, None).await;
+        assert_eq!(r.status(), 303);
+        let device = device_pair(&r).unwrap();
+        for _ in 0..3 {
+            login(ATTACKER_IP, "guess", None).await;
+        }
+        assert_eq!(login(ALICE_IP, PASSWORD, None).await.status(), 429);
+        let r = login(ALICE_IP, PASSWORD, Some(device.clone())).await;
+        assert_eq!(r.status(), 303);
+        let token = device.strip_prefix("axes_device=").unwrap();
+        let tampered = format!("axes_device={}", tamper(token));
+        assert_eq!(
+            login(ALICE_IP, PASSWORD, Some(tampered)).await.status(),
+            429
         );
     }
 }
