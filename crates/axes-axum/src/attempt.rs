@@ -150,7 +150,10 @@ impl AxesAttempt {
             Err(lockout) => return Err(AuthRejection::LockedOut(self.lockout_response(lockout))),
         };
         match ticket.run(|| check(username.to_owned())).await {
-            Ok(user) => Ok(user),
+            Ok(user) => {
+                self.trust_device(username);
+                Ok(user)
+            }
             Err(AuthError::LockedOut(lockout)) => {
                 Err(AuthRejection::LockedOut(self.lockout_response(lockout)))
             }
@@ -180,6 +183,18 @@ impl AxesAttempt {
             return parked;
         }
         self.shared.axes.begin(&self.attempt_for(username)).await
+    }
+
+    /// Makes this browser a trusted device of `username` (`trusted_device`):
+    /// the layer sets the `axes_device` cookie on the handler's response
+    /// (see [`crate::device`]). [`authenticate`](Self::authenticate) does it
+    /// when the check accepts; call it after a successful login of your own
+    /// flow ([`begin`](Self::begin) and `Ticket::succeeded`). Nothing
+    /// happens when `trusted_device` is off.
+    pub fn trust_device(&self, username: &str) {
+        if let Some(token) = self.shared.axes.issue_device_token(username) {
+            self.pending.device().put(token);
+        }
     }
 
     /// Records the successful login in the access log (after the session is

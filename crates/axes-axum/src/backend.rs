@@ -11,7 +11,9 @@
 //! ([`CredentialsUsername`]), and that — the name the inner backend checks —
 //! is the one counted and refused, whatever the layer read from the body.
 //!
-//! - right credentials: `Ok(Some(user))`, the slot given back;
+//! - right credentials: `Ok(Some(user))`, the slot given back (and, with
+//!   `trusted_device`, the layer sets the `axes_device` cookie on the
+//!   response: [`crate::device`]);
 //! - wrong credentials: `Ok(None)`, the failure counted;
 //! - locked out (before the check, or by this failure):
 //!   `Err(AxesBackendError::LockedOut)` — answer it with
@@ -178,7 +180,15 @@ where
             Err(lockout) => Err(AuthError::LockedOut(lockout)),
         };
         match result {
-            Ok(user) => Ok(Some(user)),
+            Ok(user) => {
+                // trusted_device: the layer sets the cookie on the response.
+                if let (Some(pending), Some(name)) = (&pending, &attempt.username)
+                    && let Some(token) = self.axes.issue_device_token(name)
+                {
+                    pending.device().put(token);
+                }
+                Ok(Some(user))
+            }
             Err(AuthError::InvalidCredentials) => Ok(None),
             Err(AuthError::LockedOut(l)) => Err(AxesBackendError::LockedOut(l)),
             Err(AuthError::Backend(e)) => Err(AxesBackendError::Backend(e)),

@@ -9,13 +9,14 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use futures_util::future::BoxFuture;
-use http::Method;
 use http::request::Parts;
+use http::{Method, header};
 use tower::{Layer, Service};
 
 use crate::attempt::AxesAttempt;
 use crate::body::{DEFAULT_BODY_LIMIT, read_bounded};
 use crate::client_ip::{ClientIp, ClientIpSource};
+use crate::device::{over_https, set_cookie};
 use crate::error::LayerError;
 use crate::login_body::{BodyKind, DEFAULT_MAX_FIELDS, LoginBody, LoginBodyError};
 use crate::pending::Pending;
@@ -30,6 +31,8 @@ pub(crate) struct Shared {
     pub(crate) responder: LockoutResponder,
     pub(crate) body_limit: usize,
     pub(crate) max_fields: usize,
+    /// The app serves HTTPS itself: device cookies are always `Secure`.
+    pub(crate) https: bool,
 }
 
 /// Protects login routes: put it on the routes that check credentials
@@ -58,7 +61,10 @@ pub(crate) struct Shared {
 /// 4. inserts an [`AxesAttempt`] for the handler to run the credential
 ///    check with ([`AxesAttempt::authenticate`], which counts the username
 ///    the handler checks — if that is not the one read here, the
-///    reservation is taken anew under the checked name).
+///    reservation is taken anew under the checked name);
+/// 5. with `trusted_device`, reads the `axes_device` cookie into the
+///    attempt, and after a login the handler's check accepted appends the
+///    new device cookie to the handler's response (see [`crate::device`]).
 ///
 /// Other methods (a `GET` of the login page, `HEAD`, `OPTIONS`, …) are never
 /// refused by the layer: they carry no credentials. Their `AxesAttempt` is
@@ -83,6 +89,7 @@ impl AxesLayer {
                 responder,
                 body_limit: DEFAULT_BODY_LIMIT,
                 max_fields: DEFAULT_MAX_FIELDS,
+                https: false,
             }),
         })
     }
@@ -125,6 +132,15 @@ impl AxesLayer {
     /// Sets the bound on the body read (default [`DEFAULT_BODY_LIMIT`]).
     pub fn body_limit(mut self, bytes: usize) -> Self {
         Arc::make_mut(&mut self.shared).body_limit = bytes;
+        self
+    }
+
+    /// Tells the layer the app itself serves HTTPS (it terminates TLS, no
+    /// proxy in front): the `axes_device` cookie is then always `Secure`.
+    /// Otherwise it is `Secure` when a trusted proxy says the request came
+    /// over HTTPS ([`device::over_https`](crate::device::over_https)).
+    pub fn https(mut self, https: bool) -> Self {
+        Arc::make_mut(&mut self.shared).https = https;
         self
     }
 
@@ -223,6 +239,8 @@ where
             };
             let attempt = attempt_from_parts(&parts, login, ip, shared.axes.settings());
             let request = Arc::new(RequestInfo::from_parts(&parts));
+            let secure = shared.https || over_https(&parts, shared.axes.settings());
+            let device_ttl = shared.axes.settings().trusted_device_ttl;
 
             // One reservation both refuses a locked-out client before the
             // handler runs and admits the others; the handler's
@@ -246,11 +264,18 @@ where
             parts
                 .extensions
                 .insert(AxesAttempt::new(attempt, shared, request, pending.clone()));
-            let response = inner.call(Request::from_parts(parts, body)).await;
+            let mut response = inner.call(Request::from_parts(parts, body)).await;
             // A handler that never checked credentials (a form error, say)
             // does not count as a failure.
             if let Some(unused) = pending.take() {
                 unused.abandon().await;
+            }
+            // A login the check accepted: the browser becomes a trusted
+            // device (appended: the app's own cookies stay).
+            if let (Ok(response), Some(token)) = (&mut response, pending.device().take())
+                && let Some(cookie) = set_cookie(&token, device_ttl, secure)
+            {
+                response.headers_mut().append(header::SET_COOKIE, cookie);
             }
             response
         })

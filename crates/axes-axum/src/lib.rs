@@ -17,6 +17,10 @@
 //!   settings, with `Retry-After`).
 //! - With the `axum-login` feature, [`AxesBackend`] decorates an
 //!   axum-login `AuthnBackend`.
+//! - With `trusted_device`, the layer reads the `axes_device` cookie and,
+//!   after a login the check accepted, sets a new one on the response —
+//!   no app changes ([`device`]: the cookie's attributes, when it is
+//!   `Secure`).
 //!
 //! Serve the app with connect info, so the layer sees the socket peer:
 //! `axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())`.
@@ -92,7 +96,7 @@
 //! The modules are small, one concept each: [`client_ip`], [`request`]
 //! (building the [`Attempt`](axes_core::Attempt)), [`body`] (the bounded
 //! read), [`layer`], [`attempt`] (the extractor), [`auth`], [`response`],
-//! [`html`].
+//! [`html`], [`device`] (trusted-device cookies).
 
 pub mod attempt;
 pub mod auth;
@@ -100,6 +104,7 @@ pub mod auth;
 pub mod backend;
 pub mod body;
 pub mod client_ip;
+pub mod device;
 pub mod error;
 pub mod html;
 pub mod layer;

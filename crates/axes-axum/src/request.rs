@@ -19,6 +19,9 @@ const MAX_QUERY_FIELDS: usize = 64;
 /// - `login`: the body's fields, read once by [`LoginBody::parse`] (which
 ///   refuses ambiguous bodies); the username is the one it found.
 ///
+/// The device token is the request's one `axes_device` cookie
+/// ([`device_token`](crate::device::device_token)).
+///
 /// Values of sensitive fields (`password_form_field`,
 /// `sensitive_parameters`) are replaced by `********` here already, so the
 /// password never travels in the attempt.
@@ -69,7 +72,8 @@ pub fn attempt_from_parts(
         method: parts.method.as_str().to_owned(),
         query,
         form: masked(fields, settings),
-        device_token: None,
+        // The one `axes_device` cookie (bounded); the engine checks it.
+        device_token: crate::device::device_token(&parts.headers),
     }
 }
 

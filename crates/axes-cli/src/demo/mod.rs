@@ -14,6 +14,14 @@
 //! | `GET /healthz` | pings the store (bounded by `store_timeout`): 200 `ok` when it answers, 503 `store unavailable` otherwise; a second line gives the engine's view |
 //!
 //! Serve it with [`run`], or in a test with [`router`] on `127.0.0.1:0`.
+//!
+//! Trusted devices (`AXES_TRUSTED_DEVICE=true`): `POST /login` goes through
+//! the axes layer, which sets the `axes_device` cookie after a successful
+//! login and reads it on the next ones, so a user who logged in once keeps
+//! getting in from that browser while others lock the name out from
+//! elsewhere. Build the engine with [`engine`]: without `secret_key` it
+//! signs the cookies with a random key made at start-up, like the
+//! sessions' (so they end with the process too).
 
 mod pages;
 mod routes;
@@ -25,7 +33,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use argon2::Argon2;
 use axes_axum::AxesLayer;
-use axes_core::Axes;
+use axes_core::{Axes, Settings};
 use axum::Router;
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
@@ -138,6 +146,31 @@ impl DemoState {
             user,
         )
     }
+}
+
+/// The demo's engine over the store of `settings` (connected and
+/// migrated). With `trusted_device` on and `secret_key` unset, device
+/// cookies are signed with a random key made now, as the sessions' is
+/// ([`device_key`]): they end with the process, like the sessions.
+pub async fn engine(settings: Settings) -> anyhow::Result<Axes> {
+    let store = crate::cli::store::open(&settings).await?;
+    let builder = match device_key(&settings)? {
+        Some(key) => Axes::builder(settings).device_key(key),
+        None => Axes::builder(settings),
+    };
+    Ok(builder.store(store).build()?)
+}
+
+/// A random key for device cookies when `trusted_device` is on and
+/// `secret_key` unset; `None` otherwise (the engine uses `secret_key`).
+pub fn device_key(settings: &Settings) -> anyhow::Result<Option<[u8; 32]>> {
+    if !settings.trusted_device || settings.secret_key.is_some() {
+        return Ok(None);
+    }
+    let mut key = [0u8; 32];
+    getrandom::fill(&mut key)
+        .map_err(|e| anyhow::anyhow!("no randomness for the device key: {e}"))?;
+    Ok(Some(key))
 }
 
 /// The demo app.

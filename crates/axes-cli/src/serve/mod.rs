@@ -14,7 +14,13 @@
 //!   logout outlives a restart.
 //! - Secret: `secret_key`, else a random key generated on first start into
 //!   `axes.secret` next to the SQLite database (or in the working directory),
-//!   mode 0600.
+//!   mode 0600. It also signs trusted-device cookies (`trusted_device`):
+//!   build the engine with [`engine`], which passes it to
+//!   `AxesBuilder::device_key` when `secret_key` is unset.
+//! - Trusted devices: the admin login goes through the axes layer, which
+//!   reads the `axes_device` cookie and sets it after a successful sign-in
+//!   (`Secure` behind a TLS-terminating trusted proxy, like the session);
+//!   the API takes and answers `device_token` ([`api::attempts`]).
 //! - Listening beyond loopback is refused unless `api_token` is set.
 //! - Operations ([`metrics`], [`webhook`]): `GET /metrics`, webhooks.
 
@@ -31,7 +37,7 @@ use std::net::SocketAddr;
 use anyhow::Context as _;
 use axes_admin::{AdminConfig, AdminIdentity};
 use axes_axum::AxesLayer;
-use axes_core::{Axes, ConfigError};
+use axes_core::{Axes, ConfigError, Settings};
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -46,6 +52,29 @@ use crate::session::{self, Revocations, Sessions};
 
 use crate::demo::DemoState;
 use crate::server::Limits;
+
+/// The engine of `axes serve` over the store of `settings` (connected and
+/// migrated). With `trusted_device` on and `secret_key` unset, device
+/// cookies are signed with the generated secret ([`secret`]), the key of
+/// the admin's sessions: without it the engine would refuse to start.
+pub async fn engine(settings: Settings) -> anyhow::Result<Axes> {
+    let store = crate::cli::store::open(&settings).await?;
+    let builder = match device_key(&settings)? {
+        Some(key) => Axes::builder(settings).device_key(key),
+        None => Axes::builder(settings),
+    };
+    Ok(builder.store(store).build()?)
+}
+
+/// The key `axes serve` signs device cookies with when `secret_key` is
+/// unset: the generated secret. `None` when `trusted_device` is off or
+/// `secret_key` is set (the engine uses that).
+pub fn device_key(settings: &Settings) -> anyhow::Result<Option<Vec<u8>>> {
+    if !settings.trusted_device || settings.secret_key.is_some() {
+        return Ok(None);
+    }
+    secret::load_or_create(settings).map(Some)
+}
 
 /// Refuses addresses beyond loopback unless `api_token` is set (SPEC §8).
 pub fn check_listen(axes: &Axes, listen: SocketAddr) -> Result<(), ConfigError> {

@@ -411,20 +411,11 @@ impl Sessions {
 }
 
 /// Whether the request came over TLS: only a trusted proxy can say so
-/// (`X-Forwarded-Proto: https`, its right-most value).
+/// (`X-Forwarded-Proto: https`, its right-most value). The rule of the
+/// device cookie too ([`axes_axum::device::over_https`]): one rule for every
+/// cookie axes sets.
 pub fn behind_tls(parts: &Parts, settings: &Settings) -> bool {
-    let Some(peer) = axes_axum::client_ip::peer_ip(parts) else {
-        return false;
-    };
-    if !settings.trusted_proxies.iter().any(|n| n.contains(&peer)) {
-        return false;
-    }
-    parts
-        .headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.rsplit(',').next())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"))
+    axes_axum::device::over_https(parts, settings)
 }
 
 #[cfg(test)]

@@ -4,6 +4,10 @@
 //! the password was right. One identity: the username the app checks is
 //! the one sent to `begin` — `finish` takes no other (a username sent to
 //! `finish` must be the reserved one, else 409).
+//!
+//! Trusted devices (`trusted_device`): `begin` takes the client's
+//! `axes_device` cookie as `device_token`, and a successful `finish`
+//! answers a new `device_token` for the app to set as that cookie.
 
 use axes_core::Attempt;
 use axum::Json;
@@ -119,12 +123,16 @@ pub async fn finish(
         }
     };
     if input.success {
+        let username = ticket.prepared().key.username.clone();
         ticket.succeeded().await;
+        // trusted_device: the app sets this as the client's cookie.
+        let device_token = username.and_then(|u| state.axes.issue_device_token(&u));
         return Ok(Json(FinishAnswer {
             locked_out: false,
             failures: None,
             retry_after: None,
             message: None,
+            device_token,
         }));
     }
     let failures = ticket.failures();
@@ -134,12 +142,14 @@ pub async fn finish(
             failures: Some(lockout.failures),
             retry_after: lockout.retry_after_secs(),
             message: Some(lockout.message),
+            device_token: None,
         },
         None => FinishAnswer {
             locked_out: false,
             failures: Some(failures),
             retry_after: None,
             message: None,
+            device_token: None,
         },
     }))
 }

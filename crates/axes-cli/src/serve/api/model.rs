@@ -16,6 +16,8 @@ use super::errors::ApiError;
 pub const MAX_USERNAME_CHARS: usize = 1024;
 /// The longest user agent, path or session id accepted, in characters.
 pub const MAX_TEXT_CHARS: usize = 1024;
+/// The longest `device_token` accepted, in characters.
+pub const MAX_DEVICE_TOKEN_CHARS: usize = axes_core::device::MAX_TOKEN_CHARS;
 
 /// One login attempt, as the app saw it.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -43,6 +45,14 @@ pub struct AttemptInput {
         pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
     )]
     pub path: Option<String>,
+    /// The value of the client's `axes_device` cookie, if it sent one
+    /// (`trusted_device`): the `device_token` a successful `finish`
+    /// answered earlier. A valid one for this username is counted on its
+    /// own, so a lockout others caused does not refuse it; a forged,
+    /// expired or foreign one counts as none. At most 128 characters.
+    #[serde(default)]
+    #[schema(max_length = 128, pattern = "^[A-Za-z0-9_-]*$")]
+    pub device_token: Option<String>,
 }
 
 /// An IP address field: an IPv4 or an IPv6 address.
@@ -96,6 +106,10 @@ impl AttemptInput {
             bounded("path", path, MAX_TEXT_CHARS)?;
             attempt = attempt.path(path);
         }
+        if let Some(token) = &self.device_token {
+            bounded("device_token", token, MAX_DEVICE_TOKEN_CHARS)?;
+            attempt = attempt.device_token(token);
+        }
         Ok(attempt)
     }
 }
@@ -134,6 +148,7 @@ impl ReportInput {
             username: self.username.clone(),
             user_agent: self.user_agent.clone(),
             path: self.path.clone(),
+            device_token: None,
         }
         .attempt()?;
         if let Some(s) = &self.session_id {
@@ -233,6 +248,13 @@ pub struct FinishAnswer {
     /// The message to show a locked-out client.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// After a success with `trusted_device` on: a new device token for
+    /// the username. Set it as the client's cookie (`axes_device`,
+    /// HttpOnly, SameSite=Lax, Secure over HTTPS, Max-Age
+    /// `trusted_device_ttl`) and send its value as `device_token` to
+    /// `begin` next time. Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_token: Option<String>,
 }
 
 /// How many records a reset removed.
