@@ -430,7 +430,10 @@ mod demo {
     #[tokio::test]
     async fn no_cookie_when_trusted_device_is_off() {
         let settings = settings(false);
-        assert_eq!(site::device_key(&settings).unwrap(), None);
+        assert_eq!(
+            axes_cli::cli::store::run_device_key(&settings).unwrap(),
+            None
+        );
         let demo = start(settings).await;
         let r = demo
             .post_login(&client(), "alice", "wonderland")
@@ -447,7 +450,10 @@ mod demo {
             secret_key: Some(axes_core::Secret::new("a secret key of thirty-two bytes")),
             ..settings(true)
         };
-        assert_eq!(site::device_key(&settings).unwrap(), None);
+        assert_eq!(
+            axes_cli::cli::store::run_device_key(&settings).unwrap(),
+            None
+        );
         assert!(
             site::engine(settings)
                 .await

@@ -72,8 +72,36 @@ pub async fn open(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     Ok(store)
 }
 
-/// The engine over the store of `settings` (connected and migrated).
-pub async fn engine(settings: Settings) -> anyhow::Result<Axes> {
+/// The engine over the store of `settings` (connected and migrated),
+/// device tokens signed with `device_key` when given, else with
+/// `secret_key`.
+pub async fn engine_with(settings: Settings, device_key: Option<Vec<u8>>) -> anyhow::Result<Axes> {
     let store = open(&settings).await?;
-    Ok(Axes::builder(settings).store(store).build()?)
+    let builder = Axes::builder(settings);
+    let builder = match device_key {
+        Some(key) => builder.device_key(key),
+        None => builder,
+    };
+    Ok(builder.store(store).build()?)
+}
+
+/// The engine of the one-shot commands (`list`, `reset`, `block`, …):
+/// they never issue nor check a device token, so with `trusted_device` on
+/// and `secret_key` unset a key of this run ([`run_device_key`]) stands in
+/// for the one `serve` signs with.
+pub async fn engine(settings: Settings) -> anyhow::Result<Axes> {
+    let key = run_device_key(&settings)?;
+    engine_with(settings, key).await
+}
+
+/// A random key made now, when `trusted_device` is on and `secret_key`
+/// unset; `None` otherwise (the engine then uses `secret_key`).
+pub fn run_device_key(settings: &Settings) -> anyhow::Result<Option<Vec<u8>>> {
+    if !settings.trusted_device || settings.secret_key.is_some() {
+        return Ok(None);
+    }
+    let mut key = vec![0u8; 32];
+    getrandom::fill(&mut key)
+        .map_err(|e| anyhow::anyhow!("no randomness for the device key: {e}"))?;
+    Ok(Some(key))
 }

@@ -153,24 +153,8 @@ impl DemoState {
 /// cookies are signed with a random key made now, as the sessions' is
 /// ([`device_key`]): they end with the process, like the sessions.
 pub async fn engine(settings: Settings) -> anyhow::Result<Axes> {
-    let store = crate::cli::store::open(&settings).await?;
-    let builder = match device_key(&settings)? {
-        Some(key) => Axes::builder(settings).device_key(key),
-        None => Axes::builder(settings),
-    };
-    Ok(builder.store(store).build()?)
-}
-
-/// A random key for device cookies when `trusted_device` is on and
-/// `secret_key` unset; `None` otherwise (the engine uses `secret_key`).
-pub fn device_key(settings: &Settings) -> anyhow::Result<Option<[u8; 32]>> {
-    if !settings.trusted_device || settings.secret_key.is_some() {
-        return Ok(None);
-    }
-    let mut key = [0u8; 32];
-    getrandom::fill(&mut key)
-        .map_err(|e| anyhow::anyhow!("no randomness for the device key: {e}"))?;
-    Ok(Some(key))
+    let key = crate::cli::store::run_device_key(&settings)?;
+    crate::cli::store::engine_with(settings, key).await
 }
 
 /// The demo app.

@@ -58,12 +58,8 @@ use crate::server::Limits;
 /// cookies are signed with the generated secret ([`secret`]), the key of
 /// the admin's sessions: without it the engine would refuse to start.
 pub async fn engine(settings: Settings) -> anyhow::Result<Axes> {
-    let store = crate::cli::store::open(&settings).await?;
-    let builder = match device_key(&settings)? {
-        Some(key) => Axes::builder(settings).device_key(key),
-        None => Axes::builder(settings),
-    };
-    Ok(builder.store(store).build()?)
+    let key = device_key(&settings)?;
+    crate::cli::store::engine_with(settings, key).await
 }
 
 /// The key `axes serve` signs device cookies with when `secret_key` is

@@ -47,11 +47,12 @@ fn parse_interval(s: &str) -> Result<Duration, String> {
 }
 
 /// Starts the periodic purge (none when the interval is zero, or without a
-/// cool-off: nothing ever expires then). The task runs until aborted or
+/// cool-off — `cooloff_time`, or one on every layered rule: nothing ever
+/// expires then). The task runs until aborted or
 /// the runtime stops.
 pub fn spawn(axes: Axes, args: &PurgeArgs) -> Option<JoinHandle<()>> {
     let every = args.purge_interval;
-    if every.is_zero() || axes.settings().cooloff_time.is_none() {
+    if every.is_zero() || axes.purge_window().is_none() {
         return None;
     }
     Some(tokio::spawn(async move {
@@ -140,5 +141,34 @@ mod tests {
         assert!(spawn(axes, &off).is_none());
         let (axes, _) = engine(None, &clock);
         assert!(spawn(axes, &PurgeArgs::default()).is_none());
+    }
+
+    /// Layered rules have no `cooloff_time`: their own cool-offs decide.
+    #[tokio::test(flavor = "current_thread")]
+    async fn on_with_layered_rules_that_expire() {
+        let rules = |text: &str| {
+            Axes::builder(Settings {
+                lockout_rules: axes_core::rules::parse_rules_env(text).unwrap(),
+                ..Settings::default()
+            })
+            .store(Arc::new(MemoryStore::new()))
+            .build()
+            .unwrap()
+        };
+        let task = spawn(
+            rules("ip_address:100/1d, username:5/15m"),
+            &PurgeArgs::default(),
+        );
+        assert!(task.as_ref().is_some());
+        if let Some(t) = task {
+            t.abort();
+        }
+        assert!(
+            spawn(
+                rules("ip_address:100/1d, username:5"),
+                &PurgeArgs::default()
+            )
+            .is_none()
+        );
     }
 }

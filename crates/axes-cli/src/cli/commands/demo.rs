@@ -4,7 +4,6 @@ use std::net::SocketAddr;
 
 use axes_core::Settings;
 
-use crate::cli::store;
 use crate::demo::PasswordHasher;
 use crate::serve::purge::{self, PurgeArgs};
 use crate::server::Limits;
@@ -34,7 +33,7 @@ pub async fn run(
     for warning in settings.warnings() {
         tracing::warn!("{warning}");
     }
-    let axes = store::engine(settings).await?;
+    let axes = crate::demo::engine(settings).await?;
     let webhook = crate::serve::webhook::Webhook::start(&axes, &Default::default())?;
     let purging = purge::spawn(axes.clone(), &purge);
     let state = crate::demo::DemoState::with_password_hasher(axes, users, hasher)?;

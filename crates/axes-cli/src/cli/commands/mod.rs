@@ -28,7 +28,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             listen,
             limits,
             purge,
-        } => with_engine(config, |axes| async move {
+        } => with_settings(config, |settings| async move {
+            let axes = crate::serve::engine(settings).await?;
             crate::serve::run(axes, listen, &limits, &purge).await
         }),
         Command::Demo {

@@ -53,9 +53,10 @@ pub struct ApiState {
 }
 
 impl ApiState {
-    /// The failure limit of `axes serve` (no per-attempt hooks there).
+    /// The failure limit of `axes serve` (no per-attempt hooks there; with
+    /// layered rules, the smallest rule limit).
     pub fn failure_limit(&self) -> u32 {
-        self.axes.settings().failure_limit.max(1)
+        self.axes.failure_limit()
     }
 }
 

@@ -167,7 +167,8 @@ pub async fn reset(
 }
 
 /// Deletes the attempts whose cool-off has passed (what `axes purge` and
-/// the periodic purge do); `{"removed": 0}` when no `cooloff_time` is set.
+/// the periodic purge do); `{"removed": 0}` without a cool-off
+/// (`cooloff_time`, or one on every layered rule).
 #[utoipa::path(
     post,
     path = "/api/v1/purge",
