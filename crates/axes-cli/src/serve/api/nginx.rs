@@ -79,6 +79,12 @@ pub async fn auth(State(state): State<ApiState>, parts: Parts) -> Result<Respons
     {
         attempt = attempt.username(user);
     }
+    // nginx passes the client's headers on to the subrequest, its cookies
+    // among them: a trusted device's `axes_device` cookie counts here as
+    // it does at the app (read the same way: one, bounded, or none).
+    if let Some(token) = axes_axum::device::device_token(&parts.headers) {
+        attempt = attempt.device_token(token);
+    }
     if let Some(path) = header_text(&parts, URI_HEADER, MAX_TEXT_CHARS)? {
         attempt = attempt.path(path);
     }
