@@ -7,13 +7,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use axes_core::device::DeviceKey;
 use axes_core::memory::MemoryLimits;
 use axes_core::rules::parse_rules_env;
-use axes_core::store::ListQuery;
+use axes_core::store::*;
 use axes_core::{
     Attempt, AuthError, Axes, Handler, LockoutReason, ManualClock, MemoryStore, Secret, Settings,
+    StoreError,
 };
+use chrono::{DateTime, Utc};
 
 const KEY: &str = "a secret key for device tokens";
 const ATTACKER: &str = "198.51.100.66";
@@ -454,5 +457,175 @@ fn scopes_do_not_collide() {
     {
         assert!(r.scope().starts_with("rule:"));
         assert!(!r.scope().starts_with("device:"));
+    }
+}
+
+// ------------------------------------------- a store failing between rules
+
+/// A memory store whose reservations in one scope fail (a backend error,
+/// not an outage): the store failing between two rules.
+#[derive(Debug, Default)]
+struct SecondRuleFails {
+    inner: MemoryStore,
+    failing: std::sync::Mutex<Option<String>>,
+}
+
+impl SecondRuleFails {
+    async fn gate(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+macro_rules! delegate {
+    ($self:ident, $call:expr) => {{
+        $self.gate().await?;
+        $call.await
+    }};
+}
+
+#[async_trait]
+impl Store for SecondRuleFails {
+    fn kind(&self) -> &'static str {
+        "second-rule-fails"
+    }
+    async fn reserve(&self, r: &Reservation<'_>) -> Result<ReserveOutcome, StoreError> {
+        let failing = self.failing.lock().unwrap().clone();
+        if failing.is_some_and(|s| r.key.scope == s) {
+            return Err(StoreError::backend(std::io::Error::other("constraint")));
+        }
+        self.inner.reserve(r).await
+    }
+    async fn ping(&self) -> Result<(), StoreError> {
+        delegate!(self, self.inner.ping())
+    }
+    async fn failures(&self, q: &FailureQuery<'_>) -> Result<Failures, StoreError> {
+        delegate!(self, self.inner.failures(q))
+    }
+    async fn release(&self, k: &RecordKey, t: &ReservationToken) -> Result<(), StoreError> {
+        delegate!(self, self.inner.release(k, t))
+    }
+    async fn clear_client(
+        &self,
+        k: &RecordKey,
+        p: &axes_core::LockoutParameters,
+    ) -> Result<u64, StoreError> {
+        delegate!(self, self.inner.clear_client(k, p))
+    }
+    async fn reset(&self, f: &ResetFilter) -> Result<u64, StoreError> {
+        delegate!(self, self.inner.reset(f))
+    }
+    async fn purge_attempts(&self, b: DateTime<Utc>) -> Result<u64, StoreError> {
+        delegate!(self, self.inner.purge_attempts(b))
+    }
+    async fn list_attempts(&self, q: &ListQuery) -> Result<Page<AttemptRecord>, StoreError> {
+        delegate!(self, self.inner.list_attempts(q))
+    }
+    async fn insert_access_log(&self, e: &NewAccessLog) -> Result<(), StoreError> {
+        delegate!(self, self.inner.insert_access_log(e))
+    }
+    async fn close_access_log(
+        &self,
+        u: &str,
+        h: &str,
+        t: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        delegate!(self, self.inner.close_access_log(u, h, t))
+    }
+    async fn insert_failure_log(&self, e: &NewFailureLog, l: u32) -> Result<(), StoreError> {
+        delegate!(self, self.inner.insert_failure_log(e, l))
+    }
+    async fn reset_access_logs(&self, b: Option<DateTime<Utc>>) -> Result<u64, StoreError> {
+        delegate!(self, self.inner.reset_access_logs(b))
+    }
+    async fn reset_failure_logs(&self, b: Option<DateTime<Utc>>) -> Result<u64, StoreError> {
+        delegate!(self, self.inner.reset_failure_logs(b))
+    }
+    async fn list_access_logs(&self, q: &ListQuery) -> Result<Page<AccessLogRecord>, StoreError> {
+        delegate!(self, self.inner.list_access_logs(q))
+    }
+    async fn list_failure_logs(&self, q: &ListQuery) -> Result<Page<FailureLogRecord>, StoreError> {
+        delegate!(self, self.inner.list_failure_logs(q))
+    }
+    async fn delete_attempts(&self, ids: &[String]) -> Result<u64, StoreError> {
+        delegate!(self, self.inner.delete_attempts(ids))
+    }
+    async fn delete_access_logs(&self, ids: &[String]) -> Result<u64, StoreError> {
+        delegate!(self, self.inner.delete_access_logs(ids))
+    }
+    async fn delete_failure_logs(&self, ids: &[String]) -> Result<u64, StoreError> {
+        delegate!(self, self.inner.delete_failure_logs(ids))
+    }
+    async fn put_block(&self, block: &Block) -> Result<(), StoreError> {
+        delegate!(self, self.inner.put_block(block))
+    }
+    async fn record_lockout(
+        &self,
+        target: &BlockTarget,
+        now: DateTime<Utc>,
+        escalation: &Escalation,
+    ) -> Result<Block, StoreError> {
+        delegate!(self, self.inner.record_lockout(target, now, escalation))
+    }
+    async fn remove_block(
+        &self,
+        kind: BlockKind,
+        target: &BlockTarget,
+    ) -> Result<bool, StoreError> {
+        delegate!(self, self.inner.remove_block(kind, target))
+    }
+    async fn reset_blocks(&self, kind: BlockKind, filter: &ResetFilter) -> Result<u64, StoreError> {
+        delegate!(self, self.inner.reset_blocks(kind, filter))
+    }
+    async fn list_blocks(
+        &self,
+        kind: Option<BlockKind>,
+        query: &ListQuery,
+    ) -> Result<Page<Block>, StoreError> {
+        delegate!(self, self.inner.list_blocks(kind, query))
+    }
+    async fn purge_blocks(
+        &self,
+        now: DateTime<Utc>,
+        forget_before: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        delegate!(self, self.inner.purge_blocks(now, forget_before))
+    }
+}
+
+/// Rule 2's reservation fails after rule 1 took a slot: rule 1's slot goes
+/// back, and the attempt follows `fail_closed` (refused when on; admitted
+/// uncounted when off — the documented fail-open, which an attacker able to
+/// provoke errors in one rule's scope would get for every attempt).
+#[tokio::test]
+async fn a_store_error_between_rules_gives_the_first_slot_back() {
+    for fail_closed in [true, false] {
+        let store = Arc::new(SecondRuleFails::default());
+        let clock = clock();
+        let axes = Axes::builder(Settings {
+            fail_closed,
+            ..rules("ip_address:3/1h, ip_address+username:2/15m")
+        })
+        .store(store.clone())
+        .clock(Arc::new(clock.clone()))
+        .build()
+        .unwrap();
+        let second = parse_rules_env("ip_address+username:2/15m").unwrap()[0].scope();
+        *store.failing.lock().unwrap() = Some(second);
+        for _ in 0..10 {
+            match axes.begin(&from(ATTACKER, "alice")).await {
+                Ok(t) => {
+                    assert!(!fail_closed && !t.is_counted());
+                    let _ = t.failed().await;
+                }
+                Err(l) => assert!(fail_closed, "{l:?}"),
+            }
+        }
+        assert_eq!(store.inner.len(), 0, "rule 1's slots were given back");
+        *store.failing.lock().unwrap() = None;
+        assert_eq!(
+            admitted_failures(&axes, &from(ATTACKER, "bob"), 10).await,
+            2,
+            "fail_closed = {fail_closed}"
+        );
     }
 }
