@@ -629,3 +629,103 @@ async fn a_store_error_between_rules_gives_the_first_slot_back() {
         );
     }
 }
+
+// ------------------------------------------ check, lockout_status, begin
+
+/// A pseudo-random walk of attempts (two addresses, three names, devices,
+/// right and wrong passwords, time passing): at every step `check` and
+/// `begin` agree, and `lockout_status` of every stored record agrees with
+/// `check` of an attempt with the record's values (and device).
+#[tokio::test]
+async fn check_status_and_begin_agree_for_rules_and_devices() {
+    for count_when_locked in [true, false] {
+        let clock = clock();
+        let (axes, _) = engine(
+            Settings {
+                reset_on_success: count_when_locked,
+                reset_cool_off_on_failure_during_lockout: count_when_locked,
+                ..rules("ip_address:7/1h, ip_address+username:3/10m, username:5/30m")
+            },
+            &clock,
+            1000,
+        );
+        let ips = [ATTACKER, HOME];
+        let users = ["alice", "bob", "carol"];
+        let mut tokens: Vec<(String, String)> = Vec::new();
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |n: u64| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) % n
+        };
+        let (mut admitted, mut refused, mut by_device) = (0, 0, 0);
+        for step in 0..400 {
+            let user = users[next(3) as usize];
+            let mut a = from(ips[next(2) as usize], user);
+            if next(3) == 0
+                && let Some((_, t)) = tokens.iter().find(|(u, _)| u == user)
+            {
+                a = a.device_token(t.clone());
+                by_device += 1;
+            }
+            let checked = axes.check(&a).await.lockout.is_some();
+            match axes.begin(&a).await {
+                Ok(t) => {
+                    admitted += 1;
+                    assert!(!checked, "step {step}: check refused, begin admitted");
+                    match next(5) {
+                        0 => {
+                            t.succeeded().await;
+                            if let Some(tok) = axes.issue_device_token(user) {
+                                tokens.retain(|(u, _)| u != user);
+                                tokens.push((user.to_owned(), tok));
+                            }
+                        }
+                        1 => t.abandon().await,
+                        _ => {
+                            let _ = t.failed().await;
+                        }
+                    }
+                }
+                Err(l) => {
+                    refused += 1;
+                    assert!(checked, "step {step}: begin refused, check admitted: {l:?}");
+                }
+            }
+            clock.advance(chrono::Duration::seconds(next(40) as i64));
+        }
+        assert!(
+            admitted > 50 && refused > 50 && by_device > 20,
+            "{admitted} {refused} {by_device}"
+        );
+        let records = axes.list_attempts(&ListQuery::all()).await.unwrap();
+        assert!(records.total > 0);
+        for r in &records.items {
+            let status = axes.lockout_status(&r.key).await.unwrap();
+            let mut a = Attempt::new()
+                .ip_address(r.key.ip_address.as_deref().unwrap().parse().unwrap())
+                .username(r.key.username.clone().unwrap())
+                .user_agent(r.key.user_agent.clone())
+                .method("POST");
+            if r.key.scope.starts_with("device:") {
+                let device = axes.prepare(&a).device;
+                let user = r.key.username.clone().unwrap();
+                let Some((_, t)) = tokens.iter().find(|(u, _)| *u == user) else {
+                    continue;
+                };
+                a = a.device_token(t.clone());
+                let id = axes.prepare(&a).device.unwrap();
+                if !r.key.scope.starts_with(&format!("device:{id}")) {
+                    continue; // an older device of that name
+                }
+                assert!(device.is_none());
+            }
+            assert_eq!(
+                status.is_locked(),
+                axes.check(&a).await.lockout.is_some(),
+                "{r:?}"
+            );
+        }
+    }
+}
