@@ -356,6 +356,38 @@ async fn a_cookie_is_valid_only_for_the_full_username() {
     );
 }
 
+/// FINDING (low): lowering `trusted_device_ttl` does not shorten the
+/// cookies already issued (the expiry is the one signed in the token): a
+/// stolen 30-day cookie stays a fresh guessing budget for 30 days after
+/// the operator set 1 hour. Only rotating `secret_key` voids it (SECURITY.md
+/// says so, but not that a shorter TTL does not).
+#[tokio::test]
+#[ignore = "finding: a shorter trusted_device_ttl leaves cookies issued under the longer one valid"]
+async fn a_shorter_ttl_applies_to_cookies_already_issued() {
+    let clock = clock();
+    let store = Arc::new(MemoryStore::new());
+    let build = |ttl: u64| {
+        Axes::builder(Settings {
+            trusted_device_ttl: Duration::from_secs(ttl),
+            ..rules("username:3/15m")
+        })
+        .store(store.clone())
+        .clock(Arc::new(clock.clone()))
+        .build()
+        .unwrap()
+    };
+    let token = build(30 * 86_400).issue_device_token("alice").unwrap();
+    let after = build(3600);
+    clock.advance(chrono::Duration::hours(2));
+    assert!(
+        after
+            .prepare(&from(ATTACKER, "alice").device_token(token))
+            .device
+            .is_none(),
+        "a cookie older than trusted_device_ttl still counts as a device"
+    );
+}
+
 /// FINDING (low): two rules with the same alternatives in another order
 /// are the same rule, but get two scopes and count everything twice; the
 /// "given twice" check misses them (a setting with no effect).
