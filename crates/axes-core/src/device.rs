@@ -54,6 +54,16 @@ impl DeviceKey {
         DeviceKey(secret.to_vec())
     }
 
+    /// The key's length in bytes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether the key is empty (never accepted by the engine).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     fn mac(&self, id: &[u8], expiry: &[u8], username: &str) -> Option<Hmac<Sha256>> {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).ok()?;
         mac.update(CONTEXT);
@@ -80,9 +90,17 @@ impl DeviceKey {
     }
 
     /// The device id of `token` when it is valid for `username` (normalised)
-    /// at `now`: well-formed, signed by this key for that username, and not
-    /// expired. The id is text (base64url, 22 characters).
-    pub fn verify(&self, token: &str, username: &str, now: DateTime<Utc>) -> Option<String> {
+    /// at `now`: well-formed, signed by this key for that username, not
+    /// expired, and expiring within `ttl` of `now` (a lifetime shortened
+    /// since applies to the tokens already issued). The id is text
+    /// (base64url, 22 characters).
+    pub fn verify(
+        &self,
+        token: &str,
+        username: &str,
+        now: DateTime<Utc>,
+        ttl: chrono::Duration,
+    ) -> Option<String> {
         if token.len() > MAX_TOKEN_CHARS {
             return None;
         }
@@ -95,8 +113,9 @@ impl DeviceKey {
         // Constant-time comparison of the tag.
         self.mac(id, expiry, username)?.verify_slice(tag).ok()?;
         let expires = u64::from_be_bytes(expiry.try_into().ok()?);
+        let latest = u64::try_from(now.checked_add_signed(ttl)?.timestamp()).ok()?;
         let now = u64::try_from(now.timestamp()).unwrap_or(0);
-        (expires > now).then(|| URL_SAFE_NO_PAD.encode(id))
+        (expires > now && expires <= latest).then(|| URL_SAFE_NO_PAD.encode(id))
     }
 }
 
@@ -111,24 +130,30 @@ mod tests {
         let later = now + chrono::Duration::days(30);
         let token = key.issue("alice", later).unwrap();
         assert_eq!(token.len(), 75);
-        let id = key.verify(&token, "alice", now).unwrap();
+        let ttl = chrono::Duration::days(30);
+        let id = key.verify(&token, "alice", now, ttl).unwrap();
         assert_eq!(id.len(), 22);
         // Another token is another device.
         let other = key.issue("alice", later).unwrap();
-        assert_ne!(key.verify(&other, "alice", now).unwrap(), id);
+        assert_ne!(key.verify(&other, "alice", now, ttl).unwrap(), id);
         // Foreign user, expired, another key, tampered, junk: none.
-        assert_eq!(key.verify(&token, "bob", now), None);
-        assert_eq!(key.verify(&token, "alice", later), None);
+        assert_eq!(key.verify(&token, "bob", now, ttl), None);
+        assert_eq!(key.verify(&token, "alice", later, ttl), None);
+        // A lifetime shortened since: the token outlives it, so it is none.
+        assert_eq!(
+            key.verify(&token, "alice", now, chrono::Duration::days(1)),
+            None
+        );
         let stranger = DeviceKey::new(b"another key of sixteen+ bytes");
-        assert_eq!(stranger.verify(&token, "alice", now), None);
+        assert_eq!(stranger.verify(&token, "alice", now, ttl), None);
         let mut bytes = URL_SAFE_NO_PAD.decode(&token).unwrap();
         bytes[20] ^= 1; // a later expiry, say
         assert_eq!(
-            key.verify(&URL_SAFE_NO_PAD.encode(&bytes), "alice", now),
+            key.verify(&URL_SAFE_NO_PAD.encode(&bytes), "alice", now, ttl),
             None
         );
         for junk in ["", "x", "....", &"A".repeat(75), &"A".repeat(10_000)] {
-            assert_eq!(key.verify(junk, "alice", now), None, "{junk:.20}");
+            assert_eq!(key.verify(junk, "alice", now, ttl), None, "{junk:.20}");
         }
     }
 }

@@ -38,11 +38,25 @@ pub struct LockoutRule {
 }
 
 impl LockoutRule {
-    /// The scope this rule counts in: `rule:` and its canonical text (a
-    /// digest of it when that is long). Two rules with the same text share
-    /// a scope; changing a rule starts it afresh.
+    /// The scope this rule counts in: `rule:`, its alternatives (sorted)
+    /// and its cool-off — not its limit, so tightening or loosening a rule
+    /// keeps its records and lockouts; a new cool-off or new parameters
+    /// start it afresh. A digest when that text is long. Two rules of one
+    /// scope are refused ([`parse_rules_env`]).
     pub fn scope(&self) -> String {
-        let text = self.to_string();
+        let mut alts: Vec<String> = self
+            .parameters
+            .alternatives()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        alts.sort();
+        alts.dedup();
+        let window = match self.cooloff_time {
+            Some(d) => humantime::format_duration(d).to_string(),
+            None => "none".to_owned(),
+        };
+        let text = format!("{}/{window}", alts.join("|"));
         let scope = format!("rule:{text}");
         if scope.chars().count() <= MAX_RULE_SCOPE_CHARS {
             scope
@@ -187,8 +201,11 @@ fn bounded(rules: Vec<LockoutRule>) -> Result<Vec<LockoutRule>, String> {
         return Err(format!("at most {MAX_RULES} rules"));
     }
     for (i, r) in rules.iter().enumerate() {
-        if rules[..i].iter().any(|o| o.scope() == r.scope()) {
-            return Err(format!("the rule `{r}` is given twice"));
+        if let Some(o) = rules[..i].iter().find(|o| o.scope() == r.scope()) {
+            return Err(format!(
+                "the rules `{o}` and `{r}` count the same parameters over the same cool-off: \
+                 keep one (the lower limit is the one that refuses)"
+            ));
         }
     }
     Ok(rules)
@@ -210,7 +227,9 @@ mod tests {
         assert_eq!(rules[0].failure_limit, 100);
         assert_eq!(rules[0].cooloff_time, Some(Duration::from_secs(86_400)));
         assert_eq!(rules[1].to_string(), "ip_address+username:5/15m");
-        assert_eq!(rules[0].scope(), "rule:ip_address:100/1day");
+        assert_eq!(rules[0].scope(), "rule:ip_address/1day");
+        let reordered: LockoutRule = "username|ip_address:3".parse().unwrap();
+        assert_eq!(reordered.scope(), "rule:ip_address|username/none");
         let until_reset: LockoutRule = "username|ip_address:3".parse().unwrap();
         assert_eq!(until_reset.cooloff_time, None);
         assert_eq!(until_reset.to_string(), "username|ip_address:3");
@@ -224,7 +243,12 @@ mod tests {
             ("ip_address:x/1h", "whole number"),
             ("ip_address:3/0s", "longer than zero"),
             ("password:3/1h", "password"),
-            ("ip_address:3/1h, ip_address:3/1h", "given twice"),
+            ("ip_address:3/1h, ip_address:3/1h", "the same parameters"),
+            ("ip_address:3/1h, ip_address:5/60m", "the same parameters"),
+            (
+                "ip_address|username:3/1h, username|ip_address:3/1h",
+                "the same parameters",
+            ),
         ] {
             let err = parse_rules_env(text).unwrap_err();
             assert!(err.contains(want), "{text}: {err}");

@@ -274,10 +274,12 @@ async fn permanent_lockout_lasts_until_a_reset_of_its_target() {
 #[tokio::test]
 async fn a_successful_login_with_reset_on_success_forgets_the_history() {
     let clock = ManualClock::fixed();
+    // By username: the password proved that name, so its history goes.
     let axes = engine(
         Settings {
             cooloff_multiplier: 2.0,
             reset_on_success: true,
+            lockout_parameters: LockoutParameters::any_of(&[Field::Username]),
             ..settings(1, 60)
         },
         &clock,
@@ -301,6 +303,26 @@ async fn a_successful_login_with_reset_on_success_forgets_the_history() {
     // Without the successful login in between, it would have doubled.
     clock.advance(minutes(1));
     assert_eq!(lock_out(&axes, &a, 1).await, Some(120));
+
+    // By address: a login to one account does not forgive the address's
+    // history (else an account of one's own would undo every escalation).
+    let clock = ManualClock::fixed();
+    let axes = engine(
+        Settings {
+            cooloff_multiplier: 2.0,
+            reset_on_success: true,
+            ..settings(1, 60)
+        },
+        &clock,
+    );
+    let sprayer = from(IP, "victim");
+    assert_eq!(lock_out(&axes, &sprayer, 1).await, Some(60));
+    clock.advance(minutes(1));
+    assert!(login(&axes, &from(IP, "mallory"), true).await.is_ok());
+    let rows = axes.list_blocks(None, &ListQuery::all()).await.unwrap();
+    assert_eq!(rows.total, 1, "the address's history stays");
+    clock.advance(minutes(1));
+    assert_eq!(lock_out(&axes, &sprayer, 1).await, Some(120));
 }
 
 /// An event's kind, `retry_after` and `refused`.

@@ -30,7 +30,7 @@
 //!   counted in advance); the lockout it returns is decided by the counts seen
 //!   when the ticket was taken.
 //! - A success with `reset_on_success` deletes every record matching the
-//!   client on any alternative. A success without it, and `abandon`, give the
+//!   client on any alternative and, when it has a username, that username. A success without it, and `abandon`, give the
 //!   ticket's failure back: one off its record, the record deleted at zero.
 //!   When no failure was counted on the record after the ticket's, the
 //!   record's time goes back to what it was before the ticket's reservation
@@ -504,8 +504,12 @@ impl Model {
             .filter(|alt| key.can_count(alt))
             .cloned()
             .collect();
-        self.records
-            .retain(|k, _| !alts.iter().any(|alt| key.matches(*k, alt)));
+        // Only that username's failures (when it has one): the password
+        // proved that account, not the address.
+        self.records.retain(|k, _| {
+            !(alts.iter().any(|alt| key.matches(*k, alt))
+                && (key.user.is_none() || k.user == key.user))
+        });
     }
 
     fn reset(&mut self, ip: Option<&str>, user: Option<&str>) -> u64 {

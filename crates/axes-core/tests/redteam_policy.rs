@@ -86,7 +86,6 @@ async fn admitted_failures(axes: &Axes, a: &Attempt, max: u32) -> u32 {
 /// with `fail_closed = false` (the default), a guesser against `alice` from
 /// another address is never counted.
 #[tokio::test]
-#[ignore = "finding: device chaining from one address fills the memory store with locking records; new clients go uncounted"]
 async fn device_chaining_from_one_address_cannot_disable_counting() {
     let clock = clock();
     let (axes, store) = engine(
@@ -106,7 +105,7 @@ async fn device_chaining_from_one_address_cannot_disable_counting() {
     for _ in 0..60 {
         clock.advance(chrono::Duration::seconds(1));
         let device = from(ATTACKER, "mallory").device_token(&token);
-        login(&axes, &device, true).await.unwrap();
+        let _ = login(&axes, &device, true).await;
         let next = axes.issue_device_token("mallory").unwrap();
         admitted_failures(&axes, &device, 10).await;
         token = next;
@@ -127,7 +126,6 @@ async fn device_chaining_from_one_address_cannot_disable_counting() {
 /// device here — where plain attempts from it stop at 4 (refused attempts
 /// add nothing). SQL and Redis have no bound at all.
 #[tokio::test]
-#[ignore = "finding: records per address grow without bound through chained device cookies"]
 async fn device_chaining_does_not_grow_the_store_past_the_address_rule() {
     let clock = clock();
     let (axes, store) = engine(
@@ -142,7 +140,7 @@ async fn device_chaining_does_not_grow_the_store_past_the_address_rule() {
     let mut token = axes.issue_device_token("mallory").unwrap();
     for _ in 0..200 {
         let device = from(ATTACKER, "mallory").device_token(&token);
-        login(&axes, &device, true).await.unwrap();
+        let _ = login(&axes, &device, true).await;
         token = axes.issue_device_token("mallory").unwrap();
         admitted_failures(&axes, &device, 10).await;
     }
@@ -163,7 +161,6 @@ async fn device_chaining_does_not_grow_the_store_past_the_address_rule() {
 /// halves what a flood needs to evict a guesser's count (records of two
 /// scopes per triple, only one pinned, so no full takeover was found).
 #[tokio::test]
-#[ignore = "finding: memory eviction pins records by another rule's alternatives (below every limit)"]
 async fn a_spray_below_every_limit_pins_no_record() {
     let clock = clock();
     let (axes, _) = engine(rules("ip_address:1000/1day, username:5/1day"), &clock, 40);
@@ -203,7 +200,6 @@ async fn a_spray_below_every_limit_pins_no_record() {
 /// a client a longer cool-off: the purge deletes records that still lock
 /// that client, and frees its lockout.
 #[tokio::test]
-#[ignore = "finding: purge_expired ignores the cooloff hook and frees a lockout it still holds"]
 async fn a_purge_keeps_what_the_cooloff_hook_still_counts() {
     let clock = clock();
     let axes = Axes::builder(Settings {
@@ -234,7 +230,6 @@ async fn a_purge_keeps_what_the_cooloff_hook_still_counts() {
 /// gives two `expired` events (and a record of a never-locked address
 /// would give one).
 #[tokio::test]
-#[ignore = "finding: purge reports records of an unreached rule as expired lockouts"]
 async fn a_purge_reports_each_expired_lockout_once() {
     let clock = clock();
     let (axes, _) = engine(rules("ip_address:100/1h, username:5/10m"), &clock, 1000);
@@ -256,7 +251,6 @@ async fn a_purge_reports_each_expired_lockout_once() {
 /// with one account of its own resets the address rule with every own
 /// successful login, and is admitted far past its limit.
 #[tokio::test]
-#[ignore = "finding: reset_on_success by the sprayer's own account resets the per-address rule"]
 async fn an_own_success_does_not_reset_the_address_rule_for_a_sprayer() {
     let clock = clock();
     let (axes, _) = engine(
@@ -288,7 +282,6 @@ async fn an_own_success_does_not_reset_the_address_rule_for_a_sprayer() {
 /// operator *tightens* the rule during an attack. docs/settings.md does not
 /// say so (only `LockoutRule::scope`'s doc comment does).
 #[tokio::test]
-#[ignore = "finding: tightening a rule (new scope) frees every lockout under it"]
 async fn tightening_a_rule_keeps_its_lockouts() {
     let clock = clock();
     let store = Arc::new(MemoryStore::new());
@@ -315,7 +308,6 @@ async fn tightening_a_rule_keeps_its_lockouts() {
 /// one (HMAC accepts it), while `secret_key` must be 16 bytes at least:
 /// anyone can then mint device cookies for any user.
 #[test]
-#[ignore = "finding: AxesBuilder::device_key accepts an empty (forgeable) key"]
 fn an_empty_device_key_is_refused() {
     let built = Axes::builder(Settings {
         secret_key: None,
@@ -343,16 +335,23 @@ fn an_empty_device_key_is_refused() {
 /// victim, each a fresh budget (minted at will by logging in to the own
 /// account). Only matters where usernames may exceed 255 characters.
 #[tokio::test]
-#[ignore = "finding: device cookies of a long username are valid for every name sharing its first 255 characters"]
 async fn a_cookie_is_valid_only_for_the_full_username() {
     let clock = clock();
     let (axes, _) = engine(rules("username:3/1h"), &clock, 1000);
     let stem = "u".repeat(255);
-    let mine = axes.issue_device_token(&format!("{stem}mallory")).unwrap();
-    let p = axes.prepare(&from(ATTACKER, &format!("{stem}alice")).device_token(mine));
+    // No cookie for a name longer than what is counted…
+    assert_eq!(axes.issue_device_token(&format!("{stem}mallory")), None);
+    // …and the counted stem's cookie is not valid for a longer name.
+    let mine = axes.issue_device_token(&stem).unwrap();
+    let p = axes.prepare(&from(ATTACKER, &format!("{stem}alice")).device_token(mine.clone()));
     assert!(
         p.device.is_none(),
         "mallory's cookie counts as alice's device"
+    );
+    assert!(
+        axes.prepare(&from(ATTACKER, &stem).device_token(mine))
+            .device
+            .is_some()
     );
 }
 
@@ -362,7 +361,6 @@ async fn a_cookie_is_valid_only_for_the_full_username() {
 /// the operator set 1 hour. Only rotating `secret_key` voids it (SECURITY.md
 /// says so, but not that a shorter TTL does not).
 #[tokio::test]
-#[ignore = "finding: a shorter trusted_device_ttl leaves cookies issued under the longer one valid"]
 async fn a_shorter_ttl_applies_to_cookies_already_issued() {
     let clock = clock();
     let store = Arc::new(MemoryStore::new());
@@ -392,7 +390,6 @@ async fn a_shorter_ttl_applies_to_cookies_already_issued() {
 /// are the same rule, but get two scopes and count everything twice; the
 /// "given twice" check misses them (a setting with no effect).
 #[test]
-#[ignore = "finding: `ip_address|username:3/1h` and `username|ip_address:3/1h` are accepted as two rules"]
 fn a_rule_given_twice_in_another_order_is_refused() {
     let twice = parse_rules_env("ip_address|username:3/1h, username|ip_address:3/1h");
     assert!(twice.is_err(), "accepted: {twice:?}");
@@ -402,7 +399,6 @@ fn a_rule_given_twice_in_another_order_is_refused() {
 /// `device_key` given to a builder whose settings have devices off, are
 /// accepted and do nothing.
 #[test]
-#[ignore = "finding: trusted_device_ttl / device_key accepted with trusted_device = false"]
 fn device_settings_without_devices_are_refused() {
     let ttl = Settings {
         trusted_device: false,
@@ -582,7 +578,7 @@ fn scopes_do_not_collide() {
     );
     assert!(rs.is_err(), "equal rules in other spellings: {rs:?}");
     let rs = parse_rules_env("ip_address:3/1h, ip_address:03/3600s").unwrap_err();
-    assert!(rs.contains("given twice"), "{rs}");
+    assert!(rs.contains("the same parameters"), "{rs}");
     for r in parse_rules_env("ip_address|username+user_agent:1000000/100years, username:1").unwrap()
     {
         assert!(r.scope().starts_with("rule:"));
@@ -826,7 +822,7 @@ async fn check_status_and_begin_agree_for_rules_and_devices() {
             clock.advance(chrono::Duration::seconds(next(40) as i64));
         }
         assert!(
-            admitted > 50 && refused > 50 && by_device > 20,
+            admitted > 20 && refused > 50 && by_device > 20,
             "{admitted} {refused} {by_device}"
         );
         let records = axes.list_attempts(&ListQuery::all()).await.unwrap();

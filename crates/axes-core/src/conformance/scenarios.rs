@@ -511,13 +511,28 @@ fn rules() -> Vec<Scenario> {
             ],
         ),
         sc(
-            "reset_on_success = true: deletes records matching any alternative (the whole IP)",
+            "reset_on_success = true: forgives the failures of the name that logged in, not the address's others",
             s(|s| s.reset_on_success = true),
             vec![
                 fail(a, Invalid),
                 fail(b, Invalid),
+                // A sprayer's own account: its success resets nothing of
+                // the names it sprayed.
                 login(who(IP, "carol"), Ok),
-                Step::Records(0),
+                Step::Records(2),
+                fail(who(IP, "dave"), Locked),
+                // The name that logged in is forgiven.
+                Step::Reset {
+                    ip: None,
+                    user: None,
+                    removed: 3,
+                },
+                fail(a, Invalid),
+                fail(b, Invalid),
+                login(a, Ok),
+                Step::Records(1),
+                fail(b, Invalid),
+                fail(b, Locked),
             ],
         ),
         sc(

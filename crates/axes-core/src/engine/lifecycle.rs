@@ -139,7 +139,10 @@ impl Axes {
             };
             if let Ok(page) = self.call(self.inner.store.list_attempts(&query)).await {
                 for r in page.items {
-                    let limit = self.limit_for(&self.prepared_of(&r.key));
+                    let limit = match self.rule_of_scope(&r.key.scope) {
+                        Some(rule) => rule.failure_limit,
+                        None => self.limit_for(&self.prepared_of(&r.key)),
+                    };
                     if r.failures >= limit {
                         expiring.push(r);
                     }

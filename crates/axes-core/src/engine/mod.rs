@@ -170,6 +170,20 @@ impl AxesBuilder {
                     .into(),
             ));
         }
+        if let Some(k) = &self.device_key {
+            if !self.settings.trusted_device {
+                return Err(ConfigError::Conflict(
+                    "a device key is given but trusted_device is off: nothing would be signed"
+                        .into(),
+                ));
+            }
+            if k.len() < crate::settings::MIN_SECRET_KEY_LEN {
+                return Err(ConfigError::Conflict(format!(
+                    "the device key is shorter than {} bytes: device cookies could be forged",
+                    crate::settings::MIN_SECRET_KEY_LEN
+                )));
+            }
+        }
         let device_key = if self.settings.trusted_device {
             match (self.device_key, &self.settings.secret_key) {
                 (Some(k), _) => Some(k),
@@ -343,12 +357,30 @@ impl Axes {
             &self.inner.device_key,
             &attempt.device_token,
             &p.key.username,
-        ) && let Some(id) = key.verify(token, user, self.now())
+        ) && self.counted_whole(attempt, user)
+            && let Some(id) = key.verify(
+                token,
+                user,
+                self.now(),
+                crate::settings::to_chrono(self.inner.settings.trusted_device_ttl),
+            )
         {
             p.key.scope = format!("{DEVICE_SCOPE_PREFIX}{id}");
             p.device = Some(id);
         }
         p
+    }
+
+    /// Whether `user` (the counted username of `attempt`) is the whole
+    /// given name, normalised: nothing cut off, no NUL dropped. A device
+    /// token is bound to the counted name; a longer name that shares it is
+    /// another account the token was never issued to.
+    fn counted_whole(&self, attempt: &Attempt, user: &str) -> bool {
+        attempt.username.as_deref().is_some_and(|given| {
+            let trimmed = given.trim();
+            trimmed.len() <= prepare::MAX_USERNAME_INPUT_CHARS * 4
+                && (self.inner.username_rule)(trimmed) == user
+        })
     }
 
     /// A new trusted-device token for `username` (normalised here), to set
@@ -363,6 +395,9 @@ impl Axes {
             &self.inner.username_rule,
         );
         let user = p.key.username?;
+        if !self.counted_whole(&Attempt::new().username(username), &user) {
+            return None;
+        }
         let ttl = crate::settings::to_chrono(self.inner.settings.trusted_device_ttl);
         let expires = self.now().checked_add_signed(ttl)?;
         key.issue(&user, expires)

@@ -7,12 +7,12 @@ use std::borrow::Cow;
 
 use super::{Axes, Prepared, counted_parameters};
 use crate::device::DEVICE_SCOPE_PREFIX;
-use crate::parameters::LockoutParameters;
+use crate::parameters::{Field, LockoutParameters};
 use crate::settings::Settings;
 use crate::store::{Failures, RecordKey, ReservationToken};
 
 /// One rule as it applies to one attempt.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct AppliedRule {
     /// Which of `lockout_rules`; `None`: the default rule.
     pub index: Option<usize>,
@@ -113,50 +113,133 @@ fn narrowed(params: Cow<'_, LockoutParameters>) -> Option<LockoutParameters> {
 impl Axes {
     /// The rules `p` is counted by; `None` when no rule can count it (every
     /// alternative of every rule needs a field the attempt lacks).
+    ///
+    /// An attempt from a trusted device counts the alternatives that name
+    /// the username in the device's scope, and the others (IP address,
+    /// user agent) in the rule's own scope, with everyone's: a device
+    /// escapes the lockouts others caused on its user's name, never its
+    /// address's limit — else an account of one's own and a new cookie per
+    /// login would make a fresh address count without end.
     pub(super) fn applied_rules(&self, p: &Prepared) -> Option<Vec<AppliedRule>> {
         let s = &self.inner.settings;
+        let limit_of = |l: u32| s.lock_out_at_failure.then_some(l);
         if s.lockout_rules.is_empty() {
             let params = counted_parameters(&s.lockout_parameters, &p.key)?;
-            return Some(vec![AppliedRule {
+            if p.device.is_none() {
+                return Some(vec![AppliedRule {
+                    index: None,
+                    narrowed: narrowed(params),
+                    scoped: None,
+                    limit: limit_of(self.limit_for(p)),
+                    window: self.window_for(p),
+                }]);
+            }
+            let mut out = Vec::with_capacity(2);
+            let rule = AppliedRule {
                 index: None,
-                narrowed: narrowed(params),
+                narrowed: None,
                 scoped: None,
-                limit: s.lock_out_at_failure.then(|| self.limit_for(p)),
+                limit: limit_of(self.limit_for(p)),
                 window: self.window_for(p),
-            }]);
+            };
+            Self::push_device_split(&mut out, p, rule, &params, "");
+            return (!out.is_empty()).then_some(out);
         }
         let mut out = Vec::with_capacity(s.lockout_rules.len());
         for (i, rule) in s.lockout_rules.iter().enumerate() {
             let Some(params) = counted_parameters(&rule.parameters, &p.key) else {
                 continue;
             };
-            let rule_scope = self.inner.rule_scopes.get(i).cloned().unwrap_or_default();
-            let scope = if p.key.scope.is_empty() {
-                rule_scope
-            } else {
-                format!("{}/{rule_scope}", p.key.scope)
-            };
+            let rule_scope = self.inner.rule_scopes.get(i).map_or("", String::as_str);
+            if p.device.is_some() {
+                let applied = AppliedRule {
+                    index: Some(i),
+                    narrowed: None,
+                    scoped: None,
+                    limit: limit_of(rule.failure_limit),
+                    window: rule.window(),
+                };
+                Self::push_device_split(&mut out, p, applied, &params, rule_scope);
+                continue;
+            }
             out.push(AppliedRule {
                 index: Some(i),
                 narrowed: narrowed(params),
                 scoped: Some(RecordKey {
-                    scope,
+                    scope: rule_scope.to_owned(),
                     ..p.key.clone()
                 }),
-                limit: s.lock_out_at_failure.then_some(rule.failure_limit),
+                limit: limit_of(rule.failure_limit),
                 window: rule.window(),
             });
         }
         (!out.is_empty()).then_some(out)
     }
 
+    /// A trusted device's share of one rule (`rule`: counted by `params`,
+    /// in the rule's own scope `rule_scope`): its alternatives that name the
+    /// username in the device's scope (`p.key.scope`, then the rule's), the
+    /// others in the rule's own scope.
+    fn push_device_split(
+        out: &mut Vec<AppliedRule>,
+        p: &Prepared,
+        rule: AppliedRule,
+        params: &LockoutParameters,
+        rule_scope: &str,
+    ) {
+        let (named, unnamed): (Vec<_>, Vec<_>) = params
+            .alternatives()
+            .iter()
+            .cloned()
+            .partition(|a| a.uses(Field::Username));
+        let device_scope = if rule_scope.is_empty() {
+            p.key.scope.clone()
+        } else {
+            format!("{}/{rule_scope}", p.key.scope)
+        };
+        for (alternatives, scope) in [(unnamed, rule_scope.to_owned()), (named, device_scope)] {
+            if let Some(params) = LockoutParameters::new(alternatives) {
+                out.push(AppliedRule {
+                    narrowed: Some(params),
+                    scoped: Some(RecordKey {
+                        scope,
+                        ..p.key.clone()
+                    }),
+                    ..rule.clone()
+                });
+            }
+        }
+    }
+
+    /// The layered rule a record's scope counts for (a device's share
+    /// included); `None` for the default rule, or a rule no longer
+    /// configured.
+    pub(super) fn rule_of_scope(&self, scope: &str) -> Option<&crate::rules::LockoutRule> {
+        let rule_scope = match scope.strip_prefix(DEVICE_SCOPE_PREFIX) {
+            Some(rest) => rest.split_once('/').map(|(_, r)| r)?,
+            None => scope,
+        };
+        let i = self
+            .inner
+            .rule_scopes
+            .iter()
+            .position(|s| s == rule_scope)?;
+        self.inner.settings.lockout_rules.get(i)
+    }
+
     /// The window a purge uses ([`Axes::purge_expired`]): records whose
     /// last failure is older than it count for no rule — `cooloff_time`, or
     /// the longest cool-off of the layered rules. `None` (a purge removes
     /// no attempt record) when there is no cool-off, or a rule has none:
-    /// those records count until a reset.
+    /// those records count until a reset — and with a `cooloff` hook
+    /// ([`crate::AxesBuilder::cooloff`]), which may keep a record longer
+    /// than any setting says: purge with [`crate::Store::purge_attempts`]
+    /// and your longest cool-off then.
     pub fn purge_window(&self) -> Option<chrono::Duration> {
         let s = &self.inner.settings;
+        if self.inner.cooloff.is_some() {
+            return None;
+        }
         if s.lockout_rules.is_empty() {
             return s.cooloff();
         }
@@ -177,16 +260,16 @@ mod tests {
     fn scopes_are_described() {
         assert_eq!(describe_scope(""), None);
         assert_eq!(
-            describe_scope("rule:ip_address:100/1day").as_deref(),
-            Some("rule ip_address:100/1day")
+            describe_scope("rule:ip_address/1day").as_deref(),
+            Some("rule ip_address/1day")
         );
         assert_eq!(
             describe_scope("device:Zm9vYmFyYmF6cXV4").as_deref(),
             Some("trusted device Zm9vYmFy…")
         );
         assert_eq!(
-            describe_scope("device:Zm9vYmFyYmF6cXV4/rule:username:5/15m").as_deref(),
-            Some("trusted device Zm9vYmFy…, rule username:5/15m")
+            describe_scope("device:Zm9vYmFyYmF6cXV4/rule:username/15m").as_deref(),
+            Some("trusted device Zm9vYmFy…, rule username/15m")
         );
     }
 }

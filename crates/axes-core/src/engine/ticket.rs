@@ -9,6 +9,9 @@ use super::{Axes, Lockout, LockoutReason, Prepared};
 use crate::blocks::BlockKind;
 use crate::error::StoreError;
 use crate::events::EventKind;
+use std::borrow::Cow;
+
+use crate::parameters::{Alternative, Field, LockoutParameters};
 use crate::store::{NewFailureLog, RecordKey, Reservation, ReserveOutcome};
 
 /// Why [`Axes::authenticate`] did not return a user.
@@ -209,6 +212,27 @@ async fn reserve_outcome(
     }
 }
 
+/// The alternatives a success forgives: each of `parameters` narrowed to
+/// the username that logged in (when there is one). The password proved
+/// that account, not the address: failures on other names from the same
+/// address stay, so a sprayer with an account of their own cannot reset
+/// their address's count by logging in to it.
+fn forgiven<'a>(parameters: &'a LockoutParameters, key: &RecordKey) -> Cow<'a, LockoutParameters> {
+    if key.username.is_none()
+        || parameters
+            .alternatives()
+            .iter()
+            .all(|a| a.uses(Field::Username))
+    {
+        return Cow::Borrowed(parameters);
+    }
+    let narrowed = parameters
+        .alternatives()
+        .iter()
+        .filter_map(|a| Alternative::new(a.fields().iter().copied().chain([Field::Username])));
+    LockoutParameters::new(narrowed).map_or(Cow::Borrowed(parameters), Cow::Owned)
+}
+
 /// Gives back the failure counted for each rule in `counts` (exactly that
 /// one: if its record was reset or restarted since, nothing).
 async fn give_back(axes: &Axes, p: &Prepared, counts: &[RuleCount]) {
@@ -301,8 +325,10 @@ impl Ticket {
     }
 
     /// The credentials were right: give the slots back (or, with
-    /// `reset_on_success`, delete the client's failures in each rule's
-    /// scope — a trusted device's success clears only the device's own).
+    /// `reset_on_success`, delete the failures of that username from this
+    /// client in each rule's scope — never other names' failures from the
+    /// same address, and a trusted device's success clears only the
+    /// device's own).
     pub async fn succeeded(self) {
         let axes = &self.axes;
         let s = axes.settings();
@@ -327,11 +353,13 @@ impl Ticket {
             self.counts.iter().map(|c| &c.rule).collect()
         };
         for rule in rules {
-            let parameters = rule.parameters(s);
+            let parameters = forgiven(rule.parameters(s), rule.key(p));
             if rule.index.is_none() && p.device.is_none() {
-                axes.forget_lockouts(p, parameters).await;
+                axes.forget_lockouts(p, &parameters).await;
             }
-            if let Ok(n) = axes.call(store.clear_client(rule.key(p), parameters)).await
+            if let Ok(n) = axes
+                .call(store.clear_client(rule.key(p), &parameters))
+                .await
                 && n > 0
             {
                 tracing::info!(

@@ -379,9 +379,12 @@ impl Attempts {
         let Some(rec) = self.slab.get(slot) else {
             return false;
         };
+        let policy = rec.policy;
         let mut visited = 0;
         let mut locked = false;
-        for index in &self.alts {
+        // Only the alternatives of the record's own rule: another rule's
+        // sums are not its lockout.
+        for index in self.alts.iter().filter(|i| policy.counts_by(i.mask())) {
             let mut sum: u32 = 0;
             for s in index.bucket(&self.hasher, &self.slab, rec) {
                 visited += 1;

@@ -327,7 +327,7 @@ impl Store for MemoryStore {
         if let Some(w) = r.window {
             st.drop_expired(r.now, r.now - w, 64);
         }
-        let policy = Policy::new(r.limit, r.window);
+        let policy = Policy::new(r.limit, r.window, r.parameters);
         let (mut failures, newest) = st.counts(r.key, r.parameters, r.window, r.now);
         let admitted = r.limit.is_none_or(|l| !failures.reached(l));
         let own = st.own_slot(r.key);

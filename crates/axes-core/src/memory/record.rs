@@ -116,12 +116,24 @@ pub(super) struct Policy {
     window_us: i64,
     /// The limit; `u32::MAX`: none.
     limit: u32,
+    /// The alternatives counted (bit `m - 1` for the field mask `m`).
+    alts: u8,
 }
 
 impl Policy {
-    /// The policy of a reservation.
-    pub fn new(limit: Option<u32>, window: Option<Duration>) -> Self {
+    /// The policy of a reservation counting by `parameters`.
+    pub fn new(
+        limit: Option<u32>,
+        window: Option<Duration>,
+        parameters: &crate::parameters::LockoutParameters,
+    ) -> Self {
+        let alts = parameters
+            .alternatives()
+            .iter()
+            .map(|a| 1u8 << (super::index::mask_of(a).saturating_sub(1) & 7))
+            .fold(0, |m, b| m | b);
         Policy {
+            alts,
             // A window too long for i64 microseconds (never: windows are
             // capped at 100 years) is no window.
             window_us: window.and_then(|w| w.num_microseconds()).unwrap_or(-1),
@@ -132,6 +144,11 @@ impl Policy {
     /// How long the record's failures count (`None`: until a reset).
     pub fn window(self) -> Option<Duration> {
         (self.window_us >= 0).then(|| Duration::microseconds(self.window_us))
+    }
+
+    /// Whether the alternative of field mask `mask` counts this record.
+    pub fn counts_by(self, mask: u8) -> bool {
+        mask != 0 && self.alts & (1 << ((mask - 1) & 7)) != 0
     }
 
     /// The limit that locks (`None`: never).

@@ -174,8 +174,11 @@ settings! {
     /// Lifetime of a device cookie (at most 400 days, browsers' cap).
     trusted_device_ttl: Duration = Duration::from_secs(30 * 24 * 60 * 60),
         Lockout, "30d", plain, load::positive_duration;
-    /// A successful login deletes every record matching the client on any
-    /// alternative.
+    /// A successful login deletes the failures of that username from that
+    /// client — every record matching it on any alternative, narrowed to
+    /// the username: failures on other names from the same address stay
+    /// (a sprayer with an account of their own cannot reset its address by
+    /// logging in to it), and so does their lockout history.
     reset_on_success: bool = false, Lockout, "false", plain, load::boolean;
     /// A refused attempt during a lockout is counted and restarts the
     /// cool-off. Off: it is refused without being counted, so the lockout
@@ -384,10 +387,16 @@ impl Settings {
                 "trusted_device_ttl: at most 400 days (browsers keep no cookie longer)".into(),
             ));
         }
+        let defaults = Settings::default();
+        if !self.trusted_device && self.trusted_device_ttl != defaults.trusted_device_ttl {
+            return Err(ConfigError::Conflict(
+                "trusted_device_ttl is set but trusted_device is off: no device cookie is issued"
+                    .into(),
+            ));
+        }
         if self.lockout_rules.is_empty() {
             return Ok(());
         }
-        let defaults = Settings::default();
         if self.lockout_parameters != defaults.lockout_parameters
             || self.failure_limit != defaults.failure_limit
             || self.cooloff_time.is_some()
