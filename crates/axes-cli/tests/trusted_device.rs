@@ -298,7 +298,10 @@ mod admin_login {
         assert_eq!(serve::device_key(&sqlite).unwrap(), Some(secret.clone()));
         let issued = engine.issue_device_token("root").unwrap();
         let key = axes_core::device::DeviceKey::new(&secret);
-        assert!(key.verify(&issued, "root", engine.now()).is_some());
+        assert!(
+            key.verify(&issued, "root", engine.now(), chrono::Duration::days(30))
+                .is_some()
+        );
         // Served over the memory store (the scenario needs a store that
         // keeps a device's scope apart), with the key `serve::device_key`
         // gives.
