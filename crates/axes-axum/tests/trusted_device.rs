@@ -60,7 +60,12 @@ fn settings(trusted_device: bool) -> Settings {
         handler: Handler::Memory,
         lockout_parameters: LockoutParameters::any_of(&[Field::Username]),
         trusted_device,
-        trusted_device_ttl: TTL,
+        // The lifetime is a setting of devices only.
+        trusted_device_ttl: if trusted_device {
+            TTL
+        } else {
+            Settings::default().trusted_device_ttl
+        },
         trusted_proxies: vec!["10.0.0.0/8".parse().unwrap()],
         ..Settings::default()
     }
@@ -75,11 +80,14 @@ struct Site {
 impl Site {
     fn new(trusted_device: bool) -> Self {
         let clock = ManualClock::fixed();
-        let axes = Axes::builder(settings(trusted_device))
-            .clock(Arc::new(clock.clone()))
-            .device_key(KEY)
-            .build()
-            .unwrap();
+        let builder = Axes::builder(settings(trusted_device)).clock(Arc::new(clock.clone()));
+        // A device key only with devices on (else it would have no effect).
+        let builder = if trusted_device {
+            builder.device_key(KEY)
+        } else {
+            builder
+        };
+        let axes = builder.build().unwrap();
         let layer = AxesLayer::new(axes.clone()).unwrap();
         Self { axes, clock, layer }
     }

@@ -35,7 +35,12 @@ fn settings(trusted_device: bool) -> Settings {
         handler: Handler::Memory,
         lockout_parameters: LockoutParameters::any_of(&[Field::Username]),
         trusted_device,
-        trusted_device_ttl: TTL,
+        // The lifetime is a setting of devices only.
+        trusted_device_ttl: if trusted_device {
+            TTL
+        } else {
+            Settings::default().trusted_device_ttl
+        },
         // The tests name their client with X-Forwarded-For from loopback.
         trusted_proxies: vec!["127.0.0.1/32".parse().unwrap()],
         ..Settings::default()
@@ -89,11 +94,14 @@ mod service_api {
 
     async fn start(trusted_device: bool) -> Service {
         let clock = ManualClock::fixed();
-        let axes = Axes::builder(settings(trusted_device))
-            .clock(Arc::new(clock.clone()))
-            .device_key(SECRET)
-            .build()
-            .unwrap();
+        let builder = Axes::builder(settings(trusted_device)).clock(Arc::new(clock.clone()));
+        // A device key only with devices on (else it would have no effect).
+        let builder = if trusted_device {
+            builder.device_key(SECRET)
+        } else {
+            builder
+        };
+        let axes = builder.build().unwrap();
         let accounts = Accounts::from_settings(axes.settings()).unwrap();
         let app = serve::router(axes, accounts, SECRET.to_vec()).unwrap();
         let (url, server) = spawn(app).await;
