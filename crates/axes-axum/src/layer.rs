@@ -239,7 +239,10 @@ where
             };
             let attempt = attempt_from_parts(&parts, login, ip, shared.axes.settings());
             let request = Arc::new(RequestInfo::from_parts(&parts));
-            let secure = shared.https || over_https(&parts, shared.axes.settings());
+            // Only a device cookie needs it: not worked out when devices
+            // are off.
+            let secure = shared.axes.settings().trusted_device
+                && (shared.https || over_https(&parts, shared.axes.settings()));
             let device_ttl = shared.axes.settings().trusted_device_ttl;
 
             // One reservation both refuses a locked-out client before the

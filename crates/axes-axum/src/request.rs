@@ -73,7 +73,12 @@ pub fn attempt_from_parts(
         query,
         form: masked(fields, settings),
         // The one `axes_device` cookie (bounded); the engine checks it.
-        device_token: crate::device::device_token(&parts.headers),
+        // Not looked for when devices are off.
+        device_token: if settings.trusted_device {
+            crate::device::device_token(&parts.headers)
+        } else {
+            None
+        },
     }
 }
 
