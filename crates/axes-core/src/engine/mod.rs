@@ -32,7 +32,7 @@ pub use ticket::{AuthError, Ticket};
 use crate::attempt::Attempt;
 use crate::blocks::BlockKind;
 use crate::clock::{Clock, SystemClock};
-use crate::device::{DEVICE_SCOPE_PREFIX, DeviceKey};
+use crate::device::DeviceKey;
 use crate::error::{ConfigError, Error, StoreError};
 use crate::events::{Event, EventBus, EventKind};
 use crate::identity::{UsernameRule, normalize_username, parse_canonical_ip};
@@ -365,7 +365,7 @@ impl Axes {
                 crate::settings::to_chrono(self.inner.settings.trusted_device_ttl),
             )
         {
-            p.key.scope = format!("{DEVICE_SCOPE_PREFIX}{id}");
+            p.key.scope = rules::device_scope(&id);
             p.device = Some(id);
         }
         p
@@ -440,10 +440,10 @@ impl Axes {
     }
 
     fn limit_for(&self, p: &Prepared) -> u32 {
-        let rules = &self.inner.settings.lockout_rules;
-        if !rules.is_empty() {
-            // The limit a refusal that is not by a rule's count shows.
-            return rules.iter().map(|r| r.failure_limit).min().unwrap_or(1);
+        if !self.inner.settings.lockout_rules.is_empty() {
+            // The limit a refusal that is not by a rule's count shows (no
+            // hooks with rules).
+            return self.failure_limit();
         }
         self.inner
             .failure_limit

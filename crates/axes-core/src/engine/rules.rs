@@ -75,27 +75,38 @@ pub fn describe_scope(scope: &str) -> Option<String> {
     if scope.is_empty() {
         return None;
     }
-    // `device:ID`, `device:ID/rule:TEXT`, `rule:TEXT` (a rule's text may
-    // hold `/`; a device id never does).
-    let (device, rule) = match scope.strip_prefix(DEVICE_SCOPE_PREFIX) {
-        Some(rest) => match rest.split_once('/') {
-            Some((id, rule)) => (Some(id), Some(rule)),
-            None => (Some(rest), None),
-        },
-        None => (None, Some(scope)),
-    };
+    let (device, rule) = split_scope(scope);
     let mut parts = Vec::new();
     if let Some(id) = device {
         let short: String = id.chars().take(8).collect();
         parts.push(format!("trusted device {short}…"));
     }
-    if let Some(rule) = rule {
+    if !rule.is_empty() {
         parts.push(match rule.strip_prefix("rule:") {
             Some(text) => format!("rule {text}"),
             None => rule.to_owned(),
         });
     }
     Some(parts.join(", "))
+}
+
+/// The scope of a trusted device's own records.
+pub(super) fn device_scope(id: &str) -> String {
+    format!("{DEVICE_SCOPE_PREFIX}{id}")
+}
+
+/// The one reading of a scope the engine made: the trusted device's id, if
+/// any, and the layered rule's scope (`""` for the default rule). Scopes
+/// are `device:ID`, `device:ID/rule:…`, `rule:…` or `""` (a rule's text may
+/// hold `/`; a device id never does).
+pub(super) fn split_scope(scope: &str) -> (Option<&str>, &str) {
+    match scope.strip_prefix(DEVICE_SCOPE_PREFIX) {
+        Some(rest) => match rest.split_once('/') {
+            Some((id, rule)) => (Some(id), rule),
+            None => (Some(rest), ""),
+        },
+        None => (None, scope),
+    }
 }
 
 /// The highest count over all rules.
@@ -215,10 +226,7 @@ impl Axes {
     /// included); `None` for the default rule, or a rule no longer
     /// configured.
     pub(super) fn rule_of_scope(&self, scope: &str) -> Option<&crate::rules::LockoutRule> {
-        let rule_scope = match scope.strip_prefix(DEVICE_SCOPE_PREFIX) {
-            Some(rest) => rest.split_once('/').map(|(_, r)| r)?,
-            None => scope,
-        };
+        let (_, rule_scope) = split_scope(scope);
         let i = self
             .inner
             .rule_scopes

@@ -10,7 +10,6 @@ use ipnet::Ipv6Net;
 
 use super::{Axes, CheckResult, LockoutReason, Prepared};
 use crate::blocks::Block;
-use crate::device::DEVICE_SCOPE_PREFIX;
 use crate::error::Error;
 use crate::parameters::Alternative;
 use crate::store::{AttemptDetails, RecordKey};
@@ -83,13 +82,10 @@ impl Axes {
     /// The scope of the key says whether it is a trusted device's (a
     /// layered rule's part of it is not: the engine asks every rule).
     pub(super) fn prepared_of(&self, key: &RecordKey) -> Prepared {
-        let device = key
-            .scope
-            .strip_prefix(DEVICE_SCOPE_PREFIX)
-            .map(|rest| rest.split('/').next().unwrap_or(rest).to_owned());
+        let device = super::rules::split_scope(&key.scope).0.map(str::to_owned);
         let scope = device
             .as_ref()
-            .map(|d| format!("{DEVICE_SCOPE_PREFIX}{d}"))
+            .map(|d| super::rules::device_scope(d))
             .unwrap_or_default();
         Prepared {
             key: RecordKey {
