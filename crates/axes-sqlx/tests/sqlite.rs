@@ -166,3 +166,32 @@ upgrade_from_schema_four!(
     async { Some(axes_sqlx::testing::fresh_sqlite_store().await) },
     UNDO_SCOPES
 );
+
+/// A purge larger than the writer's slice removes every expired record
+/// (slice after slice) and nothing live; logs written through the writer
+/// are read back by the pool.
+#[tokio::test]
+async fn purge_in_slices_removes_everything_expired() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("axes.db").display());
+    let store = axes_sqlx::SqliteStore::connect(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    let old = common::t0();
+    let new = old + chrono::Duration::hours(2);
+    let n = 4_500;
+    for i in 0..n {
+        let ip = format!("10.0.{}.{}", i / 256, i % 256);
+        let r = common::R::new(common::key(Some("u"), Some(&ip), "ua"));
+        store.reserve(&r.at(old)).await.unwrap();
+    }
+    let live = common::R::new(common::key(Some("live"), Some("192.0.2.1"), "ua"));
+    store.reserve(&live.at(new)).await.unwrap();
+    let removed = store
+        .purge_attempts(old + chrono::Duration::hours(1))
+        .await
+        .unwrap();
+    assert_eq!(removed, n);
+    let left = store.list_attempts(&ListQuery::default()).await.unwrap();
+    assert_eq!(left.total, 1);
+    assert_eq!(left.items[0].key.username.as_deref(), Some("live"));
+}

@@ -512,6 +512,9 @@ impl Store for SqliteStore {
         key: &RecordKey,
         parameters: &LockoutParameters,
     ) -> Result<u64, StoreError> {
+        if let Some(committer) = &self.committer {
+            return committer.clear_client(key, parameters).await;
+        }
         let key = KeyCols::of(key)?;
         let mut w = self.begin_write().await?;
         let n = delete_matching(&mut w.tx, &key, parameters).await?;
@@ -533,6 +536,9 @@ impl Store for SqliteStore {
     }
 
     async fn purge_attempts(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        if let Some(committer) = &self.committer {
+            return committer.purge_attempts(before).await;
+        }
         self.execute(sqlx::query(sql::PURGE).bind(enc(micros(before))))
             .await
     }
@@ -555,6 +561,9 @@ impl Store for SqliteStore {
     }
 
     async fn insert_access_log(&self, entry: &NewAccessLog) -> Result<(), StoreError> {
+        if let Some(committer) = &self.committer {
+            return committer.insert_access_log(entry).await;
+        }
         let key = KeyCols::unscoped(&entry.key);
         self.execute(
             sqlx::query(sql::INSERT_ACCESS_LOG)
@@ -576,6 +585,11 @@ impl Store for SqliteStore {
         session_hash: &str,
         logout_time: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
+        if let Some(committer) = &self.committer {
+            return committer
+                .close_access_log(username, session_hash, logout_time)
+                .await;
+        }
         self.execute(
             sqlx::query(sql::CLOSE_ACCESS_LOG)
                 .bind(enc(micros(logout_time)))
@@ -590,6 +604,9 @@ impl Store for SqliteStore {
         entry: &NewFailureLog,
         per_user_limit: u32,
     ) -> Result<(), StoreError> {
+        if let Some(committer) = &self.committer {
+            return committer.insert_failure_log(entry, per_user_limit).await;
+        }
         let key = KeyCols::unscoped(&entry.key);
         let mut w = self.begin_write().await?;
         sqlx::query(sql::INSERT_FAILURE_LOG)

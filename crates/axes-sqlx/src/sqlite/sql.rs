@@ -119,6 +119,12 @@ pub(super) const RESET: [&str; 4] = each_filter!(reset!());
 
 pub(super) const PURGE: &str = "DELETE FROM axes_accessattempt WHERE attempt_time <= ?1";
 
+/// At most `?2` rows of [`PURGE`] (by the `attempt_time` index): the
+/// writer purges in slices, so reservations queued behind a purge wait for
+/// one slice, not for the whole table.
+pub(super) const PURGE_SLICE: &str = "DELETE FROM axes_accessattempt WHERE id IN \
+    (SELECT id FROM axes_accessattempt WHERE attempt_time <= ?1 LIMIT ?2)";
+
 pub(super) const DELETE_ATTEMPT: &str = "DELETE FROM axes_accessattempt WHERE id = ?1";
 pub(super) const DELETE_ACCESS_LOG: &str = "DELETE FROM axes_accesslog WHERE id = ?1";
 pub(super) const DELETE_FAILURE_LOG: &str = "DELETE FROM axes_accessfailurelog WHERE id = ?1";

@@ -1,7 +1,16 @@
 //! The SQLite writer: one thread owning one connection with cached prepared
-//! statements. Reservations and give-backs reach it over a bounded channel
-//! and are committed in groups: every job waiting when a transaction starts
-//! goes into it (up to [`GROUP`]), and each answer leaves after the commit.
+//! statements. Every write of the login path — reservations, give-backs,
+//! clearing a client after a success, the access and failure logs — and
+//! the purge reach it over a bounded channel and are committed in groups:
+//! every job waiting when a transaction starts goes into it (up to
+//! [`GROUP`]), and each answer leaves after the commit.
+//!
+//! One writing connection in the process also means no two of its
+//! connections wait for each other's write lock: SQLite's busy handler
+//! sleeps (1, 2, 5 … 100 ms) while another connection holds the lock, and
+//! a log line written from the pool during a flood of reservations waited
+//! that way (a p99 of 131 ms for legitimate logins in `BENCHMARKS.md`'s
+//! run of 2026-12-01).
 //!
 //! Each job costs its statements' engine work plus one hop to the thread
 //! and back, instead of a hop per statement through sqlx's connection
@@ -16,8 +25,8 @@ use std::time::Duration;
 use axes_core::error::StoreError;
 use axes_core::parameters::LockoutParameters;
 use axes_core::store::{
-    AlternativeCount, AttemptDetails, BlockTarget, RecordKey, Reservation, ReservationToken,
-    ReserveOutcome,
+    AlternativeCount, AttemptDetails, BlockTarget, NewAccessLog, NewFailureLog, RecordKey,
+    Reservation, ReservationToken, ReserveOutcome,
 };
 use chrono::{DateTime, Utc};
 use rusqlite::types::ToSql;
@@ -26,7 +35,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{dec, enc, sql};
 use crate::common::{
-    self, ACCEPT_LEN, DATA_LEN, KeyCols, PATH_LEN, alt_index, clip, micros, threshold,
+    self, ACCEPT_LEN, DATA_LEN, KeyCols, PATH_LEN, SESSION_HASH_LEN, USERNAME_LEN, alt_index, clip,
+    micros, threshold,
 };
 
 /// Jobs waiting for the writer at most; callers beyond wait to enqueue.
@@ -34,6 +44,9 @@ const QUEUE: usize = 1024;
 
 /// Jobs committed in one transaction at most.
 const GROUP: usize = 64;
+
+/// Records one purge job deletes at most (see [`sql::PURGE_SLICE`]).
+const PURGE_SLICE: u64 = 2_000;
 
 /// The statements each connection keeps prepared.
 const STATEMENT_CACHE: usize = 64;
@@ -62,12 +75,32 @@ enum Work {
         key: RecordKey,
         token: ReservationToken,
     },
+    /// Deletes the client's records matching each alternative.
+    ClearClient {
+        key: RecordKey,
+        parameters: LockoutParameters,
+    },
+    AccessLog(NewAccessLog),
+    CloseAccessLog {
+        username: String,
+        session_hash: String,
+        logout_time: DateTime<Utc>,
+    },
+    /// A failure log row, then the username's oldest rows beyond the limit.
+    FailureLog {
+        entry: NewFailureLog,
+        per_user_limit: u32,
+    },
+    /// Deletes up to [`PURGE_SLICE`] records whose last failure is at or
+    /// before the time.
+    Purge(DateTime<Utc>),
 }
 
 enum Done {
     /// Boxed: an outcome (with its block) is much larger than the other answer.
     Reserved(Box<ReserveOutcome>),
-    Released,
+    /// Rows written (deleted, updated or inserted).
+    Rows(u64),
 }
 
 /// The handle of the writer thread; the thread ends when it is dropped.
@@ -138,7 +171,15 @@ impl Writer {
         };
         match self.submit(work).await? {
             Done::Reserved(out) => Ok(*out),
-            Done::Released => Err(StoreError::Corrupt("writer answered out of turn".into())),
+            Done::Rows(_) => Err(out_of_turn()),
+        }
+    }
+
+    /// Submits a job answered with a number of rows.
+    async fn rows(&self, work: Work) -> Result<u64, StoreError> {
+        match self.submit(work).await? {
+            Done::Rows(n) => Ok(n),
+            Done::Reserved(_) => Err(out_of_turn()),
         }
     }
 
@@ -152,8 +193,69 @@ impl Writer {
             key: key.clone(),
             token: token.clone(),
         };
-        self.submit(work).await.map(drop)
+        self.rows(work).await.map(drop)
     }
+
+    pub(super) async fn clear_client(
+        &self,
+        key: &RecordKey,
+        parameters: &LockoutParameters,
+    ) -> Result<u64, StoreError> {
+        common::scope(key)?;
+        self.rows(Work::ClearClient {
+            key: key.clone(),
+            parameters: parameters.clone(),
+        })
+        .await
+    }
+
+    pub(super) async fn insert_access_log(&self, entry: &NewAccessLog) -> Result<(), StoreError> {
+        self.rows(Work::AccessLog(entry.clone())).await.map(drop)
+    }
+
+    pub(super) async fn close_access_log(
+        &self,
+        username: &str,
+        session_hash: &str,
+        logout_time: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        self.rows(Work::CloseAccessLog {
+            username: username.to_owned(),
+            session_hash: session_hash.to_owned(),
+            logout_time,
+        })
+        .await
+    }
+
+    pub(super) async fn insert_failure_log(
+        &self,
+        entry: &NewFailureLog,
+        per_user_limit: u32,
+    ) -> Result<(), StoreError> {
+        self.rows(Work::FailureLog {
+            entry: entry.clone(),
+            per_user_limit,
+        })
+        .await
+        .map(drop)
+    }
+
+    /// Purges a slice at a time, each its own job: logins queue behind one
+    /// slice at most.
+    pub(super) async fn purge_attempts(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let mut total = 0;
+        loop {
+            let n = self.rows(Work::Purge(before)).await?;
+            total += n;
+            if n < PURGE_SLICE {
+                return Ok(total);
+            }
+        }
+    }
+}
+
+fn out_of_turn() -> StoreError {
+    StoreError::Corrupt("writer answered out of turn".into())
 }
 
 fn open(path: &PathBuf, busy_timeout: Duration) -> Result<Connection, StoreError> {
@@ -257,13 +359,7 @@ fn transaction(c: &Connection, jobs: &[Job]) -> Result<Vec<Done>, Failed> {
     c.prepare_cached("BEGIN IMMEDIATE")
         .and_then(|mut s| s.execute([]))
         .map_err(|e| Failed::Begin(map(e)))?;
-    let results: Result<Vec<Done>, StoreError> = jobs
-        .iter()
-        .map(|job| match &job.work {
-            Work::Reserve { .. } => reserve(c, &job.work).map(|out| Done::Reserved(Box::new(out))),
-            Work::Release { key, token } => release(c, key, token).map(|()| Done::Released),
-        })
-        .collect();
+    let results: Result<Vec<Done>, StoreError> = jobs.iter().map(|job| run_job(c, job)).collect();
     let committed = results.and_then(|r| {
         c.prepare_cached("COMMIT")
             .and_then(|mut s| s.execute([]))
@@ -274,6 +370,118 @@ fn transaction(c: &Connection, jobs: &[Job]) -> Result<Vec<Done>, Failed> {
         let _ = c.execute_batch("ROLLBACK");
     }
     committed.map_err(Failed::Job)
+}
+
+/// One job, inside the group's transaction.
+fn run_job(c: &Connection, job: &Job) -> Result<Done, StoreError> {
+    let rows = match &job.work {
+        Work::Reserve { .. } => {
+            return reserve(c, &job.work).map(|out| Done::Reserved(Box::new(out)));
+        }
+        Work::Release { key, token } => release(c, key, token).map(|()| 0)?,
+        Work::ClearClient { key, parameters } => clear_client(c, key, parameters)?,
+        Work::AccessLog(entry) => {
+            let key = KeyCols::unscoped(&entry.key);
+            execute(
+                c,
+                sql::INSERT_ACCESS_LOG,
+                params![
+                    key.ip,
+                    key.username,
+                    key.user_agent,
+                    clip(&entry.http_accept, ACCEPT_LEN),
+                    clip(&entry.path, PATH_LEN),
+                    enc(micros(entry.attempt_time)),
+                    clip(&entry.session_hash, SESSION_HASH_LEN),
+                ],
+            )?
+        }
+        Work::CloseAccessLog {
+            username,
+            session_hash,
+            logout_time,
+        } => execute(
+            c,
+            sql::CLOSE_ACCESS_LOG,
+            params![
+                enc(micros(*logout_time)),
+                clip(username, USERNAME_LEN),
+                clip(session_hash, SESSION_HASH_LEN),
+            ],
+        )?,
+        Work::FailureLog {
+            entry,
+            per_user_limit,
+        } => failure_log(c, entry, *per_user_limit)?,
+        Work::Purge(before) => execute(
+            c,
+            sql::PURGE_SLICE,
+            params![enc(micros(*before)), PURGE_SLICE as i64],
+        )?,
+    };
+    Ok(Done::Rows(rows))
+}
+
+/// Runs one cached statement; the rows it changed.
+fn execute(c: &Connection, statement: &str, binds: &[&dyn ToSql]) -> Result<u64, StoreError> {
+    c.prepare_cached(statement)
+        .and_then(|mut s| s.execute(binds))
+        .map(|n| n as u64)
+        .map_err(map)
+}
+
+/// Deletes the records of the client's scope matching each alternative.
+fn clear_client(
+    c: &Connection,
+    key: &RecordKey,
+    parameters: &LockoutParameters,
+) -> Result<u64, StoreError> {
+    let key = KeyCols::of(key)?;
+    let mut n = 0;
+    for alt in parameters.alternatives() {
+        let values = key.values(alt);
+        let mut binds: Vec<&dyn ToSql> = Vec::with_capacity(4);
+        binds.push(&key.scope);
+        binds.extend(values.iter().map(|v| v as &dyn ToSql));
+        n += execute(c, sql::DELETE_MATCHING[alt_index(alt)], &binds)?;
+    }
+    Ok(n)
+}
+
+/// A failure log row; then the username's rows beyond the newest
+/// `per_user_limit` go.
+fn failure_log(
+    c: &Connection,
+    entry: &NewFailureLog,
+    per_user_limit: u32,
+) -> Result<u64, StoreError> {
+    let key = KeyCols::unscoped(&entry.key);
+    let mut n = execute(
+        c,
+        sql::INSERT_FAILURE_LOG,
+        params![
+            key.ip,
+            key.username,
+            key.user_agent,
+            clip(&entry.http_accept, ACCEPT_LEN),
+            clip(&entry.path, PATH_LEN),
+            enc(micros(entry.attempt_time)),
+            entry.locked_out,
+        ],
+    )?;
+    let cutoff: Option<i64> = c
+        .prepare_cached(sql::FAILURE_LOG_CUTOFF)
+        .and_then(|mut s| {
+            s.query_row(params![key.username, i64::from(per_user_limit)], |row| {
+                row.get(0)
+            })
+            .optional()
+        })
+        .map_err(map)?;
+    if let Some(cutoff) = cutoff {
+        n += execute(c, sql::FAILURE_LOG_TRIM, params![key.username, cutoff])?;
+    }
+    Ok(n)
 }
 
 /// Counts each alternative's live failures.
