@@ -63,10 +63,11 @@ static MIGRATOR: LazyLock<Migrator> = LazyLock::new(|| migrate::migrator(migrate
 ///
 /// Writes are serialised across processes by `BEGIN IMMEDIATE` transactions
 /// (waiting up to the busy timeout), which makes [`Store::reserve`] exact.
-/// For a database file, reservations and give-backs go to one writer thread
-/// that owns a connection with prepared statements and commits every job
-/// waiting in one transaction, answering each after the commit; the other
-/// writes take turns in process on a mutex. An in-memory database, or a
+/// For a database file, the writes of the login path (reservations,
+/// give-backs, clearing a client, the logs) and the purge are committed in
+/// groups by one writer with prepared statements, each answered after the
+/// commit (see `writer.rs`); the admin's other writes take turns in process
+/// on a mutex. An in-memory database, or a
 /// store made [`from_pool`](SqliteStore::from_pool), runs reservations on
 /// the pool.
 pub struct SqliteStore {

@@ -1,22 +1,28 @@
-//! The SQLite writer: one thread owning one connection with cached prepared
-//! statements. Every write of the login path — reservations, give-backs,
-//! clearing a client after a success, the access and failure logs — and
-//! the purge reach it over a bounded channel and are committed in groups:
-//! every job waiting when a transaction starts goes into it (up to
-//! [`GROUP`]), and each answer leaves after the commit.
+//! The SQLite writer. Every write of the login path — reservations,
+//! give-backs, clearing a client after a success, the access and failure
+//! logs — and the purge are jobs committed in groups: every job waiting
+//! when a transaction starts goes into it (up to [`GROUP`]), and each
+//! answer leaves after the commit.
 //!
-//! One writing connection in the process also means no two of its
-//! connections wait for each other's write lock: SQLite's busy handler
+//! A group is run by a *leader* (see [`Writer`]): the submitter that finds
+//! no group running runs one itself, on its tokio worker, with a connection
+//! of cached prepared statements that never waits for the write lock; the
+//! submitters that arrive meanwhile queue, and the lead passes to the first
+//! of them. When the lock is taken (another process, or this process's
+//! pool writing for the admin), the group goes to the writer thread, whose
+//! connection waits up to the busy timeout. Before the leader (2026-12-02)
+//! every job went to the thread: a futex wake there and one back per job,
+//! 2.4 context switches per wrong login against 1.2 now.
+//!
+//! One writing connection at a time in the process also means no two of
+//! its connections wait for each other's write lock: SQLite's busy handler
 //! sleeps (1, 2, 5 … 100 ms) while another connection holds the lock, and
 //! a log line written from the pool during a flood of reservations waited
 //! that way (a p99 of 131 ms for legitimate logins in `BENCHMARKS.md`'s
 //! run of 2026-12-01).
 //!
-//! Each job costs its statements' engine work plus one hop to the thread
-//! and back, instead of a hop per statement through sqlx's connection
-//! worker, a pool acquire and a transaction of its own. Exactness is
-//! SQLite's: every group is one `BEGIN IMMEDIATE` transaction, which other
-//! processes on the same file wait for (busy timeout). Durability is the
+//! Exactness is SQLite's: every group is one `BEGIN IMMEDIATE` transaction,
+//! which other processes on the same file wait for. Durability is the
 //! commit's: an answer leaves only once its transaction is in the WAL.
 
 use std::path::PathBuf;
@@ -51,10 +57,20 @@ const PURGE_SLICE: u64 = 2_000;
 /// The statements each connection keeps prepared.
 const STATEMENT_CACHE: usize = 64;
 
-/// A reservation the writer thread can own.
+/// A write waiting for its group, and where its answer goes.
 struct Job {
     work: Work,
-    answer: oneshot::Sender<Result<Done, StoreError>>,
+    answer: oneshot::Sender<Answer>,
+}
+
+/// What a waiting submitter hears.
+enum Answer {
+    /// Its job ran (or could not): the result.
+    Done(Result<Done, StoreError>),
+    /// The leader left with jobs still queued: lead now, starting with
+    /// this work (the submitter's own, not run yet; boxed: a reservation
+    /// is much larger than a result).
+    Lead(Box<Work>),
 }
 
 enum Work {
@@ -103,10 +119,43 @@ enum Done {
     Rows(u64),
 }
 
-/// The handle of the writer thread; the thread ends when it is dropped.
-#[derive(Debug)]
+/// The writer of one database file.
+///
+/// Groups are committed by a *leader*: the first submitter to find no
+/// group running runs its job, with every job queued meanwhile, on the
+/// tokio worker it is on (no thread hop: the hop and its wake-ups cost
+/// more CPU than the statements); jobs submitted while it runs queue, and
+/// when it is done it hands the lead to the first of them. The leader's
+/// connection never waits for the write lock (busy timeout 0): when
+/// another connection or process holds it, the group goes to the writer
+/// thread, whose connection waits up to the busy timeout. A worker is
+/// thus held for one group's statements at most, never for a lock.
 pub(super) struct Writer {
+    /// To the thread (ends when dropped).
     jobs: mpsc::Sender<Job>,
+    /// The leader's state.
+    state: std::sync::Mutex<Lead>,
+    /// Jobs in flight at most ([`QUEUE`]): a submitter beyond waits here.
+    slots: tokio::sync::Semaphore,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Default)]
+struct Lead {
+    /// A group is running.
+    leading: bool,
+    /// Jobs waiting for the next group.
+    queue: std::collections::VecDeque<Job>,
+    /// The leader's connection (taken while a group runs).
+    conn: Option<Connection>,
 }
 
 fn gone() -> StoreError {
@@ -137,23 +186,157 @@ impl Writer {
     /// Starts the writer thread for the database file at `path`. The
     /// connection is opened on the first job.
     pub(super) fn start(path: PathBuf, busy_timeout: Duration) -> Result<Self, StoreError> {
+        // Holds every job in flight: the leader's hand-overs never wait.
         let (jobs, rx) = mpsc::channel(QUEUE);
+        let thread_path = path.clone();
         std::thread::Builder::new()
             .name("axes-sqlite-writer".into())
-            .spawn(move || run(&path, busy_timeout, rx))
+            .spawn(move || run(&thread_path, busy_timeout, rx))
             .map_err(StoreError::unavailable)?;
-        Ok(Self { jobs })
+        Ok(Self {
+            jobs,
+            state: std::sync::Mutex::new(Lead::default()),
+            slots: tokio::sync::Semaphore::new(QUEUE),
+            path,
+        })
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, Lead> {
+        // The state is consistent between statements: a panic elsewhere
+        // does not spoil it.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     async fn submit(&self, work: Work) -> Result<Done, StoreError> {
-        let (answer, done) = oneshot::channel();
-        self.jobs
-            .send(Job { work, answer })
-            .await
-            .map_err(|_| gone())?;
-        done.await.map_err(|_| gone())?
+        let _slot = self.slots.acquire().await.map_err(|_| gone())?;
+        let (answer, mut done) = oneshot::channel();
+        let mut job = Job { work, answer };
+        let queued = {
+            let mut state = self.state();
+            if state.leading {
+                state.queue.push_back(job);
+                None
+            } else {
+                state.leading = true;
+                Some(job)
+            }
+        };
+        job = match queued {
+            Some(job) => job,
+            None => match (&mut done).await {
+                Ok(Answer::Done(result)) => return result,
+                Ok(Answer::Lead(work)) => {
+                    let (answer, again) = oneshot::channel();
+                    done = again;
+                    Job {
+                        work: *work,
+                        answer,
+                    }
+                }
+                Err(_) => return Err(gone()),
+            },
+        };
+        // Leading: this job's group runs now, on this worker.
+        self.lead(job);
+        match done.await {
+            Ok(Answer::Done(result)) => result,
+            Ok(Answer::Lead(_)) => Err(out_of_turn()),
+            Err(_) => Err(gone()),
+        }
     }
 
+    /// Runs `first` with the jobs queued (one group), then hands the lead
+    /// on. The caller is the leader.
+    fn lead(&self, first: Job) {
+        let mut handing = Handover {
+            writer: self,
+            conn: None,
+        };
+        let mut first = Some(first);
+        while let Some(job) = first.take() {
+            let mut group = Vec::with_capacity(GROUP);
+            group.push(job);
+            {
+                let mut state = self.state();
+                let n = state.queue.len().min(GROUP - 1);
+                group.extend(state.queue.drain(..n));
+                handing.conn = state.conn.take();
+            }
+            let busy = match connection(&mut handing.conn, &self.path, Duration::ZERO) {
+                Ok(c) => settle(c, group).err().map(|(jobs, _)| jobs),
+                Err(_) => Some(group),
+            };
+            // No write lock (or no connection) for the leader: the thread
+            // waits for it. Every job in flight holds a slot, so the
+            // channel has room.
+            for job in busy.into_iter().flatten() {
+                if let Err(e) = self.jobs.try_send(job) {
+                    let job = match e {
+                        mpsc::error::TrySendError::Full(job)
+                        | mpsc::error::TrySendError::Closed(job) => job,
+                    };
+                    let _ = job.answer.send(Answer::Done(Err(gone())));
+                }
+            }
+            first = handing.next();
+        }
+    }
+}
+
+/// Hands the lead on when a leader is done (also if it panicked): the
+/// connection goes back, and the first queued job whose submitter still
+/// waits leads next. A job whose submitter has gone is run by this leader
+/// (`next`): a give-back must not be lost.
+struct Handover<'w> {
+    writer: &'w Writer,
+    conn: Option<Connection>,
+}
+
+impl Handover<'_> {
+    /// The job this leader runs next, or `None` when the lead was handed
+    /// on or no job is queued.
+    fn next(&mut self) -> Option<Job> {
+        let mut state = self.writer.state();
+        if let Some(conn) = self.conn.take() {
+            state.conn = Some(conn);
+        }
+        while let Some(job) = state.queue.pop_front() {
+            match job.answer.send(Answer::Lead(Box::new(job.work))) {
+                Ok(()) => return None,
+                Err(Answer::Lead(work)) => {
+                    let (answer, _) = oneshot::channel();
+                    return Some(Job {
+                        work: *work,
+                        answer,
+                    });
+                }
+                Err(Answer::Done(_)) => {}
+            }
+        }
+        state.leading = false;
+        None
+    }
+}
+
+impl Drop for Handover<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            // The group's statements panicked: hand on, without this
+            // connection (its transaction state is unknown).
+            self.conn = None;
+            let mut next = self.next();
+            // The job of a gone submitter, with no leader to run it: it
+            // goes to the thread.
+            if let Some(job) = next.take() {
+                let _ = self.writer.jobs.try_send(job);
+            }
+        }
+    }
+}
+
+impl Writer {
     pub(super) async fn reserve(&self, r: &Reservation<'_>) -> Result<ReserveOutcome, StoreError> {
         // A bad key is refused here, not inside a group (whose failure
         // would run every job of the group again alone).
@@ -271,12 +454,18 @@ fn open(path: &PathBuf, busy_timeout: Duration) -> Result<Connection, StoreError
         .map_err(map)?;
     conn.pragma_update(None, "synchronous", "NORMAL")
         .map_err(map)?;
+    // A statement of a group that may fail half-way keeps its undo in a
+    // statement journal: in memory, not a temporary file made and removed
+    // every few groups.
+    conn.pragma_update(None, "temp_store", "MEMORY")
+        .map_err(map)?;
     Ok(conn)
 }
 
 /// The thread: takes the jobs waiting, runs them in one transaction,
-/// answers after the commit. If the group fails, each of its jobs runs
-/// again alone, so that one job's error is its own.
+/// answers after the commit. It runs the groups the leader could not (the
+/// write lock was taken, see [`Writer::lead`]): its connection waits for
+/// the lock up to the busy timeout.
 fn run(path: &PathBuf, busy_timeout: Duration, mut rx: mpsc::Receiver<Job>) {
     let mut conn: Option<Connection> = None;
     let mut group = Vec::with_capacity(GROUP);
@@ -288,53 +477,70 @@ fn run(path: &PathBuf, busy_timeout: Duration, mut rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        let c = match &mut conn {
-            Some(c) => c,
-            None => match open(path, busy_timeout) {
-                Ok(c) => conn.insert(c),
-                Err(e) => {
-                    let message = e.to_string();
-                    for job in group.drain(..) {
-                        let _ = job
-                            .answer
-                            .send(Err(StoreError::Unavailable(message.clone().into())));
-                    }
-                    continue;
-                }
-            },
-        };
-        match transaction(c, &group) {
-            Ok(results) => {
-                for (job, result) in group.drain(..).zip(results) {
-                    let _ = job.answer.send(Ok(result));
+        let jobs = std::mem::take(&mut group);
+        match connection(&mut conn, path, busy_timeout) {
+            Ok(c) => {
+                // The write lock was not had (another process held it past
+                // the busy timeout): every job gets that answer at once,
+                // rather than each waiting the timeout again.
+                if let Err((jobs, e)) = settle(c, jobs) {
+                    answer_all(jobs, &e);
                 }
             }
-            // The write lock was not had (another process held it past the
-            // busy timeout): every job gets that answer at once, rather
-            // than each waiting the timeout again.
-            Err(Failed::Begin(e)) => {
-                let message = e.to_string();
-                for job in group.drain(..) {
-                    let _ = job
-                        .answer
-                        .send(Err(StoreError::Unavailable(message.clone().into())));
-                }
+            Err(e) => answer_all(jobs, &e),
+        }
+    }
+}
+
+/// The open connection in `slot`, opened first if there is none.
+fn connection<'c>(
+    slot: &'c mut Option<Connection>,
+    path: &PathBuf,
+    busy_timeout: Duration,
+) -> Result<&'c Connection, StoreError> {
+    match slot {
+        Some(c) => Ok(c),
+        None => Ok(slot.insert(open(path, busy_timeout)?)),
+    }
+}
+
+/// Answers every job with (a copy of) `e`.
+fn answer_all(jobs: Vec<Job>, e: &StoreError) {
+    let message = e.to_string();
+    for job in jobs {
+        let _ = job.answer.send(Answer::Done(Err(StoreError::Unavailable(
+            message.clone().into(),
+        ))));
+    }
+}
+
+/// Runs `jobs` in one transaction and answers each after the commit. If a
+/// job fails, each job runs again alone, so that one job's error is its
+/// own. When the transaction could not begin (no write lock), nothing ran:
+/// the jobs come back, with the error.
+fn settle(c: &Connection, jobs: Vec<Job>) -> Result<(), (Vec<Job>, StoreError)> {
+    match transaction(c, &jobs) {
+        Ok(results) => {
+            for (job, result) in jobs.into_iter().zip(results) {
+                let _ = job.answer.send(Answer::Done(Ok(result)));
             }
-            Err(Failed::Job(_)) if group.len() > 1 => {
-                for job in group.drain(..) {
-                    let result = transaction(c, std::slice::from_ref(&job))
-                        .map(|mut r| r.swap_remove(0))
-                        .map_err(Failed::into_error);
-                    let _ = job.answer.send(result);
-                }
+        }
+        Err(Failed::Begin(e)) => return Err((jobs, e)),
+        Err(Failed::Job(e)) if jobs.len() == 1 => {
+            if let Some(job) = jobs.into_iter().next() {
+                let _ = job.answer.send(Answer::Done(Err(e)));
             }
-            Err(Failed::Job(e)) => {
-                if let Some(job) = group.pop() {
-                    let _ = job.answer.send(Err(e));
-                }
+        }
+        Err(Failed::Job(_)) => {
+            for job in jobs {
+                let result = transaction(c, std::slice::from_ref(&job))
+                    .map(|mut r| r.swap_remove(0))
+                    .map_err(Failed::into_error);
+                let _ = job.answer.send(Answer::Done(result));
             }
         }
     }
+    Ok(())
 }
 
 /// Why a group transaction failed.
