@@ -42,6 +42,11 @@ pub(crate) const SQLITE: Steps = &[
         "scopes",
         include_str!("../migrations/sqlite/0005_scopes.sql"),
     ),
+    (
+        6,
+        "indexes on demand",
+        include_str!("../migrations/sqlite/0006_indexes_on_demand.sql"),
+    ),
 ];
 
 #[cfg(feature = "postgres")]

@@ -10,6 +10,11 @@ use crate::blocks::{LOOKUP_KEYS, lookup_keys, refusing};
 pub(crate) const LOOKUP_BLOCKS: [&str; 2] =
     crate::blocks::lookup_blocks!("until", "(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
 
+/// Whether the table holds any row: one read of its first leaf, against
+/// the look-up's key building and SQLite's temporary tables for its `IN`
+/// lists (about 30 000 instructions a reservation in callgrind).
+const ANY_BLOCK: &str = "SELECT EXISTS (SELECT 1 FROM axes_blocks)";
+
 const LOCKOUT_ROW: &str =
     crate::blocks::block_select!("until", "kind = 'lockout' AND target_key = ?1");
 
@@ -115,6 +120,18 @@ pub(super) fn refusing_block_on(
     manual_only: bool,
     now: DateTime<Utc>,
 ) -> Result<Option<Block>, StoreError> {
+    if targets.is_empty() {
+        return Ok(None);
+    }
+    // Read in the reservation's transaction: a block another process
+    // commits first is seen.
+    let any: bool = c
+        .prepare_cached(ANY_BLOCK)
+        .and_then(|mut s| s.query_row([], |row| row.get(0)))
+        .map_err(writer::map)?;
+    if !any {
+        return Ok(None);
+    }
     let mut found = Vec::new();
     let sql = LOOKUP_BLOCKS[usize::from(manual_only)];
     for keys in lookup_keys(targets) {

@@ -9,6 +9,7 @@ use std::any::Any;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::LazyLock;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use async_trait::async_trait;
 use axes_core::error::StoreError;
@@ -80,6 +81,9 @@ pub struct SqliteStore {
     committer: Option<writer::Writer>,
     /// Anything that must live as long as the store (a test's temp dir).
     keep_alive: Option<Box<dyn Any + Send + Sync>>,
+    /// The on-demand count indexes known to exist (bit `alt_index`; see
+    /// [`sql::ON_DEMAND_INDEX`]).
+    indexed: AtomicU8,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -199,6 +203,7 @@ impl SqliteStore {
             writer: Mutex::new(()),
             committer: None,
             keep_alive: None,
+            indexed: AtomicU8::new(0),
         }
     }
 
@@ -223,6 +228,46 @@ impl SqliteStore {
     pub fn keep_alive(mut self, value: impl Any + Send + Sync) -> Self {
         self.keep_alive = Some(Box::new(value));
         self
+    }
+
+    /// Makes the count indexes `parameters` read that are made on demand
+    /// and not known to exist yet (once per alternative and process: then
+    /// one atomic load). A failure is logged and tried again next time:
+    /// the counts are right without the index, only slower.
+    async fn ensure_indexes(&self, parameters: &LockoutParameters) {
+        let wanted = parameters
+            .alternatives()
+            .iter()
+            .map(common::alt_index)
+            .filter(|&i| sql::ON_DEMAND_INDEX[i].is_some())
+            .fold(0u8, |mask, i| mask | (1 << i));
+        let missing = wanted & !self.indexed.load(Ordering::Acquire);
+        if missing == 0 {
+            return;
+        }
+        let made = match &self.committer {
+            Some(committer) => committer.create_indexes(missing).await,
+            None => self.create_indexes_on_pool(missing).await,
+        };
+        match made {
+            Ok(()) => {
+                self.indexed.fetch_or(missing, Ordering::AcqRel);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not create a count index; counting without it")
+            }
+        }
+    }
+
+    async fn create_indexes_on_pool(&self, missing: u8) -> Result<(), StoreError> {
+        let mut w = self.begin_write().await?;
+        for statement in sql::on_demand_indexes(missing) {
+            sqlx::query(statement)
+                .execute(&mut *w.tx)
+                .await
+                .map_err(map_sqlx)?;
+        }
+        w.commit().await
     }
 
     /// Starts a `BEGIN IMMEDIATE` transaction, holding the writer mutex.
@@ -395,6 +440,7 @@ impl Store for SqliteStore {
     }
 
     async fn failures(&self, query: &FailureQuery<'_>) -> Result<Failures, StoreError> {
+        self.ensure_indexes(query.parameters).await;
         let key = KeyCols::of(query.key)?;
         let threshold = threshold(micros(query.now), query.window).map(enc);
         let mut conn = self.pool.acquire().await.map_err(map_sqlx)?;
@@ -409,6 +455,7 @@ impl Store for SqliteStore {
     }
 
     async fn reserve(&self, r: &Reservation<'_>) -> Result<ReserveOutcome, StoreError> {
+        self.ensure_indexes(r.parameters).await;
         if let Some(committer) = &self.committer {
             return committer.reserve(r).await;
         }

@@ -15,6 +15,42 @@ pub(super) const COUNT: [&str; 7] = alternative_sql!(
     "?5"
 );
 
+/// Per alternative (by `alt_index`): the index its [`COUNT`] reads, made
+/// on demand (`None`: always there — the address and username indexes of
+/// migration 0005, the unique key for all three fields). Migration 0006
+/// dropped these four; they are made, exactly as 0005 made them, when an
+/// alternative using one is first counted.
+pub(super) const ON_DEMAND_INDEX: [Option<&str>; 7] = [
+    None,
+    None,
+    Some(
+        "CREATE INDEX IF NOT EXISTS axes_accessattempt_ip_username_time \
+         ON axes_accessattempt (ip_address, username, scope, attempt_time, failures_since_start)",
+    ),
+    Some(
+        "CREATE INDEX IF NOT EXISTS axes_accessattempt_ua_time \
+         ON axes_accessattempt (user_agent, scope, attempt_time, failures_since_start)",
+    ),
+    Some(
+        "CREATE INDEX IF NOT EXISTS axes_accessattempt_ip_ua_time \
+         ON axes_accessattempt (ip_address, user_agent, scope, attempt_time, failures_since_start)",
+    ),
+    Some(
+        "CREATE INDEX IF NOT EXISTS axes_accessattempt_username_ua_time \
+         ON axes_accessattempt (username, user_agent, scope, attempt_time, failures_since_start)",
+    ),
+    None,
+];
+
+/// The statements of [`ON_DEMAND_INDEX`] whose bits are set in `mask`.
+pub(super) fn on_demand_indexes(mask: u8) -> impl Iterator<Item = &'static str> {
+    ON_DEMAND_INDEX
+        .iter()
+        .enumerate()
+        .filter(move |(i, _)| mask & (1 << i) != 0)
+        .filter_map(|(_, statement)| *statement)
+}
+
 /// Per alternative: the newest live record, as [`crate::common::Newest`].
 /// Binds as [`COUNT`].
 pub(super) const NEWEST: [&str; 7] = alternative_sql!(

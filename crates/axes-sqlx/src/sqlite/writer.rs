@@ -107,6 +107,8 @@ enum Work {
         entry: NewFailureLog,
         per_user_limit: u32,
     },
+    /// Makes the on-demand count indexes of the mask (`alt_index` bits).
+    CreateIndexes(u8),
     /// Deletes up to [`PURGE_SLICE`] records whose last failure is at or
     /// before the time.
     Purge(DateTime<Utc>),
@@ -423,6 +425,10 @@ impl Writer {
         .map(drop)
     }
 
+    pub(super) async fn create_indexes(&self, mask: u8) -> Result<(), StoreError> {
+        self.rows(Work::CreateIndexes(mask)).await.map(drop)
+    }
+
     /// Purges a slice at a time, each its own job: logins queue behind one
     /// slice at most.
     pub(super) async fn purge_attempts(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
@@ -619,6 +625,12 @@ fn run_job(c: &Connection, job: &Job) -> Result<Done, StoreError> {
             entry,
             per_user_limit,
         } => failure_log(c, entry, *per_user_limit)?,
+        Work::CreateIndexes(mask) => {
+            for statement in sql::on_demand_indexes(*mask) {
+                execute(c, statement, &[])?;
+            }
+            0
+        }
         Work::Purge(before) => execute(
             c,
             sql::PURGE_SLICE,
