@@ -86,6 +86,30 @@ thread_local! {
     static LINE: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
 }
 
+/// Standard error as a file of its own (a duplicate of descriptor 2),
+/// written without `Stderr`'s lock: each line is one `write` of the whole
+/// line, which the kernel keeps whole, and two workers logging at once no
+/// longer wait for each other's system call under a lock (0.7 futex calls
+/// per wrong login on the memory store, 2026-12-02). `None` when the
+/// descriptor cannot be duplicated: the locked `Stderr` then.
+static STDERR_FILE: std::sync::LazyLock<Option<std::fs::File>> =
+    std::sync::LazyLock::new(stderr_file);
+
+#[cfg(unix)]
+fn stderr_file() -> Option<std::fs::File> {
+    use std::os::fd::AsFd;
+    io::stderr()
+        .as_fd()
+        .try_clone_to_owned()
+        .ok()
+        .map(std::fs::File::from)
+}
+
+#[cfg(not(unix))]
+fn stderr_file() -> Option<std::fs::File> {
+    None
+}
+
 /// Hands out one [`RedactingLine`] per log event.
 #[derive(Debug, Clone, Copy)]
 struct RedactingStderr;
@@ -119,7 +143,14 @@ impl Drop for RedactingLine {
         if !self.0.is_empty() {
             let text = String::from_utf8_lossy(&self.0);
             let text = redact_cow(&text);
-            let _ = io::stderr().lock().write_all(text.as_bytes());
+            match &*STDERR_FILE {
+                Some(file) => {
+                    let _ = (&*file).write_all(text.as_bytes());
+                }
+                None => {
+                    let _ = io::stderr().lock().write_all(text.as_bytes());
+                }
+            }
         }
         let mut buf = std::mem::take(&mut self.0);
         if buf.capacity() <= KEPT_LINE_BYTES {
