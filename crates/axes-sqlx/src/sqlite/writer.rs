@@ -114,6 +114,15 @@ enum Work {
     Purge(DateTime<Utc>),
 }
 
+impl Work {
+    /// Jobs that may take many milliseconds (a purge slice, building an
+    /// index over a large table): run by the thread, never by a leader on
+    /// a tokio worker.
+    fn is_slow(&self) -> bool {
+        matches!(self, Work::Purge(_) | Work::CreateIndexes(_))
+    }
+}
+
 enum Done {
     /// Boxed: an outcome (with its block) is much larger than the other answer.
     Reserved(Box<ReserveOutcome>),
@@ -131,7 +140,8 @@ enum Done {
 /// connection never waits for the write lock (busy timeout 0): when
 /// another connection or process holds it, the group goes to the writer
 /// thread, whose connection waits up to the busy timeout. A worker is
-/// thus held for one group's statements at most, never for a lock.
+/// thus held for one group's statements at most, never for a lock; slow
+/// jobs (purge slices, building an index) always go to the thread.
 pub(super) struct Writer {
     /// To the thread (ends when dropped).
     jobs: mpsc::Sender<Job>,
@@ -215,6 +225,16 @@ impl Writer {
         let _slot = self.slots.acquire().await.map_err(|_| gone())?;
         let (answer, mut done) = oneshot::channel();
         let mut job = Job { work, answer };
+        if job.work.is_slow() {
+            // Not on a request's worker: the thread runs it (the leader's
+            // groups meanwhile find the lock taken and follow it there).
+            self.jobs.send(job).await.map_err(|_| gone())?;
+            return match done.await {
+                Ok(Answer::Done(result)) => result,
+                Ok(Answer::Lead(_)) => Err(out_of_turn()),
+                Err(_) => Err(gone()),
+            };
+        }
         let queued = {
             let mut state = self.state();
             if state.leading {
