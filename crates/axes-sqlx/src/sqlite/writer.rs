@@ -542,8 +542,8 @@ fn answer_all(jobs: Vec<Job>, e: &StoreError) {
 
 /// Runs `jobs` in one transaction and answers each after the commit. If a
 /// job fails, each job runs again alone, so that one job's error is its
-/// own. When the transaction could not begin (no write lock), nothing ran:
-/// the jobs come back, with the error.
+/// own. The jobs whose transaction could not begin (no write lock) did not
+/// run: they come back, with the error.
 fn settle(c: &Connection, jobs: Vec<Job>) -> Result<(), (Vec<Job>, StoreError)> {
     match transaction(c, &jobs) {
         Ok(results) => {
@@ -558,11 +558,26 @@ fn settle(c: &Connection, jobs: Vec<Job>) -> Result<(), (Vec<Job>, StoreError)> 
             }
         }
         Err(Failed::Job(_)) => {
+            // Alone, each may also find the lock taken by then: those come
+            // back, like a group that could not begin.
+            let mut unbegun = Vec::new();
+            let mut busy = None;
             for job in jobs {
-                let result = transaction(c, std::slice::from_ref(&job))
-                    .map(|mut r| r.swap_remove(0))
-                    .map_err(Failed::into_error);
-                let _ = job.answer.send(Answer::Done(result));
+                match transaction(c, std::slice::from_ref(&job)) {
+                    Ok(mut r) => {
+                        let _ = job.answer.send(Answer::Done(Ok(r.swap_remove(0))));
+                    }
+                    Err(Failed::Begin(e)) => {
+                        unbegun.push(job);
+                        busy = Some(e);
+                    }
+                    Err(Failed::Job(e)) => {
+                        let _ = job.answer.send(Answer::Done(Err(e)));
+                    }
+                }
+            }
+            if let Some(e) = busy {
+                return Err((unbegun, e));
             }
         }
     }
@@ -575,14 +590,6 @@ enum Failed {
     Begin(StoreError),
     /// A job or the commit failed; the transaction was rolled back.
     Job(StoreError),
-}
-
-impl Failed {
-    fn into_error(self) -> StoreError {
-        match self {
-            Failed::Begin(e) | Failed::Job(e) => e,
-        }
-    }
 }
 
 /// Runs `jobs` in one `BEGIN IMMEDIATE` transaction; on any error rolls it
