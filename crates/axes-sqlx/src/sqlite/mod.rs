@@ -8,8 +8,9 @@ mod writer;
 use std::any::Any;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::sync::LazyLock;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 use async_trait::async_trait;
 use axes_core::error::StoreError;
@@ -78,12 +79,14 @@ pub struct SqliteStore {
     writer: Mutex<()>,
     /// The thread that commits reservations and give-backs in groups, for a
     /// database file (`None`: in memory, or a pool given from outside).
-    committer: Option<writer::Writer>,
+    committer: Option<Arc<writer::Writer>>,
     /// Anything that must live as long as the store (a test's temp dir).
     keep_alive: Option<Box<dyn Any + Send + Sync>>,
     /// The on-demand count indexes known to exist (bit `alt_index`; see
     /// [`sql::ON_DEMAND_INDEX`]).
-    indexed: AtomicU8,
+    indexed: Arc<AtomicU8>,
+    /// The writer is making some (one request at a time).
+    indexing: Arc<AtomicBool>,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -203,12 +206,13 @@ impl SqliteStore {
             writer: Mutex::new(()),
             committer: None,
             keep_alive: None,
-            indexed: AtomicU8::new(0),
+            indexed: Arc::new(AtomicU8::new(0)),
+            indexing: Arc::new(AtomicBool::new(false)),
         }
     }
 
     fn with_committer(mut self, committer: Option<writer::Writer>) -> Self {
-        self.committer = committer;
+        self.committer = committer.map(Arc::new);
         self
     }
 
@@ -232,8 +236,10 @@ impl SqliteStore {
 
     /// Makes the count indexes `parameters` read that are made on demand
     /// and not known to exist yet (once per alternative and process: then
-    /// one atomic load). A failure is logged and tried again next time:
-    /// the counts are right without the index, only slower.
+    /// one atomic load). Counts are right without the index, only slower:
+    /// so with a writer the index is made in the background (a reservation
+    /// never waits for it, nor for the write lock it needs), and a failure
+    /// is logged and tried again by a later reservation.
     async fn ensure_indexes(&self, parameters: &LockoutParameters) {
         let wanted = parameters
             .alternatives()
@@ -245,18 +251,37 @@ impl SqliteStore {
         if missing == 0 {
             return;
         }
-        let made = match &self.committer {
-            Some(committer) => committer.create_indexes(missing).await,
-            None => self.create_indexes_on_pool(missing).await,
+        let Some(committer) = &self.committer else {
+            // In memory (or a pool given from outside): made here.
+            match self.create_indexes_on_pool(missing).await {
+                Ok(()) => {
+                    self.indexed.fetch_or(missing, Ordering::AcqRel);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not create a count index; counting without it")
+                }
+            }
+            return;
         };
-        match made {
-            Ok(()) => {
-                self.indexed.fetch_or(missing, Ordering::AcqRel);
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "could not create a count index; counting without it")
-            }
+        if self.indexing.swap(true, Ordering::AcqRel) {
+            return;
         }
+        let (committer, indexed, indexing) = (
+            committer.clone(),
+            self.indexed.clone(),
+            self.indexing.clone(),
+        );
+        tokio::spawn(async move {
+            match committer.create_indexes(missing).await {
+                Ok(()) => {
+                    indexed.fetch_or(missing, Ordering::AcqRel);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not create a count index; counting without it")
+                }
+            }
+            indexing.store(false, Ordering::Release);
+        });
     }
 
     async fn create_indexes_on_pool(&self, missing: u8) -> Result<(), StoreError> {
@@ -440,7 +465,6 @@ impl Store for SqliteStore {
     }
 
     async fn failures(&self, query: &FailureQuery<'_>) -> Result<Failures, StoreError> {
-        self.ensure_indexes(query.parameters).await;
         let key = KeyCols::of(query.key)?;
         let threshold = threshold(micros(query.now), query.window).map(enc);
         let mut conn = self.pool.acquire().await.map_err(map_sqlx)?;

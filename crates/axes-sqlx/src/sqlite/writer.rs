@@ -59,8 +59,16 @@ const STATEMENT_CACHE: usize = 64;
 
 /// A write waiting for its group, and where its answer goes.
 struct Job {
-    work: Work,
+    task: Task,
     answer: oneshot::Sender<Answer>,
+}
+
+/// A write, and the slot it holds until it has run: jobs in flight — queued
+/// for a leader, in a group, in the thread's channel — never outnumber the
+/// slots, whether or not their submitters still wait.
+struct Task {
+    work: Work,
+    _slot: tokio::sync::OwnedSemaphorePermit,
 }
 
 /// What a waiting submitter hears.
@@ -68,9 +76,9 @@ enum Answer {
     /// Its job ran (or could not): the result.
     Done(Result<Done, StoreError>),
     /// The leader left with jobs still queued: lead now, starting with
-    /// this work (the submitter's own, not run yet; boxed: a reservation
+    /// this task (the submitter's own, not run yet; boxed: a reservation
     /// is much larger than a result).
-    Lead(Box<Work>),
+    Lead(Box<Task>),
 }
 
 enum Work {
@@ -147,8 +155,10 @@ pub(super) struct Writer {
     jobs: mpsc::Sender<Job>,
     /// The leader's state.
     state: std::sync::Mutex<Lead>,
-    /// Jobs in flight at most ([`QUEUE`]): a submitter beyond waits here.
-    slots: tokio::sync::Semaphore,
+    /// Jobs in flight at most ([`QUEUE`], the thread channel's capacity:
+    /// a hand-over to the thread always finds room); a submitter beyond
+    /// waits here.
+    slots: std::sync::Arc<tokio::sync::Semaphore>,
     path: PathBuf,
 }
 
@@ -208,7 +218,7 @@ impl Writer {
         Ok(Self {
             jobs,
             state: std::sync::Mutex::new(Lead::default()),
-            slots: tokio::sync::Semaphore::new(QUEUE),
+            slots: std::sync::Arc::new(tokio::sync::Semaphore::new(QUEUE)),
             path,
         })
     }
@@ -222,18 +232,22 @@ impl Writer {
     }
 
     async fn submit(&self, work: Work) -> Result<Done, StoreError> {
-        let _slot = self.slots.acquire().await.map_err(|_| gone())?;
-        let (answer, mut done) = oneshot::channel();
-        let mut job = Job { work, answer };
-        if job.work.is_slow() {
+        let slot = self
+            .slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| gone())?;
+        let (answer, done) = oneshot::channel();
+        let job = Job {
+            task: Task { work, _slot: slot },
+            answer,
+        };
+        if job.task.work.is_slow() {
             // Not on a request's worker: the thread runs it (the leader's
             // groups meanwhile find the lock taken and follow it there).
             self.jobs.send(job).await.map_err(|_| gone())?;
-            return match done.await {
-                Ok(Answer::Done(result)) => result,
-                Ok(Answer::Lead(_)) => Err(out_of_turn()),
-                Err(_) => Err(gone()),
-            };
+            return finish(done.await);
         }
         let queued = {
             let mut state = self.state();
@@ -245,28 +259,36 @@ impl Writer {
                 Some(job)
             }
         };
-        job = match queued {
-            Some(job) => job,
-            None => match (&mut done).await {
-                Ok(Answer::Done(result)) => return result,
-                Ok(Answer::Lead(work)) => {
-                    let (answer, again) = oneshot::channel();
-                    done = again;
-                    Job {
-                        work: *work,
-                        answer,
+        let (job, done) = match queued {
+            Some(job) => (job, done),
+            None => {
+                let mut waiting = Waiting {
+                    writer: self,
+                    done,
+                    heard: false,
+                };
+                let heard = (&mut waiting.done).await;
+                waiting.heard = true;
+                match heard {
+                    Ok(Answer::Done(result)) => return result,
+                    Ok(Answer::Lead(task)) => {
+                        let (answer, done) = oneshot::channel();
+                        (
+                            Job {
+                                task: *task,
+                                answer,
+                            },
+                            done,
+                        )
                     }
+                    Err(_) => return Err(gone()),
                 }
-                Err(_) => return Err(gone()),
-            },
+            }
         };
-        // Leading: this job's group runs now, on this worker.
+        // Leading: this job's group runs now, on this worker (no await
+        // until it is done, so it cannot be dropped half-way).
         self.lead(job);
-        match done.await {
-            Ok(Answer::Done(result)) => result,
-            Ok(Answer::Lead(_)) => Err(out_of_turn()),
-            Err(_) => Err(gone()),
-        }
+        finish(done.await)
     }
 
     /// Runs `first` with the jobs queued (one group), then hands the lead
@@ -291,8 +313,8 @@ impl Writer {
                 Err(_) => Some(group),
             };
             // No write lock (or no connection) for the leader: the thread
-            // waits for it. Every job in flight holds a slot, so the
-            // channel has room.
+            // waits for it. Every job in flight holds a slot, and the
+            // channel has room for as many.
             for job in busy.into_iter().flatten() {
                 if let Err(e) = self.jobs.try_send(job) {
                     let job = match e {
@@ -325,12 +347,14 @@ impl Handover<'_> {
             state.conn = Some(conn);
         }
         while let Some(job) = state.queue.pop_front() {
-            match job.answer.send(Answer::Lead(Box::new(job.work))) {
+            // A submitter dropped after this send leads from its `Waiting`'s
+            // drop; one dropped before it makes the send fail.
+            match job.answer.send(Answer::Lead(Box::new(job.task))) {
                 Ok(()) => return None,
-                Err(Answer::Lead(work)) => {
+                Err(Answer::Lead(task)) => {
                     let (answer, _) = oneshot::channel();
                     return Some(Job {
-                        work: *work,
+                        task: *task,
                         answer,
                     });
                 }
@@ -355,6 +379,41 @@ impl Drop for Handover<'_> {
                 let _ = self.writer.jobs.try_send(job);
             }
         }
+    }
+}
+
+/// A queued submitter's wait for its answer. Dropped before it heard (the
+/// request was cancelled: a client that hung up), it closes its channel —
+/// a hand-over sent after that fails, and the leader runs the job itself —
+/// and takes up a lead that came before: the lead is never lost with it.
+struct Waiting<'w> {
+    writer: &'w Writer,
+    done: oneshot::Receiver<Answer>,
+    heard: bool,
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        if self.heard {
+            return;
+        }
+        self.done.close();
+        if let Ok(Answer::Lead(task)) = self.done.try_recv() {
+            let (answer, _) = oneshot::channel();
+            self.writer.lead(Job {
+                task: *task,
+                answer,
+            });
+        }
+    }
+}
+
+/// The result of an answer.
+fn finish(answer: Result<Answer, oneshot::error::RecvError>) -> Result<Done, StoreError> {
+    match answer {
+        Ok(Answer::Done(result)) => result,
+        Ok(Answer::Lead(_)) => Err(out_of_turn()),
+        Err(_) => Err(gone()),
     }
 }
 
@@ -613,9 +672,9 @@ fn transaction(c: &Connection, jobs: &[Job]) -> Result<Vec<Done>, Failed> {
 
 /// One job, inside the group's transaction.
 fn run_job(c: &Connection, job: &Job) -> Result<Done, StoreError> {
-    let rows = match &job.work {
+    let rows = match &job.task.work {
         Work::Reserve { .. } => {
-            return reserve(c, &job.work).map(|out| Done::Reserved(Box::new(out)));
+            return reserve(c, &job.task.work).map(|out| Done::Reserved(Box::new(out)));
         }
         Work::Release { key, token } => release(c, key, token).map(|()| 0)?,
         Work::ClearClient { key, parameters } => clear_client(c, key, parameters)?,
