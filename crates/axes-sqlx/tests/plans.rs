@@ -159,9 +159,9 @@ async fn sqlite_count_indexes(pool: &sqlx::SqlitePool) -> Vec<String> {
     names.into_iter().map(|(n,)| n).collect()
 }
 
-/// Reserves once with `fields` through the store, which makes the
-/// alternative's count index on demand (migration 0006), in the
-/// background; waits (at most 20 s) until `index` is there.
+/// Reserves with `fields` through the store, which makes the alternative's
+/// count index on demand (migration 0006), in the background, until
+/// `index` is there (at most 20 s).
 #[cfg(feature = "sqlite")]
 async fn ensure_sqlite_index(store: &axes_sqlx::SqliteStore, fields: &[Field], index: &str) {
     use axes_core::parameters::LockoutParameters;
@@ -175,26 +175,31 @@ async fn ensure_sqlite_index(store: &axes_sqlx::SqliteStore, fields: &[Field], i
         user_agent: "ua".into(),
     };
     let details = AttemptDetails::default();
-    store
-        .reserve(&Reservation {
-            key: &key,
-            details: &details,
-            parameters: &parameters,
-            limit: None,
-            window: None,
-            count_when_locked: false,
-            now: chrono::Utc::now(),
-            blocks: &[],
-            manual_only: false,
-        })
-        .await
-        .unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while !sqlite_count_indexes(store.pool())
-        .await
-        .iter()
-        .any(|n| n == index)
-    {
+    // Each reservation asks for the index until it is there (one request
+    // at a time is made: a reservation during another's may ask in vain).
+    loop {
+        store
+            .reserve(&Reservation {
+                key: &key,
+                details: &details,
+                parameters: &parameters,
+                limit: None,
+                window: None,
+                count_when_locked: false,
+                now: chrono::Utc::now(),
+                blocks: &[],
+                manual_only: false,
+            })
+            .await
+            .unwrap();
+        if sqlite_count_indexes(store.pool())
+            .await
+            .iter()
+            .any(|n| n == index)
+        {
+            return;
+        }
         assert!(
             std::time::Instant::now() < deadline,
             "{index} was not made for {fields:?}"
