@@ -198,30 +198,13 @@ async fn purge_in_slices_removes_everything_expired() {
     assert_eq!(left.items[0].key.username.as_deref(), Some("live"));
 }
 
-/// A store on a fresh file with `busy_timeout`, and the file's URL.
-async fn file_store(
-    dir: &tempfile::TempDir,
-    busy_timeout: std::time::Duration,
-) -> (axes_sqlx::SqliteStore, String) {
-    let url = format!("sqlite://{}", dir.path().join("axes.db").display());
-    let options = axes_sqlx::ConnectOptions {
-        busy_timeout,
-        ..Default::default()
-    };
-    let store = axes_sqlx::SqliteStore::connect_with(&url, &options)
-        .await
-        .unwrap();
-    store.migrate().await.unwrap();
-    (store, url)
-}
-
 /// While another connection holds the write lock, a reservation waits for
 /// it (the leader never waits: its group goes to the writer thread, which
 /// does) and is counted once the lock is free.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_held_write_lock_is_waited_for() {
     let dir = tempfile::tempdir().unwrap();
-    let (store, url) = file_store(&dir, std::time::Duration::from_secs(10)).await;
+    let (store, url) = common::file_store(&dir, std::time::Duration::from_secs(10)).await;
     let store = std::sync::Arc::new(store);
     let other = sqlx::SqlitePool::connect(&url).await.unwrap();
     let mut holder = other.acquire().await.unwrap();
@@ -253,7 +236,7 @@ async fn a_held_write_lock_is_waited_for() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lock_held_past_the_busy_timeout_is_an_outage() {
     let dir = tempfile::tempdir().unwrap();
-    let (store, url) = file_store(&dir, std::time::Duration::from_millis(200)).await;
+    let (store, url) = common::file_store(&dir, std::time::Duration::from_millis(200)).await;
     let other = sqlx::SqlitePool::connect(&url).await.unwrap();
     let mut holder = other.acquire().await.unwrap();
     sqlx::query("BEGIN IMMEDIATE")
@@ -277,7 +260,7 @@ async fn a_lock_held_past_the_busy_timeout_is_an_outage() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn dropped_submitters_never_stall_the_writer() {
     let dir = tempfile::tempdir().unwrap();
-    let (store, _) = file_store(&dir, std::time::Duration::from_secs(10)).await;
+    let (store, _) = common::file_store(&dir, std::time::Duration::from_secs(10)).await;
     let store = std::sync::Arc::new(store);
     let answered = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
     let mut tasks = Vec::new();

@@ -23,18 +23,6 @@ use axes_sqlx::SqliteStore;
 /// Every wait of these tests is bounded by this: a stall fails.
 const PATIENCE: Duration = Duration::from_secs(20);
 
-/// A store on a fresh file in `dir` with `busy_timeout`, and its URL.
-async fn file_store(dir: &tempfile::TempDir, busy_timeout: Duration) -> (SqliteStore, String) {
-    let url = format!("sqlite://{}", dir.path().join("axes.db").display());
-    let options = axes_sqlx::ConnectOptions {
-        busy_timeout,
-        ..Default::default()
-    };
-    let store = SqliteStore::connect_with(&url, &options).await.unwrap();
-    store.migrate().await.unwrap();
-    (store, url)
-}
-
 fn access_log(i: u64) -> NewAccessLog {
     NewAccessLog {
         key: common::key(Some("u"), Some("192.0.2.1"), "ua"),
@@ -85,10 +73,10 @@ fn hammer(store: Arc<SqliteStore>, stop: Arc<AtomicBool>) -> std::thread::JoinHa
 /// leader finishes and hands it the lead (`Answer::Lead` sent into its
 /// oneshot), and the submitter is dropped before it is polled again (a
 /// client hanging up, a `timeout`, an aborted task, a runtime shut down).
-/// The lead is lost with the receiver: its job never runs and `leading`
-/// stays true, so every later write queues forever.
+/// The lead was lost with the receiver (its job never ran and every later
+/// write queued forever); the submitter's drop now takes the lead up.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn lead_handed_to_a_dropped_submitter_stalls_the_writer() {
+async fn a_lead_handed_to_a_dropped_submitter_is_taken_up() {
     let store = Arc::new(common_store().await);
     let mut next = 0u64;
     for attempt in 0..200 {
@@ -141,17 +129,16 @@ async fn common_store() -> SqliteStore {
     axes_sqlx::testing::fresh_sqlite_store().await
 }
 
-/// The slots bound jobs in flight only while their submitters wait: a
-/// submitter dropped while its job waits for the thread (another
-/// connection holds the write lock) gives its slot back, its job staying
-/// in the channel. A second wave then finds the channel full: its jobs are
-/// answered "the SQLite writer thread has stopped" (an outage while the
-/// thread runs and the lock is about to be freed), and a dropped
-/// submitter's job (a give-back) would be silently lost.
+/// A submitter dropped while its job waits for the thread (another
+/// connection holds the write lock) used to give its slot back with its
+/// job still in the channel, so a second wave found the channel full and
+/// was answered "the SQLite writer thread has stopped". A job now keeps
+/// its slot until it has run: the second wave waits for slots and every
+/// job of both waves is committed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn dropped_submitters_overflow_the_thread_channel() {
+async fn dropped_submitters_keep_their_slots_until_their_jobs_ran() {
     let dir = tempfile::tempdir().unwrap();
-    let (store, url) = file_store(&dir, Duration::from_secs(60)).await;
+    let (store, url) = common::file_store(&dir, Duration::from_secs(60)).await;
     let store = Arc::new(store);
     let other = sqlx::SqlitePool::connect(&url).await.unwrap();
     let mut holder = other.acquire().await.unwrap();
@@ -207,7 +194,7 @@ async fn dropped_submitters_overflow_the_thread_channel() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropped_give_backs_are_never_lost() {
     let dir = tempfile::tempdir().unwrap();
-    let (store, url) = file_store(&dir, Duration::from_secs(60)).await;
+    let (store, url) = common::file_store(&dir, Duration::from_secs(60)).await;
     let store = Arc::new(store);
     let clients: Vec<_> = (0..2048u32)
         .map(|i| {
@@ -276,7 +263,7 @@ async fn dropped_give_backs_are_never_lost() {
             .unwrap();
     }
     // The writer did not stall (this is not the lost lead of
-    // `lead_handed_to_a_dropped_submitter_stalls_the_writer`).
+    // `a_lead_handed_to_a_dropped_submitter_is_taken_up`).
     tokio::time::timeout(PATIENCE, store.insert_access_log(&access_log(0)))
         .await
         .expect("the writer stalled")
@@ -296,15 +283,15 @@ async fn dropped_give_backs_are_never_lost() {
     }
 }
 
-/// `failures` is a read (WAL readers never wait for the writer), but the
-/// first count of an alternative whose index is made on demand submits
-/// the CREATE INDEX to the writer thread and awaits it: while another
-/// connection holds the write lock, the read waits up to the busy timeout
-/// (then counts without the index, and tries again next call).
+/// `failures` is a read (WAL readers never wait for the writer): it used to
+/// submit the CREATE INDEX of an on-demand index and wait for it, up to
+/// the busy timeout while another connection held the write lock. Reads
+/// make no index now; reservations ask the writer thread in the
+/// background.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_read_does_not_wait_for_the_write_lock() {
     let dir = tempfile::tempdir().unwrap();
-    let (store, url) = file_store(&dir, Duration::from_secs(60)).await;
+    let (store, url) = common::file_store(&dir, Duration::from_secs(60)).await;
     let other = sqlx::SqlitePool::connect(&url).await.unwrap();
     let mut holder = other.acquire().await.unwrap();
     sqlx::query("BEGIN IMMEDIATE")
@@ -376,7 +363,7 @@ async fn exact_while_the_count_indexes_are_made() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn exact_across_two_stores_on_one_file() {
     let dir = tempfile::tempdir().unwrap();
-    let (a, url) = file_store(&dir, Duration::from_secs(10)).await;
+    let (a, url) = common::file_store(&dir, Duration::from_secs(10)).await;
     let b = SqliteStore::connect_with(
         &url,
         &axes_sqlx::ConnectOptions {
@@ -420,7 +407,7 @@ async fn exact_across_two_stores_on_one_file() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn exact_while_the_write_lock_flaps() {
     let dir = tempfile::tempdir().unwrap();
-    let (store, url) = file_store(&dir, Duration::from_secs(10)).await;
+    let (store, url) = common::file_store(&dir, Duration::from_secs(10)).await;
     let store = Arc::new(store);
     let other = sqlx::SqlitePool::connect(&url).await.unwrap();
     let stop = Arc::new(AtomicBool::new(false));
@@ -517,7 +504,7 @@ fn current_thread_reserve_and_give_back() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dropped_store_still_commits_the_jobs_it_sent() {
     let dir = tempfile::tempdir().unwrap();
-    let (store, url) = file_store(&dir, Duration::from_secs(30)).await;
+    let (store, url) = common::file_store(&dir, Duration::from_secs(30)).await;
     let store = Arc::new(store);
     let other = sqlx::SqlitePool::connect(&url).await.unwrap();
     let mut holder = other.acquire().await.unwrap();
@@ -562,8 +549,8 @@ async fn a_dropped_store_still_commits_the_jobs_it_sent() {
 /// Tasks aborted at random points of a reservation and its give-back
 /// (what a server does to the request futures of clients that hang up):
 /// in most runs a task is aborted after its lead was handed over and
-/// before it was polled (see `lead_handed_to_a_dropped_submitter_stalls_the_writer`),
-/// and the next reservation is never answered.
+/// before it was polled (see `a_lead_handed_to_a_dropped_submitter_is_taken_up`);
+/// the next reservation is still answered.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn aborted_storm_then_the_writer_still_answers() {
     let store: common::S = Arc::new(common_store().await);
@@ -670,7 +657,7 @@ async fn exact_while_purging() {
 async fn a_block_put_elsewhere_is_seen_at_once() {
     use axes_core::blocks::{Block, BlockKind, BlockTarget};
     let dir = tempfile::tempdir().unwrap();
-    let (a, url) = file_store(&dir, Duration::from_secs(10)).await;
+    let (a, url) = common::file_store(&dir, Duration::from_secs(10)).await;
     let b = SqliteStore::connect_with(&url, &axes_sqlx::ConnectOptions::default())
         .await
         .unwrap();

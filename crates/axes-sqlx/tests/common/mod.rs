@@ -28,6 +28,25 @@ pub fn key(username: Option<&str>, ip: Option<&str>, ua: &str) -> RecordKey {
     }
 }
 
+/// A SQLite store on a fresh file in `dir` with `busy_timeout`, migrated,
+/// and the file's URL (for a second connection or store on it).
+#[cfg(feature = "sqlite")]
+pub async fn file_store(
+    dir: &tempfile::TempDir,
+    busy_timeout: std::time::Duration,
+) -> (axes_sqlx::SqliteStore, String) {
+    let url = format!("sqlite://{}", dir.path().join("axes.db").display());
+    let options = axes_sqlx::ConnectOptions {
+        busy_timeout,
+        ..Default::default()
+    };
+    let store = axes_sqlx::SqliteStore::connect_with(&url, &options)
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    (store, url)
+}
+
 pub fn by(fields: &[&[Field]]) -> LockoutParameters {
     LockoutParameters::new(
         fields
