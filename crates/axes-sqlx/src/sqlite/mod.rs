@@ -499,7 +499,7 @@ impl Store for SqliteStore {
             w.commit().await?;
             return Ok(common::refused(counts));
         }
-        let before: Option<(i64,)> = sqlx::query_as(sql::OWN_TIME)
+        let own: Option<(i64, i64)> = sqlx::query_as(sql::OWN_TIME)
             .bind(key.ip)
             .bind(key.username)
             .bind(key.user_agent)
@@ -507,7 +507,7 @@ impl Store for SqliteStore {
             .fetch_optional(&mut *w.tx)
             .await
             .map_err(map_sqlx)?;
-        if !admitted && before.is_none() {
+        if !admitted && own.is_none() {
             // Refused, with no record of its own: refresh the records that
             // lock it, never insert one (a locked client cannot grow the
             // table).
@@ -520,23 +520,34 @@ impl Store for SqliteStore {
                 token: None,
             });
         }
-        let (id, generation, serial, failures, time): common::Upserted<i64> =
-            sqlx::query_as(sql::UPSERT)
+        let accept = clip(&r.details.http_accept, ACCEPT_LEN);
+        let path = clip(&r.details.path, PATH_LEN);
+        let get_data = clip(&r.details.get_data, DATA_LEN);
+        let post_data = clip(&r.details.post_data, DATA_LEN);
+        let query = match own {
+            None => sqlx::query_as(sql::INSERT_NEW)
                 .bind(key.ip)
                 .bind(key.username)
                 .bind(key.user_agent)
-                .bind(clip(&r.details.http_accept, ACCEPT_LEN))
-                .bind(clip(&r.details.path, PATH_LEN))
-                .bind(clip(&r.details.get_data, DATA_LEN))
-                .bind(clip(&r.details.post_data, DATA_LEN))
+                .bind(accept)
+                .bind(path)
+                .bind(get_data)
+                .bind(post_data)
                 .bind(enc(now))
-                .bind(threshold)
-                .bind(key.scope)
-                .fetch_one(&mut *w.tx)
-                .await
-                .map_err(map_sqlx)?;
+                .bind(key.scope),
+            Some((_, id)) => sqlx::query_as(sql::UPDATE_OWN)
+                .bind(id)
+                .bind(accept)
+                .bind(path)
+                .bind(get_data)
+                .bind(post_data)
+                .bind(enc(now))
+                .bind(threshold),
+        };
+        let (id, generation, serial, failures, time): common::Upserted<i64> =
+            query.fetch_one(&mut *w.tx).await.map_err(map_sqlx)?;
         w.commit().await?;
-        let before = before.map(|(t,)| dec(t)).transpose()?;
+        let before = own.map(|(t, _)| dec(t)).transpose()?;
         let token = common::token((id, generation, serial, failures, dec(time)?), before)?;
         Ok(ReserveOutcome {
             admitted,

@@ -841,17 +841,17 @@ fn reserve(c: &Connection, work: &Work) -> Result<ReserveOutcome, StoreError> {
     if !admitted && !count_when_locked {
         return Ok(common::refused(counts));
     }
-    let before: Option<i64> = c
+    let own: Option<(i64, i64)> = c
         .prepare_cached(sql::OWN_TIME)
         .and_then(|mut s| {
             s.query_row(
                 params![key.ip, key.username, key.user_agent, key.scope],
-                |row| row.get(0),
+                |row| Ok((row.get(0)?, row.get(1)?)),
             )
             .optional()
         })
         .map_err(map)?;
-    if !admitted && before.is_none() {
+    if !admitted && own.is_none() {
         // Refused, with no record of its own: refresh the records that lock
         // it, never insert one (a locked client cannot grow the table).
         let rows = refresh_locking(c, &key, parameters, *limit, &counts, threshold, now)?;
@@ -862,35 +862,45 @@ fn reserve(c: &Connection, work: &Work) -> Result<ReserveOutcome, StoreError> {
             token: None,
         });
     }
-    let (id, generation, serial, failures, time): common::Upserted<i64> = c
-        .prepare_cached(sql::UPSERT)
-        .and_then(|mut s| {
+    let accept = clip(&details.http_accept, ACCEPT_LEN);
+    let path = clip(&details.path, PATH_LEN);
+    let get_data = clip(&details.get_data, DATA_LEN);
+    let post_data = clip(&details.post_data, DATA_LEN);
+    let upserted = |row: &rusqlite::Row<'_>| -> rusqlite::Result<common::Upserted<i64>> {
+        Ok((
+            row.get(0)?,
+            row.get(1)?,
+            row.get(2)?,
+            row.get(3)?,
+            row.get(4)?,
+        ))
+    };
+    let (id, generation, serial, failures, time) = match own {
+        None => c.prepare_cached(sql::INSERT_NEW).and_then(|mut s| {
             s.query_row(
                 params![
                     key.ip,
                     key.username,
                     key.user_agent,
-                    clip(&details.http_accept, ACCEPT_LEN),
-                    clip(&details.path, PATH_LEN),
-                    clip(&details.get_data, DATA_LEN),
-                    clip(&details.post_data, DATA_LEN),
+                    accept,
+                    path,
+                    get_data,
+                    post_data,
                     enc(now),
-                    threshold,
                     key.scope,
                 ],
-                |row| {
-                    Ok((
-                        row.get(0)?,
-                        row.get(1)?,
-                        row.get(2)?,
-                        row.get(3)?,
-                        row.get(4)?,
-                    ))
-                },
+                upserted,
             )
-        })
-        .map_err(map)?;
-    let before = before.map(dec).transpose()?;
+        }),
+        Some((_, id)) => c.prepare_cached(sql::UPDATE_OWN).and_then(|mut s| {
+            s.query_row(
+                params![id, accept, path, get_data, post_data, enc(now), threshold],
+                upserted,
+            )
+        }),
+    }
+    .map_err(map)?;
+    let before = own.map(|(time, _)| dec(time)).transpose()?;
     let token = common::token((id, generation, serial, failures, dec(time)?), before)?;
     Ok(ReserveOutcome {
         admitted,
