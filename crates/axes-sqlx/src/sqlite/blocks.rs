@@ -138,16 +138,7 @@ pub(super) fn refusing_block_on(
         let mut statement = c.prepare_cached(sql).map_err(writer::map)?;
         let rows = statement
             .query_map(rusqlite::params_from_iter(&keys[..LOOKUP_KEYS]), |row| {
-                Ok((
-                    row.get(0)?,
-                    row.get(1)?,
-                    row.get(2)?,
-                    row.get(3)?,
-                    row.get(4)?,
-                    row.get(5)?,
-                    row.get(6)?,
-                    row.get(7)?,
-                ))
+                row.try_into()
             })
             .map_err(writer::map)?;
         for row in rows {

@@ -804,7 +804,7 @@ fn count_alternatives(
         binds.push(&key.scope);
         binds.extend(values.iter().map(|v| v as &dyn ToSql));
         let (failures, last): (i64, Option<i64>) = statement
-            .query_row(&binds[..], |row| Ok((row.get(0)?, row.get(1)?)))
+            .query_row(&binds[..], |row| row.try_into())
             .map_err(map)?;
         out.push(AlternativeCount {
             failures: common::count(failures)?,
@@ -846,7 +846,7 @@ fn reserve(c: &Connection, work: &Work) -> Result<ReserveOutcome, StoreError> {
         .and_then(|mut s| {
             s.query_row(
                 params![key.ip, key.username, key.user_agent, key.scope],
-                |row| Ok((row.get(0)?, row.get(1)?)),
+                |row| row.try_into(),
             )
             .optional()
         })
@@ -866,16 +866,8 @@ fn reserve(c: &Connection, work: &Work) -> Result<ReserveOutcome, StoreError> {
     let path = clip(&details.path, PATH_LEN);
     let get_data = clip(&details.get_data, DATA_LEN);
     let post_data = clip(&details.post_data, DATA_LEN);
-    let upserted = |row: &rusqlite::Row<'_>| -> rusqlite::Result<common::Upserted<i64>> {
-        Ok((
-            row.get(0)?,
-            row.get(1)?,
-            row.get(2)?,
-            row.get(3)?,
-            row.get(4)?,
-        ))
-    };
-    let (id, generation, serial, failures, time) = match own {
+    let upserted = |row: &rusqlite::Row<'_>| row.try_into();
+    let (id, generation, serial, failures, time): common::Upserted<i64> = match own {
         None => c.prepare_cached(sql::INSERT_NEW).and_then(|mut s| {
             s.query_row(
                 params![
@@ -935,9 +927,7 @@ fn refresh_locking(
         binds.push(&key.scope);
         binds.extend(values.iter().map(|v| v as &dyn ToSql));
         let row: Option<common::Newest> = statement
-            .query_row(&binds[..], |row| {
-                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
-            })
+            .query_row(&binds[..], |row| row.try_into())
             .optional()
             .map_err(map)?;
         if let Some(row) = row {
