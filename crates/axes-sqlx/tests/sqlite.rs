@@ -206,12 +206,7 @@ async fn a_held_write_lock_is_waited_for() {
     let dir = tempfile::tempdir().unwrap();
     let (store, url) = common::file_store(&dir, std::time::Duration::from_secs(10)).await;
     let store = std::sync::Arc::new(store);
-    let other = sqlx::SqlitePool::connect(&url).await.unwrap();
-    let mut holder = other.acquire().await.unwrap();
-    sqlx::query("BEGIN IMMEDIATE")
-        .execute(&mut *holder)
-        .await
-        .unwrap();
+    let (_other, mut holder) = common::hold_write_lock(&url).await;
     let r = common::R::new(common::key(Some("u"), Some("192.0.2.1"), "ua"));
     let waiting = tokio::spawn({
         let store = store.clone();
@@ -237,12 +232,7 @@ async fn a_held_write_lock_is_waited_for() {
 async fn a_lock_held_past_the_busy_timeout_is_an_outage() {
     let dir = tempfile::tempdir().unwrap();
     let (store, url) = common::file_store(&dir, std::time::Duration::from_millis(200)).await;
-    let other = sqlx::SqlitePool::connect(&url).await.unwrap();
-    let mut holder = other.acquire().await.unwrap();
-    sqlx::query("BEGIN IMMEDIATE")
-        .execute(&mut *holder)
-        .await
-        .unwrap();
+    let (_other, mut holder) = common::hold_write_lock(&url).await;
     let r = common::R::new(common::key(Some("u"), Some("192.0.2.1"), "ua"));
     let refused = store.reserve(&r.at(common::t0())).await;
     assert!(

@@ -140,12 +140,7 @@ async fn dropped_submitters_keep_their_slots_until_their_jobs_ran() {
     let dir = tempfile::tempdir().unwrap();
     let (store, url) = common::file_store(&dir, Duration::from_secs(60)).await;
     let store = Arc::new(store);
-    let other = sqlx::SqlitePool::connect(&url).await.unwrap();
-    let mut holder = other.acquire().await.unwrap();
-    sqlx::query("BEGIN IMMEDIATE")
-        .execute(&mut *holder)
-        .await
-        .unwrap();
+    let (_other, mut holder) = common::hold_write_lock(&url).await;
     let wave = |from: u64| {
         (from..from + 1024)
             .map(|i| {
@@ -224,12 +219,7 @@ async fn dropped_give_backs_are_never_lost() {
         store.list_attempts(&ListQuery::all()).await.unwrap().total,
         2048
     );
-    let other = sqlx::SqlitePool::connect(&url).await.unwrap();
-    let mut holder = other.acquire().await.unwrap();
-    sqlx::query("BEGIN IMMEDIATE")
-        .execute(&mut *holder)
-        .await
-        .unwrap();
+    let (_other, mut holder) = common::hold_write_lock(&url).await;
     // The first wave fills every slot and hangs up: its give-backs were
     // accepted, so they must run. The second wave waits for slots (a
     // submission cancelled before it has one was never accepted: that is
@@ -292,12 +282,7 @@ async fn dropped_give_backs_are_never_lost() {
 async fn a_read_does_not_wait_for_the_write_lock() {
     let dir = tempfile::tempdir().unwrap();
     let (store, url) = common::file_store(&dir, Duration::from_secs(60)).await;
-    let other = sqlx::SqlitePool::connect(&url).await.unwrap();
-    let mut holder = other.acquire().await.unwrap();
-    sqlx::query("BEGIN IMMEDIATE")
-        .execute(&mut *holder)
-        .await
-        .unwrap();
+    let (_other, mut holder) = common::hold_write_lock(&url).await;
     let key = common::key(Some("u"), Some("192.0.2.1"), "ua");
     let parameters = common::by(&[&[Field::IpAddress, Field::Username]]);
     let read = tokio::time::timeout(
@@ -506,12 +491,7 @@ async fn a_dropped_store_still_commits_the_jobs_it_sent() {
     let dir = tempfile::tempdir().unwrap();
     let (store, url) = common::file_store(&dir, Duration::from_secs(30)).await;
     let store = Arc::new(store);
-    let other = sqlx::SqlitePool::connect(&url).await.unwrap();
-    let mut holder = other.acquire().await.unwrap();
-    sqlx::query("BEGIN IMMEDIATE")
-        .execute(&mut *holder)
-        .await
-        .unwrap();
+    let (other, mut holder) = common::hold_write_lock(&url).await;
     let tasks: Vec<_> = (0..300)
         .map(|i| {
             let store = store.clone();

@@ -47,6 +47,21 @@ pub async fn file_store(
     (store, url)
 }
 
+/// Another connection to the file at `url` that holds its write lock
+/// (`BEGIN IMMEDIATE`, until `COMMIT` on it), and its pool.
+#[cfg(feature = "sqlite")]
+pub async fn hold_write_lock(
+    url: &str,
+) -> (sqlx::SqlitePool, sqlx::pool::PoolConnection<sqlx::Sqlite>) {
+    let other = sqlx::SqlitePool::connect(url).await.unwrap();
+    let mut holder = other.acquire().await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    (other, holder)
+}
+
 pub fn by(fields: &[&[Field]]) -> LockoutParameters {
     LockoutParameters::new(
         fields
