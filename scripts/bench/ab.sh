@@ -14,16 +14,12 @@
 set -euo pipefail
 mode=$1; secs=$2; extra=$3; shift 3
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/demo.sh"
 hz=$(getconf CLK_TCK)
 for bin in "$@"; do
   dir=$(mktemp -d)
-  printf 'failure_limit = 5\nlockout_parameters = [["ip_address", "username"]]\ntrusted_proxies = ["127.0.0.1/32"]\n%s\n' \
-    "${extra//\$DIR/$dir}" > "$dir/axes.toml"
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  "$bin" --config "$dir/axes.toml" demo --listen "127.0.0.1:$port" --user alice:wonderland \
-    --password-hasher fast >"$dir/log" 2>&1 &
-  pid=$!
-  for _ in $(seq 1 300); do curl -s -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.05; done
+  demo_config "$dir" "$extra"
+  demo_start "$dir" 300 "$bin"
   t0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
   out=$(wrk -t1 -c4 -d"${secs}s" -s "$here/login.lua" "http://127.0.0.1:$port" -- "$mode" "$RANDOM$RANDOM" 0)
   t1=$(awk '{print $14 + $15}' "/proc/$pid/stat")

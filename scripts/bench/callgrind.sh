@@ -15,20 +15,16 @@
 set -euo pipefail
 bin=$(realpath "$1"); mode=$2; extra=${3:-'handler = "memory"'}
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/demo.sh"
 n1=${N1:-300}; n2=${N2:-1300}; secs=${D:-60}
 dir=$(mktemp -d)
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$dir"; }
 trap cleanup EXIT
-printf 'failure_limit = 5\nlockout_parameters = [["ip_address", "username"]]\ntrusted_proxies = ["127.0.0.1/32"]\n%s\n' "$extra" > "$dir/axes.toml"
+demo_config "$dir" "$extra"
 total() { # total N -> "Ir answered"
-  local port; port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  valgrind --tool=callgrind --callgrind-out-file="$dir/cg.$1" \
-    "$bin" --config "$dir/axes.toml" demo --listen "127.0.0.1:$port" \
-    --user alice:wonderland --password-hasher fast >"$dir/log" 2>&1 &
-  pid=$!
   # Valgrind starts slowly on a loaded machine: up to two minutes.
-  for _ in $(seq 1 1200); do curl -s -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.1; done
+  demo_start "$dir" 1200 valgrind --tool=callgrind --callgrind-out-file="$dir/cg.$1" "$bin"
   if [ "$mode" = locked ]; then
     wrk -t1 -c1 -d5s -s "$here/login.lua" "http://127.0.0.1:$port" -- locked 0 12 >/dev/null
   fi

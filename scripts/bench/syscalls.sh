@@ -9,17 +9,13 @@
 set -euo pipefail
 bin=$1; mode=$2; extra=${3:-'handler = "memory"'}; n=${4:-3000}
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/demo.sh"
 dir=$(mktemp -d)
 pid=; tracer=
 cleanup() { [ -n "$tracer" ] && kill -INT "$tracer" 2>/dev/null; [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$dir"; }
 trap cleanup EXIT
-printf 'failure_limit = 5\nlockout_parameters = [["ip_address", "username"]]\ntrusted_proxies = ["127.0.0.1/32"]\n%s\n' \
-  "${extra//\$DIR/$dir}" > "$dir/axes.toml"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$bin" --config "$dir/axes.toml" demo --listen "127.0.0.1:$port" --user alice:wonderland \
-  --password-hasher fast >"$dir/log" 2>&1 &
-pid=$!
-for _ in $(seq 1 300); do curl -s -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.05; done
+demo_config "$dir" "$extra"
+demo_start "$dir" 300 "$bin"
 strace -c -f -p "$pid" -o "$dir/counts" 2>/dev/null &
 tracer=$!
 sleep 1
